@@ -1,0 +1,123 @@
+/// Constants and records of the vaert weights file, version 1. The specification is
+/// `Sources/VAECore/WEIGHTS_FORMAT.md`; the numbers here are the ones it gives.
+public enum WeightsFormat {
+    /// "VAERT\r\n\x1A": the CR-LF and Ctrl-Z catch text-mode transfers, as in PNG.
+    public static let magic: [UInt8] = [0x56, 0x41, 0x45, 0x52, 0x54, 0x0D, 0x0A, 0x1A]
+    public static let version: UInt32 = 1
+    public static let headerSize = 96
+    public static let layerRecordSize = 64
+    public static let tensorRecordSize = 64
+    /// Tensor data (and the data section) start at multiples of this many bytes.
+    public static let alignment = 64
+    /// Tensor names are at most this many UTF-8 bytes (the record holds 24 with a NUL).
+    public static let maxNameBytes = 23
+    public static let noTensor: UInt32 = 0xFFFF_FFFF
+    /// Byte offset of the CRC-32 field, which counts as four zero bytes when the CRC is computed.
+    public static let crcOffset = 24
+    /// Largest number of layers or tensors a file may declare.
+    public static let maxTableEntries = 4096
+}
+
+/// What a layer computes. Raw values are the file's codes and are never reused.
+public enum LayerKind: UInt32, Sendable {
+    case dense = 1
+}
+
+/// Which half of the model a layer belongs to.
+public enum StackRole: UInt32, Sendable {
+    case encoder = 0
+    case decoder = 1
+}
+
+/// Element types of tensor data. Raw values are the file's codes and are never reused.
+public enum ElementType: UInt32, Sendable {
+    case f32 = 0
+    public var byteSize: Int { 4 }
+}
+
+/// Channels × height × width. A dense layer's vector of n features is (n, 1, 1).
+public struct Shape3: Equatable, Sendable, CustomStringConvertible {
+    public var channels: Int
+    public var height: Int
+    public var width: Int
+
+    public init(channels: Int, height: Int, width: Int) {
+        self.channels = channels
+        self.height = height
+        self.width = width
+    }
+
+    public static func vector(_ n: Int) -> Shape3 { Shape3(channels: n, height: 1, width: 1) }
+
+    public var count: Int { channels * height * width }
+    public var description: String { "\(channels)x\(height)x\(width)" }
+}
+
+/// One row of the layer table.
+public struct LayerRecord: Equatable, Sendable {
+    public var kind: LayerKind
+    public var stack: StackRole
+    public var activation: Activation
+    public var weight: Int
+    public var bias: Int?
+    public var input: Shape3
+    public var output: Shape3
+
+    public init(kind: LayerKind, stack: StackRole, activation: Activation, weight: Int, bias: Int?, input: Shape3, output: Shape3) {
+        self.kind = kind
+        self.stack = stack
+        self.activation = activation
+        self.weight = weight
+        self.bias = bias
+        self.input = input
+        self.output = output
+    }
+}
+
+/// One row of the tensor table. `offset` is relative to the data section.
+public struct TensorRecord: Equatable, Sendable {
+    public var name: String
+    public var type: ElementType
+    public var dims: [Int]
+    public var offset: Int
+    public var byteCount: Int
+
+    public init(name: String, type: ElementType = .f32, dims: [Int], offset: Int, byteCount: Int) {
+        self.name = name
+        self.type = type
+        self.dims = dims
+        self.offset = offset
+        self.byteCount = byteCount
+    }
+
+    public var elementCount: Int { dims.reduce(1, *) }
+}
+
+/// A metadata value. Type codes: 1 u32, 2 f32, 3 UTF-8 string, 4 f64.
+public enum MetadataValue: Equatable, Sendable {
+    case u32(UInt32)
+    case f32(Float)
+    case string(String)
+    case f64(Double)
+
+    var typeCode: UInt32 {
+        switch self {
+        case .u32: return 1
+        case .f32: return 2
+        case .string: return 3
+        case .f64: return 4
+        }
+    }
+}
+
+/// Metadata keys vaert writes and reads.
+public enum MetadataKey {
+    public static let kind = "vaert.kind"
+    public static let latentDim = "vaert.latent_dim"
+    public static let channels = "vaert.image.channels"
+    public static let height = "vaert.image.height"
+    public static let width = "vaert.image.width"
+    public static let likelihood = "vaert.likelihood"
+    public static let dataset = "vaert.dataset"
+    public static let testNegELBO = "vaert.test_neg_elbo"
+}

@@ -1,0 +1,269 @@
+/// A parsed weights file: its tables, checked against each other and against the bytes, before any
+/// tensor is touched. Parsing trusts nothing in the file: every count is checked against the bytes
+/// there are, every product for overflow, every tensor for alignment, extent and overlap.
+public struct WeightsFile: Sendable {
+    public var layers: [LayerRecord]
+    public var tensors: [TensorRecord]
+    public var metadata: [(key: String, value: MetadataValue)]
+    /// Byte offset of the data section from the start of the file.
+    public var dataOffset: Int
+
+    public func metadataValue(_ key: String) -> MetadataValue? {
+        metadata.first { $0.key == key }?.value
+    }
+
+    /// Parses and validates `bytes`, a whole weights file.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(VaertError) -> WeightsFile {
+        var r = ByteReader(bytes)
+        let magic = WeightsFormat.magic
+        let prefix = min(bytes.count, magic.count)
+        for i in 0..<prefix where bytes[i] != magic[i] {
+            throw VaertError(.badMagic, "not a vaert weights file: bad magic at byte \(i)")
+        }
+        if bytes.count < WeightsFormat.headerSize {
+            throw VaertError(.truncated, "truncated: \(bytes.count) bytes, the header alone is \(WeightsFormat.headerSize)")
+        }
+        let version = r.u32(8)
+        if version != WeightsFormat.version {
+            if version.byteSwapped == WeightsFormat.version {
+                throw VaertError(.byteOrder, "big-endian weights file: vaert files are little-endian")
+            }
+            throw VaertError(.unsupportedVersion, "weights file version \(version); this library reads version \(WeightsFormat.version)")
+        }
+        guard r.u32(12) == UInt32(WeightsFormat.headerSize) else {
+            throw VaertError(.malformed, "header_size is \(r.u32(12)), expected \(WeightsFormat.headerSize)")
+        }
+        let fileSize = r.u64(16)
+        if fileSize > UInt64(bytes.count) {
+            throw VaertError(.truncated, "truncated: header says \(fileSize) bytes, only \(bytes.count) present")
+        }
+        if fileSize < UInt64(bytes.count) {
+            throw VaertError(.malformed, "\(bytes.count) bytes given but the header says the file is \(fileSize)")
+        }
+        let storedCRC = r.u32(WeightsFormat.crcOffset)
+        let actualCRC = WeightsFile.checksum(bytes)
+        guard storedCRC == actualCRC else {
+            throw VaertError(.checksum, "CRC-32 is \(hex(actualCRC)), the header says \(hex(storedCRC))")
+        }
+        guard r.u32(28) == 0, r.u32(44) == 0 else {
+            throw VaertError(.malformed, "flags and reserved header fields must be 0 in version 1")
+        }
+        let layerCount = Int(r.u32(32))
+        let tensorCount = Int(r.u32(36))
+        let metadataCount = Int(r.u32(40))
+        guard layerCount <= WeightsFormat.maxTableEntries, tensorCount <= WeightsFormat.maxTableEntries else {
+            throw VaertError(.malformed, "\(layerCount) layers, \(tensorCount) tensors: at most \(WeightsFormat.maxTableEntries) each")
+        }
+        // The sections follow each other in a fixed order; every offset must be where that order puts it.
+        let layerTable = WeightsFormat.headerSize
+        let tensorTable = layerTable + layerCount * WeightsFormat.layerRecordSize
+        let metadataStart = tensorTable + tensorCount * WeightsFormat.tensorRecordSize
+        try expect(r.u64(48), Int64(layerTable), "layer_table_offset")
+        try expect(r.u64(56), Int64(tensorTable), "tensor_table_offset")
+        try expect(r.u64(64), Int64(metadataStart), "metadata_offset")
+        let metadataSize = r.u64(72)
+        guard metadataSize <= UInt64(bytes.count) else {
+            throw VaertError(.malformed, "metadata_size \(metadataSize) exceeds the file size \(bytes.count)")
+        }
+        let metadataEnd = metadataStart + Int(metadataSize)
+        let dataOffset = alignUp(metadataEnd, WeightsFormat.alignment)
+        try expect(r.u64(80), Int64(dataOffset), "data_offset")
+        guard dataOffset <= bytes.count else {
+            throw VaertError(.truncated, "truncated: the tables end at byte \(dataOffset), the file at \(bytes.count)")
+        }
+        let dataSize = bytes.count - dataOffset
+        try expect(r.u64(88), Int64(dataSize), "data_size")
+
+        var tensors: [TensorRecord] = []
+        tensors.reserveCapacity(tensorCount)
+        for t in 0..<tensorCount {
+            tensors.append(try readTensor(&r, at: tensorTable + t * WeightsFormat.tensorRecordSize, index: t, dataSize: dataSize))
+        }
+        try checkTensorsDisjoint(tensors)
+        var layers: [LayerRecord] = []
+        layers.reserveCapacity(layerCount)
+        for l in 0..<layerCount {
+            layers.append(try readLayer(&r, at: layerTable + l * WeightsFormat.layerRecordSize, index: l, tensors: tensors))
+        }
+        let metadata = try readMetadata(&r, from: metadataStart, to: metadataEnd, count: metadataCount)
+        return WeightsFile(layers: layers, tensors: tensors, metadata: metadata, dataOffset: dataOffset)
+    }
+
+    /// CRC-32 of a whole file with its CRC field taken as zero.
+    public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        let at = WeightsFormat.crcOffset
+        let zeros: [UInt8] = [0, 0, 0, 0]
+        var crc = CRC32.update(0, UnsafeRawBufferPointer(rebasing: bytes[0..<at]))
+        crc = zeros.withUnsafeBytes { CRC32.update(crc, $0) }
+        return CRC32.update(crc, UnsafeRawBufferPointer(rebasing: bytes[(at + 4)...]))
+    }
+
+    static func readTensor(_ r: inout ByteReader, at o: Int, index: Int, dataSize: Int) throws(VaertError) -> TensorRecord {
+        let name = try r.name(o, count: WeightsFormat.maxNameBytes + 1, what: "tensor \(index)")
+        let where_ = "tensor '\(name)'"
+        guard let type = ElementType(rawValue: r.u32(o + 24)) else {
+            throw VaertError(.malformed, "\(where_): unknown element type \(r.u32(o + 24))")
+        }
+        let rank = Int(r.u32(o + 28))
+        guard (1...4).contains(rank) else { throw VaertError(.malformed, "\(where_): rank \(rank) (must be 1 to 4)") }
+        var dims: [Int] = []
+        var elements = 1
+        for d in 0..<4 {
+            let dim = Int(r.u32(o + 32 + 4 * d))
+            if d < rank {
+                guard dim > 0 else { throw VaertError(.malformed, "\(where_): dimension \(d) is 0") }
+                let (product, overflow) = elements.multipliedReportingOverflow(by: dim)
+                guard !overflow, product <= dataSize else {
+                    throw VaertError(.malformed, "\(where_): \(elements) x \(dim) elements do not fit in the data section")
+                }
+                elements = product
+                dims.append(dim)
+            } else if dim != 0 {
+                throw VaertError(.malformed, "\(where_): unused dimension \(d) is \(dim), must be 0")
+            }
+        }
+        let offset = r.u64(o + 48)
+        let byteCount = r.u64(o + 56)
+        guard byteCount == UInt64(elements * type.byteSize) else {
+            throw VaertError(.malformed, "\(where_): \(byteCount) bytes for \(elements) elements of \(type.byteSize) bytes")
+        }
+        guard offset % UInt64(WeightsFormat.alignment) == 0 else {
+            throw VaertError(.malformed, "\(where_): offset \(offset) is not a multiple of \(WeightsFormat.alignment)")
+        }
+        guard offset <= UInt64(dataSize), byteCount <= UInt64(dataSize) - offset else {
+            throw VaertError(.malformed, "\(where_): bytes \(offset)..<\(offset &+ byteCount) lie outside the data section of \(dataSize) bytes")
+        }
+        return TensorRecord(name: name, type: type, dims: dims, offset: Int(offset), byteCount: Int(byteCount))
+    }
+
+    static func checkTensorsDisjoint(_ tensors: [TensorRecord]) throws(VaertError) {
+        var names = Set<String>()
+        for t in tensors where !names.insert(t.name).inserted {
+            throw VaertError(.malformed, "tensor name '\(t.name)' appears twice")
+        }
+        let byOffset = tensors.sorted { $0.offset < $1.offset }
+        for i in byOffset.indices.dropFirst() where byOffset[i - 1].offset + byOffset[i - 1].byteCount > byOffset[i].offset {
+            throw VaertError(.malformed, "tensors '\(byOffset[i - 1].name)' and '\(byOffset[i].name)' overlap")
+        }
+    }
+
+    static func readLayer(_ r: inout ByteReader, at o: Int, index: Int, tensors: [TensorRecord]) throws(VaertError) -> LayerRecord {
+        let where_ = "layer \(index)"
+        guard let kind = LayerKind(rawValue: r.u32(o)) else { throw VaertError(.malformed, "\(where_): unknown kind \(r.u32(o))") }
+        guard let stack = StackRole(rawValue: r.u32(o + 4)) else { throw VaertError(.malformed, "\(where_): unknown stack \(r.u32(o + 4))") }
+        guard let activation = Activation(rawValue: r.u32(o + 8)) else {
+            throw VaertError(.malformed, "\(where_): unknown activation \(r.u32(o + 8))")
+        }
+        let weight = Int(r.u32(o + 12))
+        guard weight < tensors.count else { throw VaertError(.missingTensor, "\(where_): weight tensor index \(weight) of \(tensors.count)") }
+        let biasCode = r.u32(o + 16)
+        var bias: Int? = nil
+        if biasCode != WeightsFormat.noTensor {
+            guard Int(biasCode) < tensors.count else { throw VaertError(.missingTensor, "\(where_): bias tensor index \(biasCode) of \(tensors.count)") }
+            bias = Int(biasCode)
+        }
+        let input = try r.shape(o + 20, what: "\(where_) input")
+        let output = try r.shape(o + 32, what: "\(where_) output")
+        for p in 0..<5 where r.u32(o + 44 + 4 * p) != 0 {
+            throw VaertError(.malformed, "\(where_): parameter \(p) must be 0 for a dense layer")
+        }
+        let w = tensors[weight]
+        guard w.dims == [input.count, output.count] else {
+            throw VaertError(.malformed, "\(where_): weight '\(w.name)' has shape \(w.dims), the layer needs [\(input.count), \(output.count)]")
+        }
+        if let bias {
+            let b = tensors[bias]
+            guard b.dims == [output.count] else {
+                throw VaertError(.malformed, "\(where_): bias '\(b.name)' has shape \(b.dims), the layer needs [\(output.count)]")
+            }
+        }
+        return LayerRecord(kind: kind, stack: stack, activation: activation, weight: weight, bias: bias, input: input, output: output)
+    }
+
+    static func readMetadata(_ r: inout ByteReader, from start: Int, to end: Int, count: Int) throws(VaertError) -> [(key: String, value: MetadataValue)] {
+        var out: [(key: String, value: MetadataValue)] = []
+        var p = start
+        for i in 0..<count {
+            let key = try r.string(&p, end: end, maxBytes: 255, what: "metadata entry \(i) key")
+            guard !key.isEmpty else { throw VaertError(.malformed, "metadata entry \(i) has an empty key") }
+            let type = try r.u32(&p, end: end, what: "metadata '\(key)' type")
+            let value: MetadataValue
+            switch type {
+            case 1: value = .u32(try r.u32(&p, end: end, what: "metadata '\(key)'"))
+            case 2: value = .f32(Float(bitPattern: try r.u32(&p, end: end, what: "metadata '\(key)'")))
+            case 3: value = .string(try r.string(&p, end: end, maxBytes: end - p, what: "metadata '\(key)'"))
+            case 4:
+                let lo = try r.u32(&p, end: end, what: "metadata '\(key)'")
+                let hi = try r.u32(&p, end: end, what: "metadata '\(key)'")
+                value = .f64(Double(bitPattern: UInt64(hi) << 32 | UInt64(lo)))
+            default: throw VaertError(.malformed, "metadata '\(key)': unknown type \(type)")
+            }
+            if out.contains(where: { $0.key == key }) { throw VaertError(.malformed, "metadata key '\(key)' appears twice") }
+            out.append((key, value))
+        }
+        guard p == end else { throw VaertError(.malformed, "metadata section has \(end - p) bytes after its \(count) entries") }
+        return out
+    }
+
+    static func expect(_ value: UInt64, _ expected: Int64, _ field: StaticString) throws(VaertError) {
+        guard value == UInt64(expected) else {
+            throw VaertError(.malformed, "\(field) is \(value), expected \(expected)")
+        }
+    }
+}
+
+@inline(__always)
+func alignUp(_ n: Int, _ alignment: Int) -> Int { (n + alignment - 1) / alignment * alignment }
+
+func hex(_ v: UInt32) -> String {
+    let digits = String(v, radix: 16)
+    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+}
+
+/// Little-endian reads from a byte buffer. Fixed-offset reads are for the header and tables, whose
+/// extents were checked first; cursor reads check against `end` themselves.
+struct ByteReader {
+    let bytes: UnsafeRawBufferPointer
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
+    func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
+
+    func u32(_ p: inout Int, end: Int, what: String) throws(VaertError) -> UInt32 {
+        guard end - p >= 4 else { throw VaertError(.malformed, "\(what): runs past the end of its section") }
+        defer { p += 4 }
+        return u32(p)
+    }
+
+    func string(_ p: inout Int, end: Int, maxBytes: Int, what: String) throws(VaertError) -> String {
+        let length = Int(try u32(&p, end: end, what: what))
+        guard length <= maxBytes, length <= end - p else { throw VaertError(.malformed, "\(what): length \(length) runs past its section") }
+        defer { p += length }
+        return try utf8(p, count: length, what: what)
+    }
+
+    /// A NUL-padded name in a fixed field of `count` bytes.
+    func name(_ o: Int, count: Int, what: String) throws(VaertError) -> String {
+        var length = 0
+        while length < count && bytes[o + length] != 0 { length += 1 }
+        guard length > 0, length < count else { throw VaertError(.malformed, "\(what): name is empty or not NUL-terminated") }
+        for i in length..<count where bytes[o + i] != 0 {
+            throw VaertError(.malformed, "\(what): bytes after the name's NUL must be 0")
+        }
+        return try utf8(o, count: length, what: what)
+    }
+
+    func shape(_ o: Int, what: String) throws(VaertError) -> Shape3 {
+        let s = Shape3(channels: Int(u32(o)), height: Int(u32(o + 4)), width: Int(u32(o + 8)))
+        guard s.channels > 0, s.height > 0, s.width > 0, s.channels <= 1 << 24, s.height <= 1 << 16, s.width <= 1 << 16,
+            s.count <= 1 << 28
+        else { throw VaertError(.malformed, "\(what) shape \(s) is empty or too large") }
+        return s
+    }
+
+    func utf8(_ o: Int, count: Int, what: String) throws(VaertError) -> String {
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[o..<(o + count)])
+        guard let s = String(validating: slice, as: UTF8.self) else { throw VaertError(.malformed, "\(what) is not valid UTF-8") }
+        return s
+    }
+}

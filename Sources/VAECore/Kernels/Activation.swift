@@ -1,0 +1,59 @@
+/// The element-wise activations a layer can end with. Raw values are the file format's codes.
+public enum Activation: UInt32, Sendable, CaseIterable {
+    case identity = 0
+    case relu = 1
+    case sigmoid = 2
+
+    public var name: String {
+        switch self {
+        case .identity: return "identity"
+        case .relu: return "relu"
+        case .sigmoid: return "sigmoid"
+        }
+    }
+}
+
+/// Activation kernels over contiguous floats, SIMD with an explicit leftover loop.
+public enum ActivationKernels {
+    /// Applies `activation` to `count` floats at `p`, in place.
+    public static func apply(_ activation: Activation, _ p: UnsafeMutablePointer<Float>, count: Int) {
+        switch activation {
+        case .identity: return
+        case .relu: relu(p, count: count)
+        case .sigmoid: sigmoid(p, count: count)
+        }
+    }
+
+    public static func relu(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + vectorWidth <= count {
+            store(pointwiseMax(load(p + i, as: Vector.self), Vector()), to: p + i)
+            i += vectorWidth
+        }
+        while i < count {
+            p[i] = max(p[i], 0)
+            i += 1
+        }
+    }
+
+    public static func sigmoid(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + vectorWidth <= count {
+            store(FastMath.sigmoid(load(p + i, as: Vector.self)), to: p + i)
+            i += vectorWidth
+        }
+        while i < count {
+            p[i] = FastMath.sigmoid(p[i])
+            i += 1
+        }
+    }
+
+    /// Scalar reference: deliberately simple, for tests.
+    public static func reference(_ activation: Activation, _ x: Float) -> Float {
+        switch activation {
+        case .identity: return x
+        case .relu: return max(x, 0)
+        case .sigmoid: return FastMath.sigmoid(x)
+        }
+    }
+}

@@ -1,0 +1,113 @@
+/// Float exp, log, sigmoid and sine/cosine written out in Swift, so that VAECore needs no libm,
+/// runs the same on every target (Embedded, WebAssembly) and gives the same bits everywhere.
+///
+/// The polynomials are Cephes' single-precision ones (relative error about 1e-7 on the ranges used).
+public enum FastMath {
+    static let log2e: Float = 1.44269504088896341
+    static let ln2Hi: Float = 0.693359375
+    static let ln2Lo: Float = -2.12194440e-4
+    /// exp is clamped to this range so that 2^n stays a normal float.
+    static let expMin: Float = -87.3
+    static let expMax: Float = 88.0
+
+    // MARK: exp
+
+    /// e^x for every lane; inputs are clamped to [-87.3, 88], so the result is finite and positive.
+    @inline(__always)
+    public static func exp(_ x: Vector) -> Vector {
+        let x = x.clamped(lowerBound: Vector(repeating: expMin), upperBound: Vector(repeating: expMax))
+        let n = (x * log2e).rounded(.toNearestOrEven)
+        let r = x - n * ln2Hi - n * ln2Lo
+        var p = Vector(repeating: 1.9875691500e-4)
+        p = multiplyAdd(Vector(repeating: 1.3981999507e-3), p, r)
+        p = multiplyAdd(Vector(repeating: 8.3334519073e-3), p, r)
+        p = multiplyAdd(Vector(repeating: 4.1665795894e-2), p, r)
+        p = multiplyAdd(Vector(repeating: 1.6666665459e-1), p, r)
+        p = multiplyAdd(Vector(repeating: 5.0000001201e-1), p, r)
+        p = multiplyAdd(r + 1, p, r * r)
+        let bits = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+        return p * unsafeBitCast(bits, to: Vector.self)
+    }
+
+    /// Scalar reference for `exp(_: Vector)`: the same steps on one value.
+    public static func exp(_ x: Float) -> Float {
+        let x = min(max(x, expMin), expMax)
+        let n = (x * log2e).rounded(.toNearestOrEven)
+        let r = x - n * ln2Hi - n * ln2Lo
+        var p: Float = 1.9875691500e-4
+        p = 1.3981999507e-3 + p * r
+        p = 8.3334519073e-3 + p * r
+        p = 4.1665795894e-2 + p * r
+        p = 1.6666665459e-1 + p * r
+        p = 5.0000001201e-1 + p * r
+        p = (r + 1) + p * (r * r)
+        return p * Float(sign: .plus, exponent: Int(n), significand: 1)
+    }
+
+    // MARK: sigmoid
+
+    /// 1 / (1 + e^-x) for every lane.
+    @inline(__always)
+    public static func sigmoid(_ x: Vector) -> Vector {
+        1 / (1 + exp(-x))
+    }
+
+    /// Scalar reference for `sigmoid(_: Vector)`.
+    public static func sigmoid(_ x: Float) -> Float {
+        1 / (1 + exp(-x))
+    }
+
+    // MARK: log
+
+    /// Natural logarithm of a positive, finite, normal float (0 and negatives are the caller's to avoid).
+    public static func log(_ x: Float) -> Float {
+        var e = Int32(truncatingIfNeeded: (x.bitPattern >> 23) & 0xff) - 126
+        var m = Float(bitPattern: (x.bitPattern & 0x007f_ffff) | 0x3f00_0000)  // [0.5, 1)
+        if m < 0.707106781186547524 {
+            e -= 1
+            m = m + m - 1
+        } else {
+            m = m - 1
+        }
+        let z = m * m
+        var y: Float = 7.0376836292e-2
+        y = y * m - 1.1514610310e-1
+        y = y * m + 1.1676998740e-1
+        y = y * m - 1.2420140846e-1
+        y = y * m + 1.4249322787e-1
+        y = y * m - 1.6668057665e-1
+        y = y * m + 2.0000714765e-1
+        y = y * m - 2.4999993993e-1
+        y = y * m + 3.3333331174e-1
+        y = y * m * z
+        let fe = Float(e)
+        y += ln2Lo * fe
+        y += -0.5 * z
+        return m + y + ln2Hi * fe
+    }
+
+    /// log(1 + x) for x >= 0, accurate for tiny x (Goldberg's correction of log(u) with u = 1 + x).
+    public static func log1p(_ x: Float) -> Float {
+        let u = 1 + x
+        if u == 1 { return x }
+        return log(u) * (x / (u - 1))
+    }
+
+    // MARK: sine and cosine
+
+    /// (sin 2πt, cos 2πt) for any finite t; used by the Box–Muller transform.
+    public static func sinCosTwoPi(_ t: Float) -> (sin: Float, cos: Float) {
+        let turns = t - t.rounded(.toNearestOrEven)  // [-0.5, 0.5]
+        let quarter = (turns * 4).rounded(.toNearestOrEven)  // -2 ... 2
+        let r = (turns - quarter * 0.25) * (2 * Float.pi)  // [-π/4, π/4]
+        let r2 = r * r
+        let s = r + r * r2 * (-1.6666654611e-1 + r2 * (8.3321608736e-3 + r2 * -1.9515295891e-4))
+        let c = 1 - 0.5 * r2 + r2 * r2 * (4.166664568298827e-2 + r2 * (-1.388731625493765e-3 + r2 * 2.443315711809948e-5))
+        switch Int(quarter) & 3 {
+        case 0: return (s, c)
+        case 1: return (c, -s)
+        case 2: return (-s, -c)
+        default: return (-c, s)
+        }
+    }
+}

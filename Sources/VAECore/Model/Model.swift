@@ -1,0 +1,142 @@
+/// The model families a weights file can hold. Raw values are the `vaert.kind` metadata strings.
+public enum ModelKind: String, Sendable, CaseIterable {
+    case vae
+    case ae
+
+    /// Whether the encoder outputs a distribution (μ and log σ²) rather than a code.
+    public var isVariational: Bool { self == .vae }
+}
+
+/// How pixels are modelled given z: Bernoulli (BCE) or Gaussian with unit variance (MSE).
+public enum Likelihood: String, Sendable, CaseIterable {
+    case bernoulli
+    case gaussian
+}
+
+/// The range log σ² is clamped to, in training and at run time alike, so that σ = exp(log σ² / 2)
+/// never overflows or vanishes.
+public let logVarianceRange: ClosedRange<Float> = -30...20
+
+/// A loaded, validated model: an immutable network built from the weights file alone.
+///
+/// Immutable after `init`, so any number of threads may run it at once; each call brings its own scratch memory.
+public final class Model: @unchecked Sendable {
+    public let file: WeightsFile
+    public let kind: ModelKind
+    public let likelihood: Likelihood
+    public let latentDim: Int
+    public let imageShape: Shape3
+    /// Empty when the file holds only a decoder.
+    public let encoder: [DenseLayer]
+    public let decoder: [DenseLayer]
+    private let storage: UnsafeMutableRawPointer
+
+    /// Validates `bytes` and copies them into 64-byte aligned memory owned by the model.
+    public init(copying bytes: UnsafeRawBufferPointer) throws(VaertError) {
+        let file = try WeightsFile.parse(bytes)
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: WeightsFormat.alignment)
+        storage.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        do {
+            (kind, likelihood, latentDim, imageShape) = try Model.readHeaderMetadata(file)
+            let data = UnsafeRawPointer(storage + file.dataOffset)
+            func tensor(_ index: Int) -> UnsafePointer<Float> {
+                (data + file.tensors[index].offset).assumingMemoryBound(to: Float.self)
+            }
+            var encoder: [DenseLayer] = []
+            var decoder: [DenseLayer] = []
+            for layer in file.layers {
+                let dense = DenseLayer(
+                    inputCount: layer.input.count, outputCount: layer.output.count,
+                    weights: tensor(layer.weight), bias: layer.bias.map(tensor), activation: layer.activation)
+                if layer.stack == .encoder { encoder.append(dense) } else { decoder.append(dense) }
+            }
+            let codeSize = kind.isVariational ? 2 * latentDim : latentDim
+            try Model.checkChain(encoder, from: imageShape.count, to: codeSize, what: "encoder", optional: true)
+            try Model.checkChain(decoder, from: latentDim, to: imageShape.count, what: "decoder", optional: false)
+            self.encoder = encoder
+            self.decoder = decoder
+        } catch {
+            storage.deallocate()
+            throw error
+        }
+        self.file = file
+        self.storage = storage
+    }
+
+    deinit { storage.deallocate() }
+
+    static func readHeaderMetadata(_ file: WeightsFile) throws(VaertError) -> (ModelKind, Likelihood, Int, Shape3) {
+        func string(_ key: String) throws(VaertError) -> String {
+            guard case .string(let s)? = file.metadataValue(key) else { throw VaertError(.malformed, "metadata '\(key)' is missing or not a string") }
+            return s
+        }
+        func count(_ key: String) throws(VaertError) -> Int {
+            guard case .u32(let v)? = file.metadataValue(key), v > 0, v <= 1 << 16 else {
+                throw VaertError(.malformed, "metadata '\(key)' is missing, not a u32, or not in 1...65536")
+            }
+            return Int(v)
+        }
+        let kindName = try string(MetadataKey.kind)
+        guard let kind = ModelKind(rawValue: kindName) else { throw VaertError(.unsupported, "model kind '\(kindName)' is not supported by this library") }
+        let likelihoodName = try string(MetadataKey.likelihood)
+        guard let likelihood = Likelihood(rawValue: likelihoodName) else { throw VaertError(.malformed, "unknown likelihood '\(likelihoodName)'") }
+        let shape = Shape3(channels: try count(MetadataKey.channels), height: try count(MetadataKey.height), width: try count(MetadataKey.width))
+        return (kind, likelihood, try count(MetadataKey.latentDim), shape)
+    }
+
+    /// Each layer's input must be the previous layer's output, from `first` features to `last`.
+    static func checkChain(_ layers: [DenseLayer], from first: Int, to last: Int, what: String, optional: Bool) throws(VaertError) {
+        if layers.isEmpty {
+            if optional { return }
+            throw VaertError(.missingTensor, "the file has no \(what) layers")
+        }
+        var features = first
+        for (i, layer) in layers.enumerated() {
+            guard layer.inputCount == features else {
+                throw VaertError(.malformed, "\(what) layer \(i) takes \(layer.inputCount) inputs but receives \(features)")
+            }
+            features = layer.outputCount
+        }
+        guard features == last else { throw VaertError(.malformed, "\(what) ends with \(features) outputs, expected \(last)") }
+    }
+
+    public var hasEncoder: Bool { !encoder.isEmpty }
+    public var pixelCount: Int { imageShape.count }
+
+    // MARK: Running
+
+    /// Floats of scratch a pass of `layers` needs for `batch` rows (two ping-pong buffers of the widest hidden layer).
+    public static func scratchFloats(_ layers: [DenseLayer], batch: Int) -> Int {
+        let widest = layers.dropLast().map(\.outputCount).max() ?? 0
+        return 2 * widest * batch
+    }
+
+    /// Runs `layers` on `batch` rows of `input` into `output`, using `scratch` (`scratchFloats` floats).
+    public static func run(
+        _ layers: [DenseLayer], input: UnsafePointer<Float>, batch: Int,
+        output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    ) {
+        let half = (layers.dropLast().map(\.outputCount).max() ?? 0) * batch
+        var x = input
+        for (i, layer) in layers.enumerated() {
+            let y = i == layers.count - 1 ? output : scratch + (i % 2) * half
+            layer.forward(x, batch: batch, into: y)
+            x = UnsafePointer(y)
+        }
+    }
+
+    /// Splits the encoder's output rows [μ | log σ²] (VAE) or [code] (AE) into the caller's arrays;
+    /// log σ² is clamped to `logVarianceRange`, and is 0 for an AE.
+    public func splitCode(_ code: UnsafePointer<Float>, batch: Int, mu: UnsafeMutablePointer<Float>, logVariance: UnsafeMutablePointer<Float>?) {
+        let d = latentDim
+        let stride = kind.isVariational ? 2 * d : d
+        for row in 0..<batch {
+            let src = code + row * stride
+            (mu + row * d).update(from: src, count: d)
+            guard let logVariance else { continue }
+            for j in 0..<d {
+                logVariance[row * d + j] = kind.isVariational ? min(max(src[d + j], logVarianceRange.lowerBound), logVarianceRange.upperBound) : 0
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+/* Platform glue for libvaert that Swift cannot express portably: thread-local error text, aligned
+ * allocation that reports failure instead of trapping, whole-file reads, atomic file writes, and
+ * libjpeg calls guarded by setjmp (libjpeg reports errors by longjmp). Not public API. */
+#ifndef VAERT_SUPPORT_H
+#define VAERT_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The calling thread's last error message (empty string when none). */
+void vaert_support_set_message(const char *message, size_t length);
+const char *vaert_support_message(void);
+
+/* 64-byte aligned allocation; NULL when the memory is not there. Free with vaert_support_free. */
+void *vaert_support_alloc(size_t size);
+void vaert_support_free(void *pointer);
+
+/* Reads the whole file at `path` into memory from vaert_support_alloc.
+ * Returns 0, or an errno value (ENOMEM when the allocation failed); `*failed_step` says which step
+ * failed: 1 open, 2 read. */
+int vaert_support_read_file(const char *path, void **data, size_t *size, int *failed_step);
+
+/* Writes `size` bytes to `path` atomically: a temporary file in the same folder, fsync, rename.
+ * On failure nothing is left behind and the errno value is returned; 0 on success. */
+int vaert_support_write_file_atomic(const char *path, const void *data, size_t size);
+
+/* Text of an errno value. */
+const char *vaert_support_strerror(int error_number);
+
+/* Compresses 8-bit samples (`components` 1 = gray, 3 = RGB, rows top to bottom) to a JPEG in a buffer
+ * from malloc (free with vaert_support_jpeg_free). Returns 0, or non-zero with libjpeg's message. */
+int vaert_support_jpeg_compress(const uint8_t *samples, int width, int height, int components, int quality,
+                                unsigned char **jpeg, unsigned long *jpeg_size, char *message, size_t message_capacity);
+void vaert_support_jpeg_free(unsigned char *jpeg);
+
+#endif

@@ -1,0 +1,84 @@
+import VAECore
+
+/// C handles are retained `Model` references; the model is immutable, so a handle is shareable across threads.
+@inline(__always)
+func model(_ handle: OpaquePointer?) throws(VaertError) -> Model {
+    Unmanaged<Model>.fromOpaque(UnsafeRawPointer(try required(handle, "model"))).takeUnretainedValue()
+}
+
+func publish(_ model: Model, to out: UnsafeMutablePointer<OpaquePointer?>) {
+    out.pointee = OpaquePointer(Unmanaged.passRetained(model).toOpaque())
+}
+
+/// `vaert_kind` codes of the header.
+extension ModelKind {
+    var cCode: Int32 {
+        switch self {
+        case .vae: return 1
+        case .ae: return 2
+        }
+    }
+}
+
+@_cdecl("vaert_open_file")
+public func vaert_open_file(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let out = try required(out, "model")
+        out.pointee = nil
+        publish(try Model.open(path: String(cString: try required(path, "path"))), to: out)
+    }
+}
+
+@_cdecl("vaert_open_memory")
+public func vaert_open_memory(_ data: UnsafeRawPointer?, _ size: Int, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let out = try required(out, "model")
+        out.pointee = nil
+        let data = try required(data, "data")
+        guard size >= 0 else { throw VaertError(.invalidArgument, "size is larger than SIZE_MAX/2") }
+        publish(try Model(copying: UnsafeRawBufferPointer(start: data, count: size)), to: out)
+    }
+}
+
+@_cdecl("vaert_close")
+public func vaert_close(_ handle: OpaquePointer?) {
+    guard let handle else { return }
+    Unmanaged<Model>.fromOpaque(UnsafeRawPointer(handle)).release()
+}
+
+@_cdecl("vaert_get_kind")
+public func vaert_get_kind(_ handle: OpaquePointer?, _ kind: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let m = try model(handle)
+        try required(kind, "kind").pointee = m.kind.cCode
+    }
+}
+
+@_cdecl("vaert_get_latent_dim")
+public func vaert_get_latent_dim(_ handle: OpaquePointer?, _ dim: UnsafeMutablePointer<Int>?) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let m = try model(handle)
+        try required(dim, "latent_dim").pointee = m.latentDim
+    }
+}
+
+@_cdecl("vaert_get_image_shape")
+public func vaert_get_image_shape(
+    _ handle: OpaquePointer?, _ channels: UnsafeMutablePointer<Int>?, _ height: UnsafeMutablePointer<Int>?, _ width: UnsafeMutablePointer<Int>?
+) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let m = try model(handle)
+        let (c, h, w) = (try required(channels, "channels"), try required(height, "height"), try required(width, "width"))
+        c.pointee = m.imageShape.channels
+        h.pointee = m.imageShape.height
+        w.pointee = m.imageShape.width
+    }
+}
+
+@_cdecl("vaert_has_encoder")
+public func vaert_has_encoder(_ handle: OpaquePointer?, _ has: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let m = try model(handle)
+        try required(has, "has_encoder").pointee = m.hasEncoder ? 1 : 0
+    }
+}

@@ -1,0 +1,51 @@
+import VAECore
+import _VaertSupport
+
+/// The library's version; `Include/vaert.h` carries the same numbers (a test checks they agree).
+public enum LibraryVersion {
+    public static let major = 0
+    public static let minor = 1
+    public static let patch = 0
+    public static let number = major * 10000 + minor * 100 + patch
+    public static let string: StaticString = "0.1.0"
+}
+
+/// Runs `body` as a C entry point: a thrown `VaertError` becomes its status code and the thread's message.
+@inline(__always)
+func cEntry(_ body: () throws(VaertError) -> Void) -> Int32 {
+    do {
+        try body()
+        return Status.ok.rawValue
+    } catch {
+        setLastError(error.message)
+        return error.status.rawValue
+    }
+}
+
+func setLastError(_ message: String) {
+    var text = message
+    text.withUTF8 { vaert_support_set_message($0.baseAddress, $0.count) }
+}
+
+@inline(__always)
+func required<T>(_ pointer: T?, _ name: StaticString) throws(VaertError) -> T {
+    guard let pointer else { throw VaertError(.nullArgument, "\(name) is NULL") }
+    return pointer
+}
+
+@_cdecl("vaert_version_number")
+public func vaert_version_number() -> UInt32 { UInt32(LibraryVersion.number) }
+
+@_cdecl("vaert_version_string")
+public func vaert_version_string() -> UnsafePointer<CChar> {
+    UnsafeRawPointer(LibraryVersion.string.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+@_cdecl("vaert_status_string")
+public func vaert_status_string(_ status: Int32) -> UnsafePointer<CChar> {
+    let text: StaticString = Status(rawValue: status)?.summary ?? "unknown status code"
+    return UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+@_cdecl("vaert_last_error")
+public func vaert_last_error() -> UnsafePointer<CChar> { vaert_support_message() }
