@@ -65,7 +65,7 @@ public struct GemmEpilogue: @unchecked Sendable {
 /// Every element of C is the same sequential sum over k whatever tile computes it, so results are
 /// bit-identical for any batch size or split of rows across threads.
 public enum Gemm {
-    static let tileRows = 6
+    public static let tileRows = 6
 
     public static func multiply(
         m: Int, n: Int, k: Int,

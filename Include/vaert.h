@@ -1,0 +1,175 @@
+/*
+ * vaert.h: the C interface of libvaert, a small runtime for autoencoders and variational autoencoders.
+ *
+ * A model is one weights file (format: Sources/VAECore/WEIGHTS_FORMAT.md). Open it once, then encode,
+ * decode and sample from any number of threads, and write images as JPEG.
+ *
+ * Conventions for every function:
+ *   - Every call that can fail returns a vaert_status; VAERT_OK is 0. On failure vaert_last_error()
+ *     returns a one-line message for the calling thread saying what failed and where.
+ *   - Sizes and counts are size_t, passed in or returned through out-parameters.
+ *   - Images are float arrays of batch x channels x height x width (planar, row-major), pixel values
+ *     in [0, 1]. Latent vectors are batch x latent_dim floats.
+ *   - The library never keeps a pointer you pass in, except the model handle it returns to you.
+ *   - Nothing is written halfway: on failure, output arrays may hold partial results but files are
+ *     either complete or untouched.
+ *   - Batches of any size are processed in passes of at most 256 rows, so the memory a call uses
+ *     besides your arrays is bounded and does not grow with the batch.
+ */
+#ifndef VAERT_H
+#define VAERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define VAERT_API __declspec(dllimport)
+#elif defined(__GNUC__)
+#define VAERT_API __attribute__((visibility("default")))
+#else
+#define VAERT_API
+#endif
+
+/* ---- Versions --------------------------------------------------------------------------------- */
+
+/* The library version of this header. The weights file format has its own version (1), checked when
+ * a model is opened. */
+#define VAERT_VERSION_MAJOR 0
+#define VAERT_VERSION_MINOR 1
+#define VAERT_VERSION_PATCH 0
+#define VAERT_VERSION_NUMBER (VAERT_VERSION_MAJOR * 10000 + VAERT_VERSION_MINOR * 100 + VAERT_VERSION_PATCH)
+
+/* The weights file format version this library reads. */
+#define VAERT_FORMAT_VERSION 1
+
+/* Returns VAERT_VERSION_NUMBER of the library actually linked, to compare with the header's. */
+VAERT_API unsigned vaert_version_number(void);
+
+/* Returns the linked library's version as "MAJOR.MINOR.PATCH"; a static string, never NULL. */
+VAERT_API const char *vaert_version_string(void);
+
+/* ---- Status codes ----------------------------------------------------------------------------- */
+
+/* Every failure has a code; values are pinned and grouped by kind, and never change meaning. */
+typedef enum vaert_status {
+    VAERT_OK = 0,
+    /* arguments */
+    VAERT_E_NULL_ARGUMENT = 1,      /* a required pointer is NULL */
+    VAERT_E_INVALID_ARGUMENT = 2,   /* a size or count is 0, too large, or out of range */
+    VAERT_E_NON_FINITE_INPUT = 3,   /* an input value is NaN or infinite */
+    VAERT_E_UNSUPPORTED = 4,        /* the model cannot do this (e.g. encode with a decoder-only file) */
+    /* I/O */
+    VAERT_E_IO_OPEN = 10,           /* a file could not be opened */
+    VAERT_E_IO_READ = 11,           /* a file could not be read */
+    VAERT_E_IO_WRITE = 12,          /* a file could not be written */
+    /* weights file format */
+    VAERT_E_BAD_MAGIC = 20,         /* not a vaert weights file */
+    VAERT_E_UNSUPPORTED_VERSION = 21, /* a format version this library does not read */
+    VAERT_E_BYTE_ORDER = 22,        /* a big-endian file (vaert files are little-endian) */
+    VAERT_E_TRUNCATED = 23,         /* the file is shorter than it says */
+    VAERT_E_CHECKSUM = 24,          /* the CRC-32 does not match: the file is damaged */
+    VAERT_E_MALFORMED = 25,         /* a table, shape, offset or metadata entry is invalid */
+    VAERT_E_MISSING_TENSOR = 26,    /* the network needs a tensor or layer the file lacks */
+    /* memory */
+    VAERT_E_OUT_OF_MEMORY = 30,     /* an allocation failed */
+    VAERT_E_BUFFER_TOO_SMALL = 31,  /* a caller's buffer is too small */
+    /* JPEG */
+    VAERT_E_JPEG = 40               /* libjpeg reported an error */
+} vaert_status;
+
+/* Returns a fixed description of `status` (static storage, never NULL; unknown codes get a text too).
+ * Thread-safe. */
+VAERT_API const char *vaert_status_string(int status);
+
+/* Returns the message of the last failed call on the calling thread ("" if none failed yet).
+ * The pointer stays valid until the thread's next failing vaert call. Thread-safe (per-thread). */
+VAERT_API const char *vaert_last_error(void);
+
+/* ---- Models ----------------------------------------------------------------------------------- */
+
+/* An opened model. Immutable after opening: any number of threads may use one handle at once. */
+typedef struct vaert_model vaert_model;
+
+/* The model families. */
+typedef enum vaert_kind {
+    VAERT_KIND_VAE = 1, /* variational autoencoder: encode gives mu and log sigma^2 */
+    VAERT_KIND_AE = 2   /* plain autoencoder: encode gives the code in `mu`, zeros in `logvar` */
+} vaert_kind;
+
+/* Opens the weights file at `path`, validates all of it (CRC, tables, shapes) and builds the network.
+ *   path   NUL-terminated file name; not kept.
+ *   model  receives the handle (NULL on failure). Release it with vaert_close.
+ * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_IO_OPEN, VAERT_E_IO_READ; VAERT_E_OUT_OF_MEMORY;
+ * any format status (VAERT_E_BAD_MAGIC ... VAERT_E_MISSING_TENSOR); VAERT_E_UNSUPPORTED for a model
+ * kind this library does not run. Thread-safe. */
+VAERT_API vaert_status vaert_open_file(const char *path, vaert_model **model);
+
+/* As vaert_open_file, from `size` bytes at `data` (a whole weights file, e.g. a C array compiled into
+ * the program). The bytes are copied: `data` may be freed when the call returns. Thread-safe. */
+VAERT_API vaert_status vaert_open_memory(const void *data, size_t size, vaert_model **model);
+
+/* Releases a model. NULL is accepted and ignored. No call may use the handle afterwards; do not close a
+ * handle while another thread is using it. */
+VAERT_API void vaert_close(vaert_model *model);
+
+/* Model queries. Each writes through its out-pointers and returns VAERT_OK, or VAERT_E_NULL_ARGUMENT
+ * when `model` or an out-pointer is NULL. Thread-safe. */
+VAERT_API vaert_status vaert_get_kind(const vaert_model *model, vaert_kind *kind);
+VAERT_API vaert_status vaert_get_latent_dim(const vaert_model *model, size_t *latent_dim);
+VAERT_API vaert_status vaert_get_image_shape(const vaert_model *model, size_t *channels, size_t *height, size_t *width);
+/* `*has_encoder` is 1 when the file holds an encoder (vae_encode works), 0 for a decoder-only file. */
+VAERT_API vaert_status vaert_has_encoder(const vaert_model *model, int *has_encoder);
+
+/* ---- Running ---------------------------------------------------------------------------------- */
+
+/* Encodes `batch` images into the parameters of q(z | x).
+ *   images  batch x channels x height x width floats (values normally in [0, 1]); must be finite.
+ *   mu      receives batch x latent_dim floats: the posterior means (the code, for an AE).
+ *   logvar  receives batch x latent_dim floats: log sigma^2, clamped to [-30, 20] (zeros for an AE);
+ *           may be NULL when not wanted.
+ * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT (batch 0 or too large);
+ * VAERT_E_NON_FINITE_INPUT (nothing written); VAERT_E_UNSUPPORTED (decoder-only file);
+ * VAERT_E_OUT_OF_MEMORY. Thread-safe. */
+VAERT_API vaert_status vae_encode(const vaert_model *model, const float *images, size_t batch, float *mu, float *logvar);
+
+/* Decodes `batch` latent vectors into images.
+ *   z       batch x latent_dim floats; must be finite.
+ *   pixels  receives batch x channels x height x width floats in [0, 1].
+ * Results are bit-identical whatever the batch size or the thread that computes them.
+ * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT; VAERT_E_NON_FINITE_INPUT;
+ * VAERT_E_OUT_OF_MEMORY. Thread-safe. */
+VAERT_API vaert_status vae_decode(const vaert_model *model, const float *z, size_t batch, float *pixels);
+
+/* Writes the latent vectors of samples first_index ... first_index + count - 1 drawn from N(0, I).
+ * Sample i depends only on (seed, i) (Philox4x32-10 counter-based generator, Box-Muller), so a job can
+ * be split across calls, threads or machines and give the same samples.
+ *   z  receives count x latent_dim floats.
+ * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT (count 0 or too large, or indices
+ * past 2^64). Thread-safe. */
+VAERT_API vaert_status vaert_sample_latent(const vaert_model *model, uint64_t seed, uint64_t first_index, size_t count, float *z);
+
+/* Decodes the samples of vaert_sample_latent: pixels receives count x channels x height x width floats.
+ * Returns as vaert_sample_latent, plus VAERT_E_OUT_OF_MEMORY. Thread-safe. */
+VAERT_API vaert_status vaert_sample(const vaert_model *model, uint64_t seed, uint64_t first_index, size_t count, float *pixels);
+
+/* ---- JPEG ------------------------------------------------------------------------------------- */
+
+/* Writes one image as a baseline JPEG through libjpeg.
+ *   path     NUL-terminated file name. The file is written to a temporary name in the same folder,
+ *            flushed, then renamed: it is a complete JPEG or it is not touched.
+ *   pixels   channels x height x width floats; values are clamped to [0, 1], NaN becomes 0.
+ *   channels 1 (grayscale) or 3 (RGB). height, width: 1 to 65500.
+ *   quality  1 to 100 (90 is a good default).
+ * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT; VAERT_E_JPEG; VAERT_E_IO_WRITE
+ * (the message names the file and the system's reason). Thread-safe for distinct paths. */
+VAERT_API vaert_status vaert_write_jpeg(const char *path, const float *pixels, size_t channels, size_t height, size_t width, int quality);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VAERT_H */

@@ -1,0 +1,63 @@
+import Foundation
+import VAECore
+
+/// Images as floats in [0, 1] (count × channels × height × width) with optional labels.
+public struct Dataset: Sendable {
+    public var images: [Float]
+    public var labels: [UInt8]
+    public var shape: Shape3
+    public var count: Int
+    /// Where it came from, for metadata and messages.
+    public var name: String
+
+    public var pixelCount: Int { shape.count }
+
+    public init(images: [Float], labels: [UInt8], shape: Shape3, name: String) {
+        self.images = images
+        self.labels = labels
+        self.shape = shape
+        self.count = images.count / max(shape.count, 1)
+        self.name = name
+    }
+
+    public enum Split: String, Sendable {
+        case train
+        case test = "t10k"
+    }
+
+    /// The default data folder: Fashion-MNIST from Debian's `dataset-fashion-mnist`.
+    public static let defaultFolder = "/usr/share/datasets/fashion-mnist"
+
+    /// Loads `<folder>/<split>-images-idx3-ubyte[.gz]` and its labels file, checking they agree.
+    public static func load(folder: String, split: Split, limit: Int? = nil) throws(VaertError) -> Dataset {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw VaertError(.ioOpen, "\(folder): no such data folder (install Fashion-MNIST with `apt-get install dataset-fashion-mnist`, or pass --data DIR)")
+        }
+        let imagePath = try find(folder, "\(split.rawValue)-images-idx3-ubyte")
+        let labelPath = try find(folder, "\(split.rawValue)-labels-idx1-ubyte")
+        let images = try IDX.read(imagePath)
+        guard images.dims.count == 3 else { throw VaertError(.malformed, "\(imagePath): expected 3 dimensions (count, rows, columns), found \(images.dims)") }
+        let labels = try IDX.read(labelPath)
+        guard labels.dims.count == 1 else { throw VaertError(.malformed, "\(labelPath): expected 1 dimension, found \(labels.dims)") }
+        guard labels.dims[0] == images.dims[0] else {
+            throw VaertError(.malformed, "\(labelPath): \(labels.dims[0]) labels for the \(images.dims[0]) images of \(imagePath)")
+        }
+        let shape = Shape3(channels: 1, height: images.dims[1], width: images.dims[2])
+        let n = min(images.dims[0], limit ?? Int.max)
+        let floats = images.bytes[0..<(n * shape.count)].map { Float($0) / 255 }
+        let name = URL(fileURLWithPath: folder).lastPathComponent
+        return Dataset(images: floats, labels: Array(labels.bytes[0..<n]), shape: shape, name: name)
+    }
+
+    static func find(_ folder: String, _ stem: String) throws(VaertError) -> String {
+        for candidate in ["\(folder)/\(stem).gz", "\(folder)/\(stem)"] where FileManager.default.fileExists(atPath: candidate) {
+            return candidate
+        }
+        throw VaertError(.ioOpen, "\(folder)/\(stem)[.gz]: no such file")
+    }
+}
+
+extension VaertError: CustomStringConvertible {
+    public var description: String { message }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import VAECore
+import vaert
+
+/// Checkpoints are weights files (so the runtime can open them too) that also carry the optimizer
+/// state, the step count, the loss history and the training options.
+public enum Checkpoint {
+    static let optionsKey = "train.options"
+    static let epochKey = "train.epochs_done"
+    static let stepKey = "train.step"
+
+    /// Writes `trainer`'s full state to `path` atomically (temporary file, fsync, rename).
+    public static func save(_ trainer: Trainer, to path: String, datasetName: String, evaluation: LossSums?) throws(VaertError) {
+        var b = trainer.net.weightsFile(extraMetadata: exportMetadata(datasetName: datasetName, evaluation: evaluation))
+        b.addTensor("adam.m", dims: [trainer.net.parameterCount], values: trainer.adam.m.array)
+        b.addTensor("adam.v", dims: [trainer.net.parameterCount], values: trainer.adam.v.array)
+        if !trainer.history.isEmpty {
+            b.addTensor("train.history", dims: [trainer.history.count, 2], values: trainer.history.flatMap { [$0.reconstruction, $0.kl] })
+        }
+        let json = (try? JSONEncoder().encode(trainer.options)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        b.setMetadata(optionsKey, .string(json))
+        b.setMetadata(epochKey, .u32(UInt32(trainer.epochsDone)))
+        b.setMetadata(stepKey, .u32(UInt32(trainer.adam.step)))
+        try FileIO.writeAtomically(b.serialize(), to: path)
+    }
+
+    /// Metadata of an exported model: data set and, when known, the final test negative ELBO.
+    public static func exportMetadata(datasetName: String, evaluation: LossSums?) -> [(String, MetadataValue)] {
+        var m: [(String, MetadataValue)] = [(MetadataKey.dataset, .string(datasetName))]
+        if let evaluation { m.append((MetadataKey.testNegELBO, .f32(Float(evaluation.negELBOPerImage)))) }
+        return m
+    }
+
+    /// Rebuilds a trainer from a checkpoint written by `save`; the CRC and every table are checked first.
+    public static func load(path: String, threads: Int) throws(VaertError) -> Trainer {
+        try FileIO.withContents(of: path) { (bytes) throws(VaertError) in
+            let file: WeightsFile
+            do throws(VaertError) { file = try WeightsFile.parse(bytes) } catch { throw VaertError(error.status, "\(path): \(error.message)") }
+            guard case .string(let json)? = file.metadataValue(optionsKey),
+                  let options = try? JSONDecoder().decode(TrainingOptions.self, from: Data(json.utf8)),
+                  case .u32(let epochs)? = file.metadataValue(epochKey), case .u32(let step)? = file.metadataValue(stepKey)
+            else { throw VaertError(.malformed, "\(path): not a vaert training checkpoint (no training state in its metadata)") }
+            let trainer = Trainer(options: options, threads: threads)
+            do throws(VaertError) {
+                try trainer.net.load(from: file, bytes: bytes)
+                try copyTensor("adam.m", count: trainer.net.parameterCount, into: trainer.adam.m.pointer, file: file, bytes: bytes)
+                try copyTensor("adam.v", count: trainer.net.parameterCount, into: trainer.adam.v.pointer, file: file, bytes: bytes)
+                if let h = file.tensors.first(where: { $0.name == "train.history" }) {
+                    var values = [Float](repeating: 0, count: h.elementCount)
+                    try values.withUnsafeMutableBufferPointer { (p) throws(VaertError) in
+                        try copyTensor("train.history", count: h.elementCount, into: p.baseAddress!, file: file, bytes: bytes)
+                    }
+                    trainer.history = stride(from: 0, to: values.count - 1, by: 2).map { (values[$0], values[$0 + 1]) }
+                }
+            } catch {
+                throw VaertError(error.status, "\(path): \(error.message)")
+            }
+            trainer.adam.step = Int(step)
+            trainer.epochsDone = Int(epochs)
+            return trainer
+        }
+    }
+}

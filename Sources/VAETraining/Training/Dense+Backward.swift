@@ -1,0 +1,44 @@
+import VAECore
+
+/// Backward pass of `DenseLayer.forward` (y = x·W + b, before activation), on the shared GEMM.
+public enum DenseBackward {
+    /// Given dY (batch × out), writes dW = xᵀ·dY (in × out) and db = Σ_rows dY, and when `dx` is given,
+    /// dX = dY·Wᵀ (batch × in). `transposeScratch` holds out × in floats.
+    public static func backward(
+        layer: DenseLayer, x: UnsafePointer<Float>, dY: UnsafePointer<Float>, batch: Int,
+        dW: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>,
+        dX: UnsafeMutablePointer<Float>?, transposeScratch: UnsafeMutablePointer<Float>, threads: Int
+    ) {
+        let n = layer.inputCount
+        let m = layer.outputCount
+        // dW[in × out] = xᵀ[in × batch] · dY[batch × out]: A is x read transposed through its strides.
+        ParallelGemm.multiply(m: n, n: m, k: batch, a: MatrixView(x, rowStride: 1, columnStride: n),
+                              b: dY, bRowStride: m, c: dW, cRowStride: m, threads: threads)
+        db.update(repeating: 0, count: m)
+        for r in 0..<batch {
+            let row = dY + r * m
+            for j in 0..<m { db[j] += row[j] }
+        }
+        guard let dX else { return }
+        transpose(layer.weights, rows: n, columns: m, into: transposeScratch)
+        ParallelGemm.multiply(m: batch, n: n, k: m, a: MatrixView(dY, rowStride: m),
+                              b: transposeScratch, bRowStride: n, c: dX, cRowStride: n, threads: threads)
+    }
+
+    /// Multiplies dX by the ReLU derivative, read from the ReLU's output: dX *= (y > 0).
+    public static func reluBackward(_ dX: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count where y[i] <= 0 { dX[i] = 0 }
+    }
+
+    /// out[c × r] = in[r × c]ᵀ, in 32 × 32 blocks to stay in cache.
+    public static func transpose(_ a: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+        let block = 32
+        for r0 in stride(from: 0, to: rows, by: block) {
+            for c0 in stride(from: 0, to: columns, by: block) {
+                for r in r0..<min(r0 + block, rows) {
+                    for c in c0..<min(c0 + block, columns) { out[c * rows + r] = a[r * columns + c] }
+                }
+            }
+        }
+    }
+}

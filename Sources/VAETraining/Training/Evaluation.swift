@@ -1,0 +1,95 @@
+import Dispatch
+import Foundation
+import VAECore
+import vaert
+
+/// Evaluation of a trained model: the test negative ELBO and the importance-weighted NLL estimate.
+public enum Evaluation {
+    /// A trainer holding the network of the weights file at `path` (an export or a checkpoint).
+    public static func trainer(weightsPath path: String, batchSize: Int, seed: UInt64, threads: Int) throws(VaertError) -> Trainer {
+        try FileIO.withContents(of: path) { (bytes) throws(VaertError) in
+            do throws(VaertError) {
+                let file = try WeightsFile.parse(bytes)
+                let model = try Model(copying: bytes)  // checks the network is complete and consistent
+                guard model.hasEncoder else { throw VaertError(.unsupported, "the file holds no encoder: evaluation needs one") }
+                let hidden = model.encoder.dropLast().map(\.outputCount)
+                let architecture = Architecture(kind: model.kind, likelihood: model.likelihood, image: model.imageShape,
+                                                hidden: hidden, latent: model.latentDim)
+                let trainer = Trainer(options: TrainingOptions(architecture: architecture, batchSize: batchSize, seed: seed), threads: threads)
+                guard trainer.net.specs.count == file.layers.count else {
+                    throw VaertError(.unsupported, "the network is not a symmetric MLP autoencoder that vae-train makes")
+                }
+                try trainer.net.load(from: file, bytes: bytes)
+                return trainer
+            } catch {
+                throw VaertError(error.status, "\(path): \(error.message)")
+            }
+        }
+    }
+
+    /// −log p(x) estimated with K importance samples from q(z | x) (Burda et al. 2016), averaged over
+    /// the first `images` images of `data`: −log (1/K Σ_k p(x | z_k) p(z_k) / q(z_k | x)).
+    /// Sample k of image i uses ε from (seed, evaluation stream, item i·K + k). Bernoulli likelihood only.
+    public static func importanceWeightedNLL(_ trainer: Trainer, data: Dataset, samples: Int, images: Int, threads: Int) throws(VaertError) -> Double {
+        let a = trainer.options.architecture
+        guard a.modelKind.isVariational, a.modelLikelihood == .bernoulli else {
+            throw VaertError(.unsupported, "the importance-weighted NLL needs a VAE with a Bernoulli likelihood")
+        }
+        let net = trainer.net
+        let encoder = net.layerIndices(.encoder).map(net.dense)
+        var decoder = net.layerIndices(.decoder).map(net.dense)
+        let last = decoder.removeLast()
+        decoder.append(DenseLayer(inputCount: last.inputCount, outputCount: last.outputCount, weights: last.weights, bias: last.bias, activation: .identity))
+        let n = min(images, data.count)
+        let d = a.latent
+        let p = a.pixels
+        let stream = RandomStream(seed: trainer.options.seed, purpose: .evaluation)
+        let logTwoPi = Foundation.log(2 * Double.pi)
+        var totals = [Double](repeating: 0, count: max(threads, 1))
+        nonisolated(unsafe) let (encoderLayers, decoderLayers) = (encoder, decoder)
+        let workers = max(threads, 1)
+        totals.withUnsafeMutableBufferPointer { totalsBuffer in
+            nonisolated(unsafe) let totalsBuffer = totalsBuffer
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let code = FloatBuffer(count: 2 * d)
+                let z = FloatBuffer(count: samples * d)
+                let eps = FloatBuffer(count: samples * d)
+                let logits = FloatBuffer(count: samples * p)
+                let scratch = FloatBuffer(count: max(Model.scratchFloats(encoderLayers, batch: 1), Model.scratchFloats(decoderLayers, batch: samples)))
+                var weights = [Double](repeating: 0, count: samples)
+                var sum = 0.0
+                data.images.withUnsafeBufferPointer { all in
+                    for i in stride(from: worker, to: n, by: workers) {
+                        let x = all.baseAddress! + i * p
+                        Model.run(encoderLayers, input: x, batch: 1, output: code.pointer, scratch: scratch.pointer)
+                        for k in 0..<samples {
+                            stream.normals(item: UInt64(i * samples + k), into: UnsafeMutableBufferPointer(start: eps.pointer + k * d, count: d))
+                        }
+                        var logQConstant = 0.0
+                        for j in 0..<d {
+                            let lv = min(max(code[d + j], logVarianceRange.lowerBound), logVarianceRange.upperBound)
+                            logQConstant += Double(lv)
+                            let s = Foundation.exp(0.5 * lv)
+                            for k in 0..<samples { z[k * d + j] = code[j] + s * eps[k * d + j] }
+                        }
+                        Model.run(decoderLayers, input: z.pointer, batch: samples, output: logits.pointer, scratch: scratch.pointer)
+                        for k in 0..<samples {
+                            let logPx = -Losses.bceWithLogits(logits: logits.pointer + k * p, targets: x, count: p, gradient: nil)
+                            var logPz = 0.0, logQz = 0.0
+                            for j in 0..<d {
+                                logPz += Double(z[k * d + j] * z[k * d + j])
+                                logQz += Double(eps[k * d + j] * eps[k * d + j])
+                            }
+                            weights[k] = logPx - 0.5 * (logPz + Double(d) * logTwoPi) + 0.5 * (logQz + Double(d) * logTwoPi + logQConstant)
+                        }
+                        let top = weights.max()!
+                        let lse = top + Foundation.log(weights.reduce(0) { $0 + Foundation.exp($1 - top) })
+                        sum += -(lse - Foundation.log(Double(samples)))
+                    }
+                }
+                totalsBuffer[worker] = sum
+            }
+        }
+        return totals.reduce(0, +) / Double(n)
+    }
+}

@@ -1,0 +1,253 @@
+import VAECore
+
+/// Trains an `MLP` autoencoder or VAE: forward through the shared kernels, backward, Adam.
+/// All buffers are allocated once for the batch size; a step allocates nothing.
+public final class Trainer: @unchecked Sendable {
+    public let options: TrainingOptions
+    public let net: MLP
+    public let gradient: FloatBuffer
+    public let adam: Adam
+    public let threads: Int
+    /// Per-step (reconstruction, KL) per image, for the curves.
+    public var history: [(reconstruction: Float, kl: Float)] = []
+    /// Completed epochs.
+    public var epochsDone = 0
+
+    let encoderLayers: [Int]
+    let decoderLayers: [Int]
+    /// encoderActivations[0] is the input batch; [i + 1] is the output of encoder layer i.
+    let encoderActivations: [FloatBuffer]
+    /// decoderActivations[0] is z; [i + 1] is the output of decoder layer i (the last holds logits).
+    let decoderActivations: [FloatBuffer]
+    let epsilon, logVariance, sigma, dz, dCode, gradientA, gradientB, transposeScratch: FloatBuffer
+
+    public init(options: TrainingOptions, threads: Int) {
+        self.options = options
+        self.threads = max(1, threads)
+        let a = options.architecture
+        let net = MLP(a)
+        net.initialize(seed: options.seed)
+        self.net = net
+        gradient = FloatBuffer(count: net.parameterCount)
+        adam = Adam(parameterCount: net.parameterCount, learningRate: options.learningRate)
+        let encoderLayers = net.layerIndices(.encoder)
+        let decoderLayers = net.layerIndices(.decoder)
+        self.encoderLayers = encoderLayers
+        self.decoderLayers = decoderLayers
+        let rows = options.batchSize
+        encoderActivations = [FloatBuffer(count: rows * a.pixels)] + encoderLayers.map { FloatBuffer(count: rows * net.specs[$0].outputs) }
+        decoderActivations = [FloatBuffer(count: rows * a.latent)] + decoderLayers.map { FloatBuffer(count: rows * net.specs[$0].outputs) }
+        let widest = net.specs.map { max($0.inputs, $0.outputs) }.max() ?? 1
+        (epsilon, logVariance, sigma, dz) = (FloatBuffer(count: rows * a.latent), FloatBuffer(count: rows * a.latent),
+                                             FloatBuffer(count: rows * a.latent), FloatBuffer(count: rows * a.latent))
+        dCode = FloatBuffer(count: rows * a.codeSize)
+        gradientA = FloatBuffer(count: rows * widest)
+        gradientB = FloatBuffer(count: rows * widest)
+        transposeScratch = FloatBuffer(count: net.specs.map(\.weightCount).max() ?? 1)
+    }
+
+    var architecture: Architecture { options.architecture }
+    /// The input batch buffer (batch × pixels) that `forward` reads.
+    public var input: UnsafeMutablePointer<Float> { encoderActivations[0].pointer }
+    public var logits: UnsafeMutablePointer<Float> { decoderActivations.last!.pointer }
+
+    // MARK: Forward
+
+    /// Runs `rows` images from `input` through encoder, sampling (ε from `stream`, item `firstItem + row`) and decoder.
+    /// Returns the loss parts, summed over the rows.
+    @discardableResult
+    public func forward(rows: Int, stream: RandomStream, firstItem: UInt64) -> LossSums {
+        let a = architecture
+        for (i, l) in encoderLayers.enumerated() {
+            ParallelGemmLayer.forward(net.dense(l), encoderActivations[i].pointer, rows: rows, into: encoderActivations[i + 1].pointer, threads: threads)
+        }
+        let code = encoderActivations.last!.pointer
+        let z = decoderActivations[0].pointer
+        let d = a.latent
+        var kl: Double = 0
+        if a.modelKind.isVariational {
+            for r in 0..<rows {
+                stream.normals(item: firstItem + UInt64(r), into: UnsafeMutableBufferPointer(start: epsilon.pointer + r * d, count: d))
+                for j in 0..<d {
+                    let lv = min(max(code[r * 2 * d + d + j], logVarianceRange.lowerBound), logVarianceRange.upperBound)
+                    let s = FastMath.exp(0.5 * lv)
+                    logVariance[r * d + j] = lv
+                    sigma[r * d + j] = s
+                    z[r * d + j] = code[r * 2 * d + j] + s * epsilon[r * d + j]
+                }
+            }
+            for r in 0..<rows {
+                kl += Losses.gaussianKL(mu: code + r * 2 * d, logVariance: logVariance.pointer + r * d, count: d, dMu: nil, dLogVariance: nil)
+            }
+        } else {
+            z.update(from: code, count: rows * d)
+        }
+        for (i, l) in decoderLayers.enumerated() {
+            let layer = net.dense(l)
+            // The output layer yields logits; its sigmoid is part of the loss.
+            let activation: Activation = i == decoderLayers.count - 1 ? .identity : layer.activation
+            ParallelGemmLayer.forward(layer, decoderActivations[i].pointer, rows: rows, into: decoderActivations[i + 1].pointer,
+                                      activation: activation, threads: threads)
+        }
+        let rec = Losses.reconstruction(a.modelLikelihood, logits: logits, targets: input, count: rows * a.pixels, gradient: nil)
+        return LossSums(reconstruction: rec, kl: kl, count: rows)
+    }
+
+    // MARK: Backward
+
+    /// Gradient of (reconstruction + β·KL), summed over the batch, into `gradient`, after `forward` on the same rows.
+    public func backward(rows: Int) {
+        let a = architecture
+        let d = a.latent
+        var dY = gradientA.pointer
+        var dX = gradientB.pointer
+        _ = Losses.reconstruction(a.modelLikelihood, logits: logits, targets: input, count: rows * a.pixels, gradient: dY)
+        for i in decoderLayers.indices.reversed() {
+            let l = decoderLayers[i]
+            let target = i == 0 ? dz.pointer : dX
+            DenseBackward.backward(layer: net.dense(l), x: decoderActivations[i].pointer, dY: dY, batch: rows,
+                                   dW: gradient.pointer + net.offsets[l], db: gradient.pointer + net.offsets[l] + net.specs[l].weightCount,
+                                   dX: target, transposeScratch: transposeScratch.pointer, threads: threads)
+            if i > 0 {
+                DenseBackward.reluBackward(dX, output: decoderActivations[i].pointer, count: rows * net.specs[l].inputs)
+                swap(&dX, &dY)
+            }
+        }
+        let code = encoderActivations.last!.pointer
+        if a.modelKind.isVariational {
+            let beta = options.beta
+            for r in 0..<rows {
+                for j in 0..<d {
+                    let k = r * d + j
+                    let raw = code[r * 2 * d + d + j]
+                    let inRange = logVarianceRange.contains(raw)
+                    dCode[r * 2 * d + j] = dz[k]
+                    dCode[r * 2 * d + d + j] = inRange ? dz[k] * epsilon[k] * sigma[k] * 0.5 : 0
+                }
+                _ = Losses.gaussianKL(mu: code + r * 2 * d, logVariance: logVariance.pointer + r * d, count: d,
+                                      dMu: dCode.pointer + r * 2 * d, dLogVariance: dCode.pointer + r * 2 * d + d, scale: beta)
+                for j in 0..<d where !logVarianceRange.contains(code[r * 2 * d + d + j]) { dCode[r * 2 * d + d + j] = 0 }
+            }
+        } else {
+            dCode.pointer.update(from: dz.pointer, count: rows * d)
+        }
+        dY = dCode.pointer
+        dX = gradientA.pointer
+        for i in encoderLayers.indices.reversed() {
+            let l = encoderLayers[i]
+            DenseBackward.backward(layer: net.dense(l), x: encoderActivations[i].pointer, dY: dY, batch: rows,
+                                   dW: gradient.pointer + net.offsets[l], db: gradient.pointer + net.offsets[l] + net.specs[l].weightCount,
+                                   dX: i > 0 ? dX : nil, transposeScratch: transposeScratch.pointer, threads: threads)
+            if i > 0 {
+                DenseBackward.reluBackward(dX, output: encoderActivations[i].pointer, count: rows * net.specs[l].inputs)
+                dY = dX
+                dX = dX == gradientA.pointer ? gradientB.pointer : gradientA.pointer
+            }
+        }
+    }
+
+    /// Total loss the optimizer minimises for these sums.
+    public func objective(_ s: LossSums) -> Double { s.reconstruction + Double(options.beta) * s.kl }
+
+    // MARK: Steps and epochs
+
+    /// Copies images `indices` of `data` into the input batch.
+    public func loadBatch(_ data: Dataset, indices: ArraySlice<Int>) {
+        let p = data.pixelCount
+        data.images.withUnsafeBufferPointer { images in
+            for (r, index) in indices.enumerated() {
+                (input + r * p).update(from: images.baseAddress! + index * p, count: p)
+            }
+        }
+    }
+
+    /// One optimisation step on the rows already in `input`. Throws on a non-finite loss, before updating.
+    public func step(rows: Int) throws(TrainingError) -> LossSums {
+        let stream = RandomStream(seed: options.seed, purpose: .reparameterization)
+        let sums = forward(rows: rows, stream: stream, firstItem: UInt64(adam.step) * UInt64(options.batchSize))
+        guard objective(sums).isFinite else { throw .nonFiniteLoss(step: adam.step + 1, epoch: epochsDone + 1) }
+        backward(rows: rows)
+        adam.update(net.parameters, gradient: gradient)
+        history.append((Float(sums.reconstructionPerImage), Float(sums.klPerImage)))
+        return sums
+    }
+
+    /// The order of the training images in epoch `epoch` (0-based): a Fisher–Yates shuffle from (seed, epoch).
+    public func order(count: Int, epoch: Int) -> [Int] {
+        var order = Array(0..<count)
+        let stream = RandomStream(seed: options.seed, purpose: .shuffle)
+        var i = count - 1
+        while i > 0 {
+            let words = stream.bits(item: UInt64(epoch), block: UInt32(i / 4))
+            let j = RandomStream.below(i + 1, word: words[i % 4])
+            order.swapAt(i, j)
+            i -= 1
+        }
+        return order
+    }
+
+    /// Trains one epoch over `data`; `progress(imagesDone, running sums)` is called after every step.
+    public func trainEpoch(_ data: Dataset, progress: (Int, LossSums) -> Void) throws(TrainingError) -> LossSums {
+        let order = order(count: data.count, epoch: epochsDone)
+        var sums = LossSums()
+        var first = 0
+        while first < data.count {
+            let rows = min(options.batchSize, data.count - first)
+            loadBatch(data, indices: order[first..<(first + rows)])
+            sums += try step(rows: rows)
+            first += rows
+            progress(first, sums)
+        }
+        epochsDone += 1
+        return sums
+    }
+
+    /// Loss parts over all of `data` with one ε sample per image (from (seed, image index)), no update.
+    public func evaluate(_ data: Dataset) -> LossSums {
+        let stream = RandomStream(seed: options.seed, purpose: .evaluation)
+        var sums = LossSums()
+        var first = 0
+        while first < data.count {
+            let rows = min(options.batchSize, data.count - first)
+            loadBatch(data, indices: first..<(first + rows))
+            sums += forward(rows: rows, stream: stream, firstItem: UInt64(first))
+            first += rows
+        }
+        return sums
+    }
+}
+
+extension ArraySlice where Element == Int {
+    init(_ range: Range<Int>) { self = Array(range)[...] }
+}
+
+extension Trainer {
+    public func loadBatch(_ data: Dataset, indices: Range<Int>) {
+        loadBatch(data, indices: ArraySlice(indices))
+    }
+}
+
+/// A dense layer's forward on the shared kernel with its rows split across threads.
+enum ParallelGemmLayer {
+    static func forward(_ layer: DenseLayer, _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
+                        activation: Activation? = nil, threads: Int) {
+        if threads == 1 {
+            layer.forward(x, batch: rows, into: y, activation: activation)
+            return
+        }
+        ParallelGemm.multiply(m: rows, n: layer.outputCount, k: layer.inputCount, a: MatrixView(x, rowStride: layer.inputCount),
+                              b: layer.weights, bRowStride: layer.outputCount, c: y, cRowStride: layer.outputCount,
+                              epilogue: GemmEpilogue(bias: layer.bias, activation: activation ?? layer.activation), threads: threads)
+    }
+}
+
+/// Why training stopped early.
+public enum TrainingError: Error, CustomStringConvertible {
+    case nonFiniteLoss(step: Int, epoch: Int)
+
+    public var description: String {
+        switch self {
+        case .nonFiniteLoss(let step, let epoch): return "the loss became NaN or infinite at step \(step) (epoch \(epoch))"
+        }
+    }
+}

@@ -1,0 +1,209 @@
+import ArgumentParser
+import Foundation
+import VAECore
+import VAETraining
+import vaert
+
+@main
+struct VAETrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vae-train",
+        abstract: "Train autoencoders and variational autoencoders on IDX image data, and evaluate them.",
+        subcommands: [Train.self, Eval.self],
+        defaultSubcommand: Train.self)
+}
+
+/// Prints `message` as one line on standard error and exits with status 1.
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("vae-train: error: \(message)\n".utf8))
+    exit(1)
+}
+
+func defaultThreads() -> Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Train a model and export it as a weights file (the default command).")
+
+    @Option(help: "Folder of IDX files (train-/t10k-images-idx3-ubyte[.gz] and labels).")
+    var data = Dataset.defaultFolder
+    @Option(help: "Model: vae or ae.")
+    var model = "vae"
+    @Option(help: "Reconstruction loss: bce (Bernoulli) or mse.")
+    var loss = "bce"
+    @Option(help: "Weight of the KL term (beta-VAE when above 1).")
+    var beta: Float = 1
+    @Option(help: "Adam learning rate.")
+    var lr: Float = 1e-3
+    @Option(help: "Images per step.")
+    var batchSize = 128
+    @Option(help: "Epochs to train (with --resume: the total to reach).")
+    var epochs = 10
+    @Option(help: "Seed of every random choice (initialisation, order, noise): a run is reproducible.")
+    var seed: UInt64 = 0
+    @Option(help: "Hidden layer widths, encoder order, comma separated (e.g. 512,256).")
+    var hidden = "400"
+    @Option(help: "Latent dimensions.")
+    var latent = 20
+    @Option(help: "Train on the first N training images only.")
+    var trainLimit: Int?
+    @Option(help: "Evaluate on the first N test images only.")
+    var testLimit: Int?
+    @Option(help: "Output weights file.")
+    var out = "vae.vaert"
+    @Option(help: "Checkpoint file, written at every epoch end (default: OUT with .ckpt).")
+    var checkpoint: String?
+    @Flag(help: "Continue from the checkpoint.")
+    var resume = false
+    @Option(help: "Worker threads.")
+    var threads = defaultThreads()
+
+    func validate() throws {
+        guard ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be one of: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))") }
+        guard ["bce", "mse"].contains(loss) else { throw ValidationError("--loss must be bce or mse") }
+        guard batchSize > 0, epochs > 0, latent > 0, threads > 0 else { throw ValidationError("--batch-size, --epochs, --latent and --threads must be positive") }
+        guard beta >= 0, beta.isFinite, lr > 0, lr.isFinite else { throw ValidationError("--beta must be >= 0 and --lr > 0") }
+        guard (try? parseHidden()) != nil else { throw ValidationError("--hidden must be positive integers separated by commas, e.g. 512,256") }
+        guard out.hasSuffix(".vaert") else { throw ValidationError("--out must end in .vaert") }
+    }
+
+    func parseHidden() throws -> [Int] {
+        let widths = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !widths.isEmpty, widths.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ValidationError("bad --hidden") }
+        return widths.map { $0! }
+    }
+
+    var checkpointPath: String { checkpoint ?? String(out.dropLast(".vaert".count)) + ".ckpt" }
+    var curvesPath: String { String(out.dropLast(".vaert".count)) + ".curves.svg" }
+
+    func run() throws {
+        do {
+            try train()
+        } catch let error as VaertError {
+            fail(error.message)
+        }
+    }
+
+    func train() throws {
+        let trainSet = try Dataset.load(folder: data, split: .train, limit: trainLimit)
+        let testSet = try Dataset.load(folder: data, split: .test, limit: testLimit)
+        let trainer: Trainer
+        if resume {
+            trainer = try Checkpoint.load(path: checkpointPath, threads: threads)
+            guard trainer.options.architecture.image == trainSet.shape else {
+                fail("\(checkpointPath): the checkpoint's images are \(trainer.options.architecture.image), the data's \(trainSet.shape)")
+            }
+            print("resuming \(checkpointPath): \(trainer.epochsDone) epochs done, step \(trainer.adam.step)")
+        } else {
+            let architecture = Architecture(kind: ModelKind(rawValue: model)!, likelihood: loss == "bce" ? .bernoulli : .gaussian,
+                                            image: trainSet.shape, hidden: try parseHidden(), latent: latent)
+            let options = TrainingOptions(architecture: architecture, beta: beta, learningRate: lr, batchSize: batchSize, epochs: epochs,
+                                          seed: seed, trainLimit: trainLimit, dataFolder: data)
+            trainer = Trainer(options: options, threads: threads)
+        }
+        let a = trainer.options.architecture
+        print("\(a.summary), \(trainer.net.parameterCount) parameters; \(trainSet.count) training images of \(trainSet.name), \(testSet.count) test; \(threads) threads")
+        var lastTest: LossSums? = nil
+        while trainer.epochsDone < epochs {
+            let epoch = trainer.epochsDone + 1
+            let bar = ProgressBar(title: "epoch \(epoch)/\(epochs)", total: trainSet.count)
+            let sums: LossSums
+            do {
+                sums = try trainer.trainEpoch(trainSet) { done, s in
+                    bar.update(done, String(format: "rec %.2f kl %.2f", s.reconstructionPerImage, s.klPerImage))
+                }
+            } catch {
+                let kept = FileManager.default.fileExists(atPath: checkpointPath) ? "the last good checkpoint is \(checkpointPath)" : "no checkpoint was written yet"
+                fail("\(error); training stopped and \(kept)")
+            }
+            let seconds = bar.elapsed
+            bar.finish(String(format: "rec %.2f kl %.2f  %.1f s", sums.reconstructionPerImage, sums.klPerImage, seconds))
+            let test = trainer.evaluate(testSet)
+            lastTest = test
+            if a.modelKind.isVariational {
+                print(String(format: "epoch %d: test negative ELBO %.2f nats/image (reconstruction %.2f + KL %.2f)", epoch,
+                             test.negELBOPerImage, test.reconstructionPerImage, test.klPerImage))
+            } else {
+                print(String(format: "epoch %d: test reconstruction loss %.2f per image", epoch, test.reconstructionPerImage))
+            }
+            try Checkpoint.save(trainer, to: checkpointPath, datasetName: trainSet.name, evaluation: test)
+            try writeCurves(trainer)
+        }
+        if lastTest == nil { lastTest = trainer.evaluate(testSet) }
+        let file = trainer.net.weightsFile(extraMetadata: Checkpoint.exportMetadata(datasetName: trainSet.name, evaluation: lastTest))
+        try FileIO.writeAtomically(file.serialize(), to: out)
+        print("wrote \(out) (checkpoint \(checkpointPath), curves \(curvesPath))")
+    }
+
+    func writeCurves(_ trainer: Trainer) throws {
+        let svg = LossCurves.svg(history: trainer.history, title: "\(trainer.options.architecture.summary): loss per step")
+        try FileIO.writeAtomically(Array(svg.utf8), to: curvesPath)
+    }
+}
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Test negative ELBO of a weights file, and the importance-weighted NLL.")
+
+    @Option(help: "Weights file (an export or a checkpoint).")
+    var weights: String
+    @Option(help: "Folder of IDX files.")
+    var data = Dataset.defaultFolder
+    @Option(help: "Importance samples per image for the NLL estimate (e.g. 1000); 0 skips it.")
+    var iwSamples = 0
+    @Option(help: "Images used for the importance-weighted estimate (the first N test images).")
+    var iwImages = 1000
+    @Option(help: "Seed of the evaluation noise.")
+    var seed: UInt64 = 0
+    @Option(help: "Evaluate on the first N test images only.")
+    var testLimit: Int?
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+    @Option(help: "Worker threads.")
+    var threads = defaultThreads()
+
+    func validate() throws {
+        guard iwSamples >= 0, iwImages > 0, threads > 0 else { throw ValidationError("--iw-samples must be >= 0, --iw-images and --threads > 0") }
+    }
+
+    func run() throws {
+        do {
+            try evaluate()
+        } catch let error as VaertError {
+            fail(error.message)
+        }
+    }
+
+    func evaluate() throws {
+        do {
+            let trainer = try Evaluation.trainer(weightsPath: weights, batchSize: 500, seed: seed, threads: threads)
+            let testSet = try Dataset.load(folder: data, split: .test, limit: testLimit)
+            guard testSet.shape == trainer.options.architecture.image else {
+                fail("\(data): images are \(testSet.shape) but the model takes \(trainer.options.architecture.image)")
+            }
+            let sums = trainer.evaluate(testSet)
+            let a = trainer.options.architecture
+            var iw: Double? = nil
+            if iwSamples > 0 {
+                iw = try Evaluation.importanceWeightedNLL(trainer, data: testSet, samples: iwSamples, images: iwImages, threads: threads)
+            }
+            if json {
+                var fields = [
+                    "\"weights\": \(jsonString(weights))", "\"kind\": \(jsonString(a.kind))", "\"test_images\": \(sums.count)",
+                    "\"neg_elbo\": \(sums.negELBOPerImage)", "\"reconstruction\": \(sums.reconstructionPerImage)", "\"kl\": \(sums.klPerImage)",
+                ]
+                if let iw { fields += ["\"iw_nll\": \(iw)", "\"iw_samples\": \(iwSamples)", "\"iw_images\": \(min(iwImages, testSet.count))"] }
+                print("{" + fields.joined(separator: ", ") + "}")
+            } else {
+                print(String(format: "%@ on %d test images: negative ELBO %.2f nats/image (reconstruction %.2f + KL %.2f)",
+                             a.summary, sums.count, sums.negELBOPerImage, sums.reconstructionPerImage, sums.klPerImage))
+                if let iw {
+                    print(String(format: "importance-weighted NLL (k = %d, first %d images): %.2f nats/image", iwSamples, min(iwImages, testSet.count), iw))
+                }
+            }
+        }
+    }
+
+    func jsonString(_ s: String) -> String {
+        let data = try! JSONEncoder().encode(s)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
