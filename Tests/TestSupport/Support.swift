@@ -1,1 +1,108 @@
+import Foundation
+import VAECore
+import VAETraining
 
+/// Shared helpers for vaert's tests: paths, tolerances, finite differences, tiny models and data sets.
+public enum TestSupport {
+    /// The repository root (this file is Tests/TestSupport/Support.swift).
+    public static let root: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    /// Where `swift build` put the commands (override with VAERT_BIN_DIR).
+    public static var binDir: String { ProcessInfo.processInfo.environment["VAERT_BIN_DIR"] ?? "\(root)/.build/debug" }
+
+    /// The committed ready model.
+    public static var readyModel: String { "\(root)/tools/models/fashion-vae.vaert" }
+
+    public static func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
+        precondition(a.count == b.count, "comparing \(a.count) with \(b.count) values")
+        return zip(a, b).map { abs($0 - $1) }.max() ?? 0
+    }
+
+    /// `count` values from a fixed stream, uniform in [lo, hi).
+    public static func randomFloats(_ count: Int, seed: UInt64, in range: ClosedRange<Float> = -1...1) -> [Float] {
+        var out = [Float](repeating: 0, count: count)
+        out.withUnsafeMutableBufferPointer { RandomStream(seed: seed, purpose: .initialization).uniforms(item: 9999, into: $0) }
+        return out.map { range.lowerBound + (range.upperBound - range.lowerBound) * $0 }
+    }
+
+    /// Central difference of `f` with respect to `*x`.
+    public static func finiteDifference(_ x: UnsafeMutablePointer<Float>, step h: Float = 1e-3, _ f: () -> Double) -> Double {
+        let saved = x.pointee
+        x.pointee = saved + h
+        let up = f()
+        x.pointee = saved - h
+        let down = f()
+        x.pointee = saved
+        return (up - down) / Double(2 * h)
+    }
+
+    /// True when an analytic gradient agrees with its finite difference: |a − n| ≤ tol · max(1, |n|).
+    public static func gradientsAgree(_ analytic: Double, _ numeric: Double, tolerance: Double = 2e-2) -> Bool {
+        abs(analytic - numeric) <= tolerance * max(1, abs(numeric))
+    }
+
+    /// A small synthetic image set: smooth blobs whose position depends on the label, values in [0, 1].
+    public static func blobs(count: Int, shape: Shape3 = Shape3(channels: 1, height: 8, width: 8), seed: UInt64 = 1) -> Dataset {
+        var images = [Float](repeating: 0, count: count * shape.count)
+        var labels = [UInt8](repeating: 0, count: count)
+        let noise = randomFloats(count * 2, seed: seed, in: -0.15...0.15)
+        for i in 0..<count {
+            let label = i % 4
+            labels[i] = UInt8(label)
+            let cy = Float(label / 2) * 0.5 + 0.25 + noise[2 * i], cx = Float(label % 2) * 0.5 + 0.25 + noise[2 * i + 1]
+            for y in 0..<shape.height {
+                for x in 0..<shape.width {
+                    let dy = Float(y) / Float(shape.height) - cy, dx = Float(x) / Float(shape.width) - cx
+                    images[i * shape.count + y * shape.width + x] = FastMath.exp(-(dx * dx + dy * dy) * 30)
+                }
+            }
+        }
+        return Dataset(images: images, labels: labels, shape: shape, name: "blobs")
+    }
+
+    /// A trainer for a tiny network over `shape` images, initialised from `seed`.
+    public static func tinyTrainer(kind: ModelKind = .vae, likelihood: Likelihood = .bernoulli, shape: Shape3 = Shape3(channels: 1, height: 8, width: 8),
+                                   hidden: [Int] = [12, 7], latent: Int = 3, batch: Int = 16, seed: UInt64 = 7, threads: Int = 1, beta: Float = 1) -> Trainer {
+        let a = Architecture(kind: kind, likelihood: likelihood, image: shape, hidden: hidden, latent: latent)
+        return Trainer(options: TrainingOptions(architecture: a, beta: beta, batchSize: batch, seed: seed), threads: threads)
+    }
+
+    /// The weights file bytes of a tiny trained-from-init model.
+    public static func tinyModelBytes(kind: ModelKind = .vae) -> [UInt8] {
+        tinyTrainer(kind: kind).net.weightsFile(extraMetadata: [(MetadataKey.dataset, .string("blobs"))]).serialize()
+    }
+
+    /// Recomputes the CRC of a weights file after a test changed its bytes, so the next check is reached.
+    public static func resealCRC(_ bytes: inout [UInt8]) {
+        let crc = bytes.withUnsafeBytes { WeightsFile.checksum($0) }
+        bytes.withUnsafeMutableBytes { $0.storeBytes(of: crc.littleEndian, toByteOffset: WeightsFormat.crcOffset, as: UInt32.self) }
+    }
+
+    public static func storeLE<T: FixedWidthInteger>(_ value: T, at offset: Int, in bytes: inout [UInt8]) {
+        bytes.withUnsafeMutableBytes { $0.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self) }
+    }
+
+    /// Runs a program; returns its exit status and output.
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    /// A fresh temporary folder.
+    public static func temporaryFolder() throws -> String {
+        let path = NSTemporaryDirectory() + "vaert-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}

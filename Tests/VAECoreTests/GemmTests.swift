@@ -1,0 +1,80 @@
+import Testing
+import TestSupport
+import VAECore
+
+@Suite struct GemmTests {
+    /// Runs the SIMD GEMM and the scalar reference on the same operands and returns the normalised error.
+    func compare(m: Int, n: Int, k: Int, transposedA: Bool, epilogue: (UnsafePointer<Float>) -> GemmEpilogue) -> Float {
+        let a = TestSupport.randomFloats(m * k, seed: UInt64(m * 1000 + k))
+        let b = TestSupport.randomFloats(k * n, seed: UInt64(n * 1000 + k + 7))
+        let bias = TestSupport.randomFloats(n, seed: 3)
+        let start = TestSupport.randomFloats(m * n, seed: 5)
+        var fast = start, slow = start
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                bias.withUnsafeBufferPointer { bias in
+                    let view = transposedA ? MatrixView(a.baseAddress!, rowStride: 1, columnStride: m) : MatrixView(a.baseAddress!, rowStride: k)
+                    Gemm.multiply(m: m, n: n, k: k, a: view, b: b.baseAddress!, bRowStride: n, c: &fast, cRowStride: n, epilogue: epilogue(bias.baseAddress!))
+                    Gemm.reference(m: m, n: n, k: k, a: view, b: b.baseAddress!, bRowStride: n, c: &slow, cRowStride: n, epilogue: epilogue(bias.baseAddress!))
+                }
+            }
+        }
+        // Normalised by the size of the sum (k terms of magnitude < 1).
+        return TestSupport.maxAbsDifference(fast, slow) / Float(k)
+    }
+
+    @Test("SIMD GEMM matches the scalar reference at sizes 1 to 2·width+1 and beyond")
+    func matchesReference() {
+        for m in [1, 2, 5, 6, 7, 13] {
+            for n in [1, 7, 8, 9, 15, 16, 17, 33, 64, 65, 80] {
+                for k in [1, 3, 17] {
+                    for transposed in [false, true] {
+                        let error = compare(m: m, n: n, k: k, transposedA: transposed) { _ in .overwrite }
+                        #expect(error < 1e-6, "m \(m) n \(n) k \(k) transposed \(transposed): \(error)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("epilogues: accumulate, bias, ReLU and sigmoid", arguments: [Activation.identity, .relu, .sigmoid])
+    func epilogues(activation: Activation) {
+        for n in [5, 16, 24, 70] {
+            let error = compare(m: 7, n: n, k: 9, transposedA: false) { GemmEpilogue(accumulate: true, bias: $0, activation: activation) }
+            #expect(error < 1e-6, "n \(n): \(error)")
+        }
+    }
+
+    @Test("a row's result does not depend on the batch it is computed in")
+    func batchInvariance() {
+        let (n, k) = (70, 33)
+        let x = TestSupport.randomFloats(13 * k, seed: 11)
+        let w = TestSupport.randomFloats(k * n, seed: 12)
+        var all = [Float](repeating: 0, count: 13 * n)
+        Gemm.multiply(m: 13, n: n, k: k, a: MatrixView(x, rowStride: k), b: w, bRowStride: n, c: &all, cRowStride: n)
+        for row in 0..<13 {
+            var one = [Float](repeating: 0, count: n)
+            x.withUnsafeBufferPointer { x in
+                Gemm.multiply(m: 1, n: n, k: k, a: MatrixView(x.baseAddress! + row * k, rowStride: k), b: w, bRowStride: n, c: &one, cRowStride: n)
+            }
+            #expect(one == Array(all[(row * n)..<((row + 1) * n)]), "row \(row)")
+        }
+    }
+
+    @Test("dense layer forward equals x·W + b through the activation")
+    func denseForward() {
+        let (batch, inputs, outputs) = (3, 5, 4)
+        let x = TestSupport.randomFloats(batch * inputs, seed: 21)
+        let w = TestSupport.randomFloats(inputs * outputs, seed: 22)
+        let b = TestSupport.randomFloats(outputs, seed: 23)
+        var y = [Float](repeating: 0, count: batch * outputs)
+        DenseLayer(inputCount: inputs, outputCount: outputs, weights: w, bias: b, activation: .relu).forward(x, batch: batch, into: &y)
+        for r in 0..<batch {
+            for o in 0..<outputs {
+                var s = b[o]
+                for i in 0..<inputs { s += x[r * inputs + i] * w[i * outputs + o] }
+                #expect(abs(y[r * outputs + o] - max(s, 0)) < 1e-6)
+            }
+        }
+    }
+}

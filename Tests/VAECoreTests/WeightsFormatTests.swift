@@ -1,0 +1,99 @@
+import Testing
+import TestSupport
+import VAECore
+
+@Suite struct WeightsFormatTests {
+    func status(of bytes: [UInt8]) -> Status {
+        let result = bytes.withUnsafeBytes { b in Result { () throws(VaertError) in try Model(copying: b) } }
+        switch result {
+        case .success: return .ok
+        case .failure(let error): return error.status
+        }
+    }
+
+    @Test("a written file reads back: layers, tensors, metadata, data alignment")
+    func roundTrip() throws {
+        var b = WeightsFileBuilder()
+        let w = b.addTensor("w", dims: [3, 2], values: [1, 2, 3, 4, 5, 6])
+        let bias = b.addTensor("b", dims: [2], values: [0.5, -0.5])
+        b.addLayer(LayerRecord(kind: .dense, stack: .decoder, activation: .sigmoid, weight: w, bias: bias, input: .vector(3), output: .vector(2)))
+        b.setMetadata("x.text", .string("héllo"))
+        b.setMetadata("x.f64", .f64(-1.25))
+        let bytes = b.serialize()
+        #expect(bytes.count % WeightsFormat.alignment == 0)
+        let file = try bytes.withUnsafeBytes { p in Result { () throws(VaertError) in try WeightsFile.parse(p) } }.get()
+        #expect(file.layers.count == 1 && file.layers[0].activation == .sigmoid && file.layers[0].bias == 1)
+        #expect(file.tensors.map(\.name) == ["w", "b"])
+        #expect(file.tensors.allSatisfy { (file.dataOffset + $0.offset) % 64 == 0 })
+        #expect(file.metadataValue("x.text") == .string("héllo"))
+        #expect(file.metadataValue("x.f64") == .f64(-1.25))
+        let values = bytes.withUnsafeBytes { p in
+            (0..<6).map { p.load(fromByteOffset: file.dataOffset + file.tensors[0].offset + 4 * $0, as: Float.self) }
+        }
+        #expect(values == [1, 2, 3, 4, 5, 6])
+    }
+
+    @Test("a model file opens and reports its shape")
+    func opens() throws {
+        let bytes = TestSupport.tinyModelBytes()
+        let model = try bytes.withUnsafeBytes { p in Result { () throws(VaertError) in try Model(copying: p) } }.get()
+        #expect(model.kind == .vae && model.latentDim == 3 && model.imageShape == Shape3(channels: 1, height: 8, width: 8))
+        #expect(model.encoder.map(\.outputCount) == [12, 7, 6] && model.decoder.map(\.outputCount) == [7, 12, 64])
+    }
+
+    @Test("every truncation is reported as truncated or bad magic, never a crash")
+    func truncations() {
+        let bytes = TestSupport.tinyModelBytes()
+        for length in stride(from: 0, to: bytes.count, by: 7) {
+            let s = status(of: Array(bytes[0..<length]))
+            #expect(s == .truncated || (length == 0 && s == .truncated), "length \(length): \(s)")
+        }
+    }
+
+    @Test("damaged headers and tables give their own status")
+    func damaged() {
+        let good = TestSupport.tinyModelBytes()
+        #expect(status(of: good) == .ok)
+        func damaged(_ change: (inout [UInt8]) -> Void, reseal: Bool = true) -> Status {
+            var b = good
+            change(&b)
+            if reseal { TestSupport.resealCRC(&b) }
+            return status(of: b)
+        }
+        #expect(damaged({ $0[0] = 0x47 }) == .badMagic)
+        #expect(damaged({ TestSupport.storeLE(UInt32(2), at: 8, in: &$0) }) == .unsupportedVersion)
+        #expect(damaged({ TestSupport.storeLE(UInt32(1).byteSwapped, at: 8, in: &$0) }) == .byteOrder)
+        #expect(damaged({ $0[$0.count - 1] ^= 0xff }, reseal: false) == .checksum)
+        #expect(damaged({ $0.append(0) }) == .malformed)  // trailing byte: size disagrees with the header
+        let tensorTable = 96 + 6 * 64
+        // Tensor 0's offset moved off the 64-byte grid.
+        #expect(damaged({ TestSupport.storeLE(UInt64(4), at: tensorTable + 48, in: &$0) }) == .malformed)
+        // Dimensions whose product overflows.
+        #expect(damaged({
+            TestSupport.storeLE(UInt32(0xffff_ffff), at: tensorTable + 32, in: &$0)
+            TestSupport.storeLE(UInt32(0xffff_ffff), at: tensorTable + 36, in: &$0)
+        }) == .malformed)
+        // Tensor 1 placed on top of tensor 0.
+        #expect(damaged({ TestSupport.storeLE(UInt64(0), at: tensorTable + 64 + 48, in: &$0) }) == .malformed)
+        // A layer pointing at a tensor that does not exist.
+        #expect(damaged({ TestSupport.storeLE(UInt32(500), at: 96 + 12, in: &$0) }) == .missingTensor)
+        // A layer whose input does not follow from the previous one.
+        #expect(damaged({ TestSupport.storeLE(UInt32(9), at: 96 + 64 + 20, in: &$0) }) == .malformed)
+        // An unknown activation.
+        #expect(damaged({ TestSupport.storeLE(UInt32(77), at: 96 + 8, in: &$0) }) == .malformed)
+        // A huge layer count.
+        #expect(damaged({ TestSupport.storeLE(UInt32(1 << 30), at: 32, in: &$0) }) == .malformed)
+    }
+
+    @Test("a file without the decoder or its metadata is refused")
+    func incomplete() {
+        var b = WeightsFileBuilder()
+        b.setMetadata(MetadataKey.kind, .string("vae"))
+        #expect(status(of: b.serialize()) == .malformed)
+        b.setMetadata(MetadataKey.likelihood, .string("bernoulli"))
+        for key in [MetadataKey.latentDim, MetadataKey.channels, MetadataKey.height, MetadataKey.width] { b.setMetadata(key, .u32(2)) }
+        #expect(status(of: b.serialize()) == .missingTensor)
+        b.setMetadata(MetadataKey.kind, .string("gan"))
+        #expect(status(of: b.serialize()) == .unsupported)
+    }
+}
