@@ -12,10 +12,10 @@ public enum FastMath {
 
     // MARK: exp
 
-    /// e^x for every lane; inputs are clamped to [-87.3, 88], so the result is finite and positive.
+    /// e^x for every lane; inputs are clamped to [-87.3, 88], so the result is finite and positive (NaN stays NaN).
     @inline(__always)
-    public static func exp(_ x: Vector) -> Vector {
-        let x = x.clamped(lowerBound: Vector(repeating: expMin), upperBound: Vector(repeating: expMax))
+    public static func exp(_ input: Vector) -> Vector {
+        let x = input.clamped(lowerBound: Vector(repeating: expMin), upperBound: Vector(repeating: expMax))
         let n = (x * log2e).rounded(.toNearestOrEven)
         let r = x - n * ln2Hi - n * ln2Lo
         var p = Vector(repeating: 1.9875691500e-4)
@@ -26,11 +26,13 @@ public enum FastMath {
         p = multiplyAdd(Vector(repeating: 5.0000001201e-1), p, r)
         p = multiplyAdd(r + 1, p, r * r)
         let bits = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
-        return p * unsafeBitCast(bits, to: Vector.self)
+        // The clamp turned NaN into a bound; give it back.
+        return (p * unsafeBitCast(bits, to: Vector.self)).replacing(with: input, where: input .!= input)
     }
 
     /// Scalar reference for `exp(_: Vector)`: the same steps on one value.
     public static func exp(_ x: Float) -> Float {
+        if x.isNaN { return x }
         let x = min(max(x, expMin), expMax)
         let n = (x * log2e).rounded(.toNearestOrEven)
         let r = x - n * ln2Hi - n * ln2Lo

@@ -49,6 +49,9 @@ public final class Trainer: @unchecked Sendable {
     var architecture: Architecture { options.architecture }
     /// The input batch buffer (batch × pixels) that `forward` reads.
     public var input: UnsafeMutablePointer<Float> { encoderActivations[0].pointer }
+    /// The decoder's input of the last forward pass (batch × latent).
+    public var latentBatch: UnsafeMutablePointer<Float> { decoderActivations[0].pointer }
+    /// The decoder's output logits of the last forward pass (batch × pixels).
     public var logits: UnsafeMutablePointer<Float> { decoderActivations.last!.pointer }
 
     // MARK: Forward

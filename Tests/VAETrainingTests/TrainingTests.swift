@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import TestSupport
+import VAECore
+import VAETraining
+import vaert
+
+@Suite struct TrainingTests {
+    func train(_ trainer: Trainer, _ data: Dataset, epochs: Int) throws {
+        while trainer.epochsDone < epochs { _ = try trainer.trainEpoch(data) { _, _ in } }
+    }
+
+    @Test("training lowers the test loss on synthetic data")
+    func learns() throws {
+        let data = TestSupport.blobs(count: 256)
+        let trainer = TestSupport.tinyTrainer(hidden: [32], latent: 2, batch: 32)
+        let before = trainer.evaluate(data).negELBOPerImage
+        try train(trainer, data, epochs: 30)
+        let after = trainer.evaluate(data).negELBOPerImage
+        #expect(after < 0.8 * before, "negative ELBO \(before) -> \(after)")
+    }
+
+    @Test("a run is reproducible, and the thread count does not change a single bit")
+    func deterministic() throws {
+        let data = TestSupport.blobs(count: 100)
+        let a = TestSupport.tinyTrainer(batch: 24, threads: 1), b = TestSupport.tinyTrainer(batch: 24, threads: 2)
+        try train(a, data, epochs: 2)
+        try train(b, data, epochs: 2)
+        #expect(a.net.parameters.array == b.net.parameters.array)
+        let c = TestSupport.tinyTrainer(batch: 24, seed: 8)
+        try train(c, data, epochs: 2)
+        #expect(a.net.parameters.array != c.net.parameters.array)
+    }
+
+    @Test("resuming from a checkpoint ends bit-identical to an uninterrupted run")
+    func resume() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let data = TestSupport.blobs(count: 90)
+        let whole = TestSupport.tinyTrainer(batch: 16)
+        try train(whole, data, epochs: 3)
+        let first = TestSupport.tinyTrainer(batch: 16)
+        try train(first, data, epochs: 1)
+        try Checkpoint.save(first, to: "\(folder)/run.ckpt", datasetName: "blobs", evaluation: nil)
+        let resumed = try Checkpoint.load(path: "\(folder)/run.ckpt", threads: 1)
+        #expect(resumed.epochsDone == 1 && resumed.adam.step == first.adam.step && resumed.history.count == first.history.count)
+        try train(resumed, data, epochs: 3)
+        #expect(resumed.net.parameters.array == whole.net.parameters.array)
+        #expect(resumed.adam.v.array == whole.adam.v.array)
+    }
+
+    @Test("a non-finite loss stops training with the step number, before any update")
+    func nanGuard() throws {
+        var data = TestSupport.blobs(count: 40)
+        data.images[5] = .nan
+        let trainer = TestSupport.tinyTrainer(batch: 40)
+        let before = trainer.net.parameters.array
+        #expect(throws: TrainingError.self) { try trainer.trainEpoch(data) { _, _ in } }
+        do {
+            _ = try trainer.trainEpoch(data) { _, _ in }
+        } catch {
+            #expect("\(error)".contains("step 1"))
+        }
+        #expect(trainer.net.parameters.array.elementsEqual(before) { $0 == $1 || ($0.isNaN && $1.isNaN) })
+    }
+
+    @Test("log σ² is clamped: extreme encoder outputs give finite losses and zero gradient past the clamp")
+    func logVarianceClamp() {
+        let shape = Shape3(channels: 1, height: 2, width: 2)
+        let trainer = TestSupport.tinyTrainer(shape: shape, hidden: [3], latent: 1, batch: 1)
+        let data = TestSupport.blobs(count: 1, shape: shape)
+        trainer.loadBatch(data, indices: 0..<1)
+        // Encoder output layer (index 1): make the log σ² output huge through its bias.
+        trainer.net.bias(1)[1] = 500
+        let sums = trainer.forward(rows: 1, stream: RandomStream(seed: 1, purpose: .reparameterization), firstItem: 0)
+        #expect(sums.reconstruction.isFinite && sums.kl.isFinite)
+        trainer.backward(rows: 1)
+        #expect(trainer.gradient[trainer.net.offsets[1] + trainer.net.specs[1].weightCount + 1] == 0)
+    }
+
+    @Test("the trainer's decoder and libvaert's decode of the exported file agree within 1e-5")
+    func exportParity() throws {
+        let data = TestSupport.blobs(count: 64)
+        let trainer = TestSupport.tinyTrainer(batch: 64)
+        try train(trainer, data, epochs: 3)
+        let bytes = trainer.net.weightsFile().serialize()
+        let model = try bytes.withUnsafeBytes { p in Result { () throws(VaertError) in try Model(copying: p) } }.get()
+        trainer.loadBatch(data, indices: 0..<64)
+        trainer.forward(rows: 64, stream: RandomStream(seed: 3, purpose: .evaluation), firstItem: 0)
+        let z = trainer.decoderInput(rows: 64)
+        let expected = trainer.logitsArray(rows: 64).map { FastMath.sigmoid($0) }
+        var pixels = [Float](repeating: 0, count: 64 * 64)
+        try z.withUnsafeBufferPointer { z in try model.decode(z.baseAddress!, batch: 64, pixels: &pixels) }
+        #expect(TestSupport.maxAbsDifference(pixels, expected) <= 1e-5)
+    }
+}
+
+extension Trainer {
+    func decoderInput(rows: Int) -> [Float] {
+        Array(UnsafeBufferPointer(start: latentBatch, count: rows * options.architecture.latent))
+    }
+    func logitsArray(rows: Int) -> [Float] { Array(UnsafeBufferPointer(start: logits, count: rows * options.architecture.pixels)) }
+}
