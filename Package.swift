@@ -49,5 +49,6 @@ let package = Package(
         .testTarget(name: "VAECoreTests", dependencies: ["VAECore", "TestSupport"]),
         .testTarget(name: "vaertTests", dependencies: ["vaert", "VAECore", "TestSupport"]),
         .testTarget(name: "VAETrainingTests", dependencies: ["VAETraining", "VAECore", "TestSupport"]),
+        .testTarget(name: "CommandTests", dependencies: ["TestSupport"]),
     ]
 )

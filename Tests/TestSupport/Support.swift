@@ -7,8 +7,12 @@ public enum TestSupport {
     /// The repository root (this file is Tests/TestSupport/Support.swift).
     public static let root: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-    /// Where `swift build` put the commands (override with VAERT_BIN_DIR).
-    public static var binDir: String { ProcessInfo.processInfo.environment["VAERT_BIN_DIR"] ?? "\(root)/.build/debug" }
+    /// Where `swift build` put the commands: beside the test bundle, for the configuration under test
+    /// (override with VAERT_BIN_DIR).
+    public static var binDir: String {
+        ProcessInfo.processInfo.environment["VAERT_BIN_DIR"]
+            ?? URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().path
+    }
 
     /// The committed ready model.
     public static var readyModel: String { "\(root)/tools/models/fashion-vae.vaert" }

@@ -85,6 +85,13 @@ public final class Trainer: @unchecked Sendable {
         } else {
             z.update(from: code, count: rows * d)
         }
+        decodeForward(rows: rows)
+        let rec = Losses.reconstruction(a.modelLikelihood, logits: logits, targets: input, count: rows * a.pixels, gradient: nil)
+        return LossSums(reconstruction: rec, kl: kl, count: rows)
+    }
+
+    /// Runs the decoder on the `rows` latent vectors in `latentBatch`, leaving logits in `logits`.
+    public func decodeForward(rows: Int) {
         for (i, l) in decoderLayers.enumerated() {
             let layer = net.dense(l)
             // The output layer yields logits; its sigmoid is part of the loss.
@@ -92,8 +99,6 @@ public final class Trainer: @unchecked Sendable {
             ParallelGemmLayer.forward(layer, decoderActivations[i].pointer, rows: rows, into: decoderActivations[i + 1].pointer,
                                       activation: activation, threads: threads)
         }
-        let rec = Losses.reconstruction(a.modelLikelihood, logits: logits, targets: input, count: rows * a.pixels, gradient: nil)
-        return LossSums(reconstruction: rec, kl: kl, count: rows)
     }
 
     // MARK: Backward

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what vaert needs from Debian: libjpeg and zlib headers, pkg-config, gzip, and the
+# Fashion-MNIST data set. Skips the install when everything is already there.
+set -euo pipefail
+packages=(libjpeg-dev zlib1g-dev pkg-config gzip dataset-fashion-mnist)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update
+    $sudo apt-get install -y "${missing[@]}"
+fi
