@@ -21,6 +21,9 @@ func fail(_ message: String) -> Never {
 
 func defaultThreads() -> Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
+/// Writes one line to standard output at once (unbuffered), so per-epoch lines reach a log file as they happen.
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Train a model and export it as a weights file (the default command).")
 
@@ -92,7 +95,7 @@ struct Train: ParsableCommand {
             guard trainer.options.architecture.image == trainSet.shape else {
                 fail("\(checkpointPath): the checkpoint's images are \(trainer.options.architecture.image), the data's \(trainSet.shape)")
             }
-            print("resuming \(checkpointPath): \(trainer.epochsDone) epochs done, step \(trainer.adam.step)")
+            say("resuming \(checkpointPath): \(trainer.epochsDone) epochs done, step \(trainer.adam.step)")
         } else {
             let architecture = Architecture(kind: ModelKind(rawValue: model)!, likelihood: loss == "bce" ? .bernoulli : .gaussian,
                                             image: trainSet.shape, hidden: try parseHidden(), latent: latent)
@@ -101,7 +104,7 @@ struct Train: ParsableCommand {
             trainer = Trainer(options: options, threads: threads)
         }
         let a = trainer.options.architecture
-        print("\(a.summary), \(trainer.net.parameterCount) parameters; \(trainSet.count) training images of \(trainSet.name), \(testSet.count) test; \(threads) threads")
+        say("\(a.summary), \(trainer.net.parameterCount) parameters; \(trainSet.count) training images of \(trainSet.name), \(testSet.count) test; \(threads) threads")
         var lastTest: LossSums? = nil
         while trainer.epochsDone < epochs {
             let epoch = trainer.epochsDone + 1
@@ -120,10 +123,10 @@ struct Train: ParsableCommand {
             let test = trainer.evaluate(testSet)
             lastTest = test
             if a.modelKind.isVariational {
-                print(String(format: "epoch %d: test negative ELBO %.2f nats/image (reconstruction %.2f + KL %.2f)", epoch,
+                say(String(format: "epoch %d: test negative ELBO %.2f nats/image (reconstruction %.2f + KL %.2f)", epoch,
                              test.negELBOPerImage, test.reconstructionPerImage, test.klPerImage))
             } else {
-                print(String(format: "epoch %d: test reconstruction loss %.2f per image", epoch, test.reconstructionPerImage))
+                say(String(format: "epoch %d: test reconstruction loss %.2f per image", epoch, test.reconstructionPerImage))
             }
             try Checkpoint.save(trainer, to: checkpointPath, datasetName: trainSet.name, evaluation: test)
             try writeCurves(trainer)
@@ -131,7 +134,7 @@ struct Train: ParsableCommand {
         if lastTest == nil { lastTest = trainer.evaluate(testSet) }
         let file = trainer.net.weightsFile(extraMetadata: Checkpoint.exportMetadata(datasetName: trainSet.name, evaluation: lastTest))
         try FileIO.writeAtomically(file.serialize(), to: out)
-        print("wrote \(out) (checkpoint \(checkpointPath), curves \(curvesPath))")
+        say("wrote \(out) (checkpoint \(checkpointPath), curves \(curvesPath))")
     }
 
     func writeCurves(_ trainer: Trainer) throws {
@@ -191,12 +194,12 @@ struct Eval: ParsableCommand {
                     "\"neg_elbo\": \(sums.negELBOPerImage)", "\"reconstruction\": \(sums.reconstructionPerImage)", "\"kl\": \(sums.klPerImage)",
                 ]
                 if let iw { fields += ["\"iw_nll\": \(iw)", "\"iw_samples\": \(iwSamples)", "\"iw_images\": \(min(iwImages, testSet.count))"] }
-                print("{" + fields.joined(separator: ", ") + "}")
+                say("{" + fields.joined(separator: ", ") + "}")
             } else {
-                print(String(format: "%@ on %d test images: negative ELBO %.2f nats/image (reconstruction %.2f + KL %.2f)",
+                say(String(format: "%@ on %d test images: negative ELBO %.2f nats/image (reconstruction %.2f + KL %.2f)",
                              a.summary, sums.count, sums.negELBOPerImage, sums.reconstructionPerImage, sums.klPerImage))
                 if let iw {
-                    print(String(format: "importance-weighted NLL (k = %d, first %d images): %.2f nats/image", iwSamples, min(iwImages, testSet.count), iw))
+                    say(String(format: "importance-weighted NLL (k = %d, first %d images): %.2f nats/image", iwSamples, min(iwImages, testSet.count), iw))
                 }
             }
         }
