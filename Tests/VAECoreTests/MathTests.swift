@@ -25,10 +25,12 @@ import VAECore
         for x: Float in [1e-30, 1e-7, 0.3, 0.70710678, 1, 1.5, 2, 10, 12345.6, 3e38] {
             let reference = Foundation.log(Double(x))
             #expect(abs(Double(FastMath.log(x)) - reference) <= 2e-7 * max(1, abs(reference)), "log \(x)")
+            #expect(abs(Double(FastMath.log(Vector(repeating: x))[5]) - reference) <= 2e-7 * max(1, abs(reference)), "vector log \(x)")
         }
         for x: Float in [0, 1e-12, 1e-7, 1e-3, 0.5, 1] {
             let reference = Foundation.log1p(Double(x))
             #expect(abs(Double(FastMath.log1p(x)) - reference) <= 2e-7 * max(reference, 1e-30) + 1e-12, "log1p \(x)")
+            #expect(abs(Double(FastMath.log1p(Vector(repeating: x))[2]) - reference) <= 2e-7 * max(reference, 1e-30) + 1e-12, "vector log1p \(x)")
         }
     }
 

@@ -79,7 +79,7 @@ import VAETraining
         let trainer = TestSupport.tinyTrainer(kind: kind, shape: shape, hidden: [5, 4], latent: 3, batch: 4, beta: 1.7)
         let stream = RandomStream(seed: 5, purpose: .reparameterization)
         trainer.loadBatch(data, indices: 0..<4)
-        func objective() -> Double { trainer.objective(trainer.forward(rows: 4, stream: stream, firstItem: 0)) }
+        func objective() -> Double { trainer.objective(trainer.forward(rows: 4, stream: stream, firstItem: 0, training: true)) }
         _ = objective()
         trainer.backward(rows: 4)
         let params = trainer.net.parameters

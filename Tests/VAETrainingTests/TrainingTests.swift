@@ -72,7 +72,7 @@ import vaert
         trainer.loadBatch(data, indices: 0..<1)
         // Encoder output layer (index 1): make the log σ² output huge through its bias.
         trainer.net.bias(1)[1] = 500
-        let sums = trainer.forward(rows: 1, stream: RandomStream(seed: 1, purpose: .reparameterization), firstItem: 0)
+        let sums = trainer.forward(rows: 1, stream: RandomStream(seed: 1, purpose: .reparameterization), firstItem: 0, training: true)
         #expect(sums.reconstruction.isFinite && sums.kl.isFinite)
         trainer.backward(rows: 1)
         #expect(trainer.gradient[trainer.net.offsets[1] + trainer.net.specs[1].weightCount + 1] == 0)

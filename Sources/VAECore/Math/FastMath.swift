@@ -9,6 +9,9 @@ public enum FastMath {
     /// exp is clamped to this range so that 2^n stays a normal float.
     static let expMin: Float = -87.3
     static let expMax: Float = 88.0
+    /// 1.5·2^23 and its bit pattern, for exact conversions between small integers and floats.
+    static let roundingMagic = Vector(repeating: 12_582_912)
+    static let roundingMagicBits = SIMD8<Int32>(repeating: 0x4B40_0000)
 
     // MARK: exp
 
@@ -25,7 +28,10 @@ public enum FastMath {
         p = multiplyAdd(Vector(repeating: 1.6666665459e-1), p, r)
         p = multiplyAdd(Vector(repeating: 5.0000001201e-1), p, r)
         p = multiplyAdd(r + 1, p, r * r)
-        let bits = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+        // Adding 1.5·2^23 puts the integer n in the low mantissa bits: a float-to-int conversion without
+        // the generic (scalar) SIMD conversion initialiser.
+        let nBits = unsafeBitCast(n + roundingMagic, to: SIMD8<Int32>.self) &- roundingMagicBits
+        let bits = (nBits &+ 127) &<< 23
         // The clamp turned NaN into a bound; give it back.
         return (p * unsafeBitCast(bits, to: Vector.self)).replacing(with: input, where: input .!= input)
     }
@@ -86,6 +92,42 @@ public enum FastMath {
         y += ln2Lo * fe
         y += -0.5 * z
         return m + y + ln2Hi * fe
+    }
+
+    /// `log(_: Float)` for every lane (positive, finite, normal inputs).
+    @inline(__always)
+    public static func log(_ x: Vector) -> Vector {
+        let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
+        let small = unsafeBitCast((bits & 0x007f_ffff) | 0x3f00_0000, to: Vector.self) .< 0.707106781186547524
+        var mantissa = unsafeBitCast((bits & 0x007f_ffff) | 0x3f00_0000, to: Vector.self)  // [0.5, 1)
+        let biased = SIMD8<Int32>(truncatingIfNeeded: (bits &>> 23) & 0xff) &- 126
+        var exponent = unsafeBitCast(biased &+ roundingMagicBits, to: Vector.self) - roundingMagic  // exact int-to-float
+        exponent = exponent.replacing(with: exponent - 1, where: small)
+        mantissa = (mantissa - 1) + mantissa.replacing(with: 0, where: .!small)  // 2m − 1 when small, else m − 1
+        let m = mantissa
+        let z = m * m
+        var y = Vector(repeating: 7.0376836292e-2)
+        y = multiplyAdd(Vector(repeating: -1.1514610310e-1), y, m)
+        y = multiplyAdd(Vector(repeating: 1.1676998740e-1), y, m)
+        y = multiplyAdd(Vector(repeating: -1.2420140846e-1), y, m)
+        y = multiplyAdd(Vector(repeating: 1.4249322787e-1), y, m)
+        y = multiplyAdd(Vector(repeating: -1.6668057665e-1), y, m)
+        y = multiplyAdd(Vector(repeating: 2.0000714765e-1), y, m)
+        y = multiplyAdd(Vector(repeating: -2.4999993993e-1), y, m)
+        y = multiplyAdd(Vector(repeating: 3.3333331174e-1), y, m)
+        y = y * m * z
+        y = multiplyAdd(y, exponent, Vector(repeating: ln2Lo))
+        y = multiplyAdd(y, z, Vector(repeating: -0.5))
+        return m + y + exponent * ln2Hi
+    }
+
+    /// `log1p(_: Float)` for every lane (x >= 0).
+    @inline(__always)
+    public static func log1p(_ x: Vector) -> Vector {
+        let u = 1 + x
+        let exact = u .== 1
+        let safe = (u - 1).replacing(with: 1, where: exact)
+        return (log(u) * (x / safe)).replacing(with: x, where: exact)
     }
 
     /// log(1 + x) for x >= 0, accurate for tiny x (Goldberg's correction of log(u) with u = 1 + x).

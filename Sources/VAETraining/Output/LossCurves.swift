@@ -3,7 +3,7 @@ import Foundation
 /// The per-step reconstruction and KL curves as one SVG: two panels sharing the step axis.
 public enum LossCurves {
     public static func svg(history: [(reconstruction: Float, kl: Float)], title: String) -> String {
-        let width = 720.0, panelHeight = 220.0, left = 70.0, right = 20.0, top = 40.0, gap = 50.0
+        let width = 720.0, panelHeight = 220.0, left = 70.0, right = 20.0, top = 52.0, gap = 60.0
         let height = top + 2 * panelHeight + gap + 40
         var out = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="12">
@@ -30,7 +30,7 @@ public enum LossCurves {
         if hi - lo < 1e-9 { (lo, hi) = (lo - 1, hi + 1) }
         let steps = Double(max(values.count - 1, 1))
         var s = "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(width)\" height=\"\(height)\" fill=\"none\" stroke=\"#444\"/>\n"
-        s += "<text x=\"\(x + 6)\" y=\"\(y + 16)\" fill=\"\(colour)\">\(escape(label))</text>\n"
+        s += "<text x=\"\(x)\" y=\"\(y - 7)\" fill=\"\(colour)\">\(escape(label))</text>\n"
         for t in 0...4 {
             let v = lo + (hi - lo) * Double(t) / 4
             let ty = y + height - height * Double(t) / 4

@@ -57,9 +57,10 @@ public final class Trainer: @unchecked Sendable {
     // MARK: Forward
 
     /// Runs `rows` images from `input` through encoder, sampling (ε from `stream`, item `firstItem + row`) and decoder.
-    /// Returns the loss parts, summed over the rows.
+    /// Returns the loss parts, summed over the rows. With `training`, also leaves d(reconstruction)/d(logits)
+    /// for `backward`, computed in the same pass as the loss.
     @discardableResult
-    public func forward(rows: Int, stream: RandomStream, firstItem: UInt64) -> LossSums {
+    public func forward(rows: Int, stream: RandomStream, firstItem: UInt64, training: Bool = false) -> LossSums {
         let a = architecture
         for (i, l) in encoderLayers.enumerated() {
             ParallelGemmLayer.forward(net.dense(l), encoderActivations[i].pointer, rows: rows, into: encoderActivations[i + 1].pointer, threads: threads)
@@ -86,7 +87,8 @@ public final class Trainer: @unchecked Sendable {
             z.update(from: code, count: rows * d)
         }
         decodeForward(rows: rows)
-        let rec = Losses.reconstruction(a.modelLikelihood, logits: logits, targets: input, count: rows * a.pixels, gradient: nil)
+        let rec = Losses.reconstruction(a.modelLikelihood, logits: logits, targets: input, count: rows * a.pixels,
+                                        gradient: training ? gradientA.pointer : nil)
         return LossSums(reconstruction: rec, kl: kl, count: rows)
     }
 
@@ -103,13 +105,13 @@ public final class Trainer: @unchecked Sendable {
 
     // MARK: Backward
 
-    /// Gradient of (reconstruction + β·KL), summed over the batch, into `gradient`, after `forward` on the same rows.
+    /// Gradient of (reconstruction + β·KL), summed over the batch, into `gradient`, after `forward(training: true)`
+    /// on the same rows.
     public func backward(rows: Int) {
         let a = architecture
         let d = a.latent
         var dY = gradientA.pointer
         var dX = gradientB.pointer
-        _ = Losses.reconstruction(a.modelLikelihood, logits: logits, targets: input, count: rows * a.pixels, gradient: dY)
         for i in decoderLayers.indices.reversed() {
             let l = decoderLayers[i]
             let target = i == 0 ? dz.pointer : dX
@@ -172,10 +174,10 @@ public final class Trainer: @unchecked Sendable {
     /// One optimisation step on the rows already in `input`. Throws on a non-finite loss, before updating.
     public func step(rows: Int) throws(TrainingError) -> LossSums {
         let stream = RandomStream(seed: options.seed, purpose: .reparameterization)
-        let sums = forward(rows: rows, stream: stream, firstItem: UInt64(adam.step) * UInt64(options.batchSize))
+        let sums = forward(rows: rows, stream: stream, firstItem: UInt64(adam.step) * UInt64(options.batchSize), training: true)
         guard objective(sums).isFinite else { throw .nonFiniteLoss(step: adam.step + 1, epoch: epochsDone + 1) }
         backward(rows: rows)
-        adam.update(net.parameters, gradient: gradient)
+        adam.update(net.parameters, gradient: gradient, threads: threads)
         history.append((Float(sums.reconstructionPerImage), Float(sums.klPerImage)))
         return sums
     }
