@@ -206,7 +206,9 @@ struct Eval: ParsableCommand {
     }
 
     func jsonString(_ s: String) -> String {
-        let data = try! JSONEncoder().encode(s)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        let data = try! encoder.encode(s)
         return String(decoding: data, as: UTF8.self)
     }
 }
