@@ -12,19 +12,9 @@ struct DecodeCLI: ParsableCommand {
         subcommands: [Sample.self, Reconstruct.self])
 }
 
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("decode-cli: error: \(message)\n".utf8))
-    exit(1)
-}
+func fail(_ message: String) -> Never { CommandErrors.fail("decode-cli", message) }
 
-/// Runs `body`, turning a `VaertError` into a one-line error and exit status 1.
-func reportingErrors(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let error as VaertError {
-        fail(error.message)
-    }
-}
+func reportingErrors(_ body: () throws -> Void) throws { try CommandErrors.reporting("decode-cli", body) }
 
 struct ImageOptions: ParsableArguments {
     @Option(help: "Images per row of a grid.")

@@ -13,11 +13,7 @@ struct VAETrain: ParsableCommand {
         defaultSubcommand: Train.self)
 }
 
-/// Prints `message` as one line on standard error and exits with status 1.
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("vae-train: error: \(message)\n".utf8))
-    exit(1)
-}
+func fail(_ message: String) -> Never { CommandErrors.fail("vae-train", message) }
 
 func defaultThreads() -> Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
@@ -78,13 +74,7 @@ struct Train: ParsableCommand {
     var checkpointPath: String { checkpoint ?? String(out.dropLast(".vaert".count)) + ".ckpt" }
     var curvesPath: String { String(out.dropLast(".vaert".count)) + ".curves.svg" }
 
-    func run() throws {
-        do {
-            try train()
-        } catch let error as VaertError {
-            fail(error.message)
-        }
-    }
+    func run() throws { try CommandErrors.reporting("vae-train", train) }
 
     func train() throws {
         let trainSet = try Dataset.load(folder: data, split: .train, limit: trainLimit)
@@ -167,40 +157,32 @@ struct Eval: ParsableCommand {
         guard iwSamples >= 0, iwImages > 0, threads > 0 else { throw ValidationError("--iw-samples must be >= 0, --iw-images and --threads > 0") }
     }
 
-    func run() throws {
-        do {
-            try evaluate()
-        } catch let error as VaertError {
-            fail(error.message)
-        }
-    }
+    func run() throws { try CommandErrors.reporting("vae-train", evaluate) }
 
     func evaluate() throws {
-        do {
-            let trainer = try Evaluation.trainer(weightsPath: weights, batchSize: 500, seed: seed, threads: threads)
-            let testSet = try Dataset.load(folder: data, split: .test, limit: testLimit)
-            guard testSet.shape == trainer.options.architecture.image else {
-                fail("\(data): images are \(testSet.shape) but the model takes \(trainer.options.architecture.image)")
-            }
-            let sums = trainer.evaluate(testSet)
-            let a = trainer.options.architecture
-            var iw: Double? = nil
-            if iwSamples > 0 {
-                iw = try Evaluation.importanceWeightedNLL(trainer, data: testSet, samples: iwSamples, images: iwImages, threads: threads)
-            }
-            if json {
-                var fields = [
-                    "\"weights\": \(jsonString(weights))", "\"kind\": \(jsonString(a.kind))", "\"test_images\": \(sums.count)",
-                    "\"neg_elbo\": \(sums.negELBOPerImage)", "\"reconstruction\": \(sums.reconstructionPerImage)", "\"kl\": \(sums.klPerImage)",
-                ]
-                if let iw { fields += ["\"iw_nll\": \(iw)", "\"iw_samples\": \(iwSamples)", "\"iw_images\": \(min(iwImages, testSet.count))"] }
-                say("{" + fields.joined(separator: ", ") + "}")
-            } else {
-                say(String(format: "%@ on %d test images: negative ELBO %.2f nats/image (reconstruction %.2f + KL %.2f)",
-                             a.summary, sums.count, sums.negELBOPerImage, sums.reconstructionPerImage, sums.klPerImage))
-                if let iw {
-                    say(String(format: "importance-weighted NLL (k = %d, first %d images): %.2f nats/image", iwSamples, min(iwImages, testSet.count), iw))
-                }
+        let trainer = try Evaluation.trainer(weightsPath: weights, batchSize: 500, seed: seed, threads: threads)
+        let testSet = try Dataset.load(folder: data, split: .test, limit: testLimit)
+        guard testSet.shape == trainer.options.architecture.image else {
+            fail("\(data): images are \(testSet.shape) but the model takes \(trainer.options.architecture.image)")
+        }
+        let sums = trainer.evaluate(testSet)
+        let a = trainer.options.architecture
+        var iw: Double? = nil
+        if iwSamples > 0 {
+            iw = try Evaluation.importanceWeightedNLL(trainer, data: testSet, samples: iwSamples, images: iwImages, threads: threads)
+        }
+        if json {
+            var fields = [
+                "\"weights\": \(jsonString(weights))", "\"kind\": \(jsonString(a.kind))", "\"test_images\": \(sums.count)",
+                "\"neg_elbo\": \(sums.negELBOPerImage)", "\"reconstruction\": \(sums.reconstructionPerImage)", "\"kl\": \(sums.klPerImage)",
+            ]
+            if let iw { fields += ["\"iw_nll\": \(iw)", "\"iw_samples\": \(iwSamples)", "\"iw_images\": \(min(iwImages, testSet.count))"] }
+            say("{" + fields.joined(separator: ", ") + "}")
+        } else {
+            say(String(format: "%@ on %d test images: negative ELBO %.2f nats/image (reconstruction %.2f + KL %.2f)",
+                         a.summary, sums.count, sums.negELBOPerImage, sums.reconstructionPerImage, sums.klPerImage))
+            if let iw {
+                say(String(format: "importance-weighted NLL (k = %d, first %d images): %.2f nats/image", iwSamples, min(iwImages, testSet.count), iw))
             }
         }
     }

@@ -1,0 +1,19 @@
+import Foundation
+import VAECore
+
+/// How the commands report failure: one line on standard error, exit status 1.
+public enum CommandErrors {
+    public static func fail(_ tool: String, _ message: String) -> Never {
+        FileHandle.standardError.write(Data("\(tool): error: \(message)\n".utf8))
+        exit(1)
+    }
+
+    /// Runs `body`; a `VaertError` it throws becomes a one-line error and exit status 1.
+    public static func reporting(_ tool: String, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as VaertError {
+            fail(tool, error.message)
+        }
+    }
+}
