@@ -28,9 +28,9 @@ let package = Package(
     ],
     targets: [
         // MARK: Public API
-        .target(name: "VAECore", swiftSettings: kernelSettings),
-        .target(name: "vaert", dependencies: ["VAECore", "_VaertSupport"], swiftSettings: kernelSettings),
-        .target(name: "VAETraining", dependencies: ["VAECore", "vaert", "CZlib"], swiftSettings: kernelSettings),
+        .target(name: "VAECore", exclude: ["README.md", "WEIGHTS_FORMAT.md"], swiftSettings: kernelSettings),
+        .target(name: "vaert", dependencies: ["VAECore", "_VaertSupport"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(name: "VAETraining", dependencies: ["VAECore", "vaert", "CZlib"], exclude: ["README.md"], swiftSettings: kernelSettings),
 
         // MARK: Commands
         .executableTarget(name: "vae-train", dependencies: [

@@ -46,7 +46,7 @@ public enum Evaluation {
         let stream = RandomStream(seed: trainer.options.seed, purpose: .evaluation)
         let logTwoPi = Foundation.log(2 * Double.pi)
         var totals = [Double](repeating: 0, count: max(threads, 1))
-        nonisolated(unsafe) let (encoderLayers, decoderLayers) = (encoder, decoder)
+        let (encoderLayers, decoderLayers) = (encoder, decoder)
         let workers = max(threads, 1)
         totals.withUnsafeMutableBufferPointer { totalsBuffer in
             nonisolated(unsafe) let totalsBuffer = totalsBuffer
