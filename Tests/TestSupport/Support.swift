@@ -66,8 +66,9 @@ public enum TestSupport {
 
     /// A trainer for a tiny network over `shape` images, initialised from `seed`.
     public static func tinyTrainer(kind: ModelKind = .vae, likelihood: Likelihood = .bernoulli, shape: Shape3 = Shape3(channels: 1, height: 8, width: 8),
-                                   hidden: [Int] = [12, 7], latent: Int = 3, batch: Int = 16, seed: UInt64 = 7, threads: Int = 1, beta: Float = 1) -> Trainer {
-        let a = Architecture(kind: kind, likelihood: likelihood, image: shape, hidden: hidden, latent: latent)
+                                   hidden: [Int] = [12, 7], latent: Int = 3, batch: Int = 16, seed: UInt64 = 7, threads: Int = 1, beta: Float = 1,
+                                   conv: [Int] = []) -> Trainer {
+        let a = Architecture(kind: kind, likelihood: likelihood, image: shape, hidden: hidden, latent: latent, conv: conv)
         return Trainer(options: TrainingOptions(architecture: a, beta: beta, batchSize: batch, seed: seed), threads: threads)
     }
 

@@ -21,6 +21,10 @@ public enum WeightsFormat {
 /// What a layer computes. Raw values are the file's codes and are never reused.
 public enum LayerKind: UInt32, Sendable {
     case dense = 1
+    /// Conv2d: weights [outC, inC, kH, kW]; parameters kH, kW, stride, padding, 0.
+    case conv2d = 2
+    /// ConvTranspose2d: weights [inC, outC, kH, kW]; parameters kH, kW, stride, padding, output padding.
+    case convTranspose2d = 3
 }
 
 /// Which half of the model a layer belongs to.
@@ -62,8 +66,11 @@ public struct LayerRecord: Equatable, Sendable {
     public var bias: Int?
     public var input: Shape3
     public var output: Shape3
+    /// Kernel, stride and padding of a convolution; nil for a dense layer.
+    public var parameters: ConvParameters?
 
-    public init(kind: LayerKind, stack: StackRole, activation: Activation, weight: Int, bias: Int?, input: Shape3, output: Shape3) {
+    public init(kind: LayerKind, stack: StackRole, activation: Activation, weight: Int, bias: Int?, input: Shape3, output: Shape3,
+                parameters: ConvParameters? = nil) {
         self.kind = kind
         self.stack = stack
         self.activation = activation
@@ -71,7 +78,20 @@ public struct LayerRecord: Equatable, Sendable {
         self.bias = bias
         self.input = input
         self.output = output
+        self.parameters = parameters
     }
+
+    /// The shape the weight tensor must have.
+    public var weightDims: [Int] {
+        switch kind {
+        case .dense: return [input.count, output.count]
+        case .conv2d: return [output.channels, input.channels, parameters?.kernelHeight ?? 0, parameters?.kernelWidth ?? 0]
+        case .convTranspose2d: return [input.channels, output.channels, parameters?.kernelHeight ?? 0, parameters?.kernelWidth ?? 0]
+        }
+    }
+
+    /// Bias length: one per output feature (dense) or output channel (convolutions).
+    public var biasCount: Int { kind == .dense ? output.count : output.channels }
 }
 
 /// One row of the tensor table. `offset` is relative to the data section.

@@ -164,22 +164,43 @@ public struct WeightsFile: Sendable {
         }
         let input = try r.shape(o + 20, what: "\(where_) input")
         let output = try r.shape(o + 32, what: "\(where_) output")
-        for p in 0..<5 where r.u32(o + 44 + 4 * p) != 0 {
-            throw VaertError(.malformed, "\(where_): parameter \(p) must be 0 for a dense layer")
+        let values = (0..<5).map { Int(r.u32(o + 44 + 4 * $0)) }
+        var parameters: ConvParameters? = nil
+        switch kind {
+        case .dense:
+            guard values.allSatisfy({ $0 == 0 }) else { throw VaertError(.malformed, "\(where_): a dense layer's parameters must be 0") }
+        case .conv2d, .convTranspose2d:
+            let p = ConvParameters(kernelHeight: values[0], kernelWidth: values[1], stride: values[2], padding: values[3], outputPadding: values[4])
+            guard (1...64).contains(p.kernelHeight), (1...64).contains(p.kernelWidth), (1...64).contains(p.stride),
+                  p.padding >= 0, p.padding < max(p.kernelHeight, p.kernelWidth), p.outputPadding >= 0, p.outputPadding < p.stride
+            else { throw VaertError(.malformed, "\(where_): kernel \(p.kernelHeight)x\(p.kernelWidth), stride \(p.stride), padding \(p.padding), output padding \(p.outputPadding) are out of range") }
+            let expected: Shape3
+            if kind == .conv2d {
+                guard p.outputPadding == 0, let h = p.convolutionOutput(input.height, kernel: p.kernelHeight),
+                      let w = p.convolutionOutput(input.width, kernel: p.kernelWidth)
+                else { throw VaertError(.malformed, "\(where_): the kernel does not fit the \(input) input") }
+                expected = Shape3(channels: output.channels, height: h, width: w)
+            } else {
+                expected = Shape3(channels: output.channels, height: p.transposedOutput(input.height, kernel: p.kernelHeight),
+                                  width: p.transposedOutput(input.width, kernel: p.kernelWidth))
+            }
+            guard output == expected else { throw VaertError(.malformed, "\(where_): output shape \(output), the geometry gives \(expected)") }
+            parameters = p
         }
+        let record = LayerRecord(kind: kind, stack: stack, activation: activation, weight: weight, bias: bias, input: input, output: output,
+                                 parameters: parameters)
         let w = tensors[weight]
-        guard w.dims == [input.count, output.count] else {
-            throw VaertError(.malformed, "\(where_): weight '\(w.name)' has shape \(w.dims), the layer needs [\(input.count), \(output.count)]")
+        guard w.dims == record.weightDims else {
+            throw VaertError(.malformed, "\(where_): weight '\(w.name)' has shape \(w.dims), the layer needs \(record.weightDims)")
         }
         if let bias {
             let b = tensors[bias]
-            guard b.dims == [output.count] else {
-                throw VaertError(.malformed, "\(where_): bias '\(b.name)' has shape \(b.dims), the layer needs [\(output.count)]")
+            guard b.dims == [record.biasCount] else {
+                throw VaertError(.malformed, "\(where_): bias '\(b.name)' has shape \(b.dims), the layer needs [\(record.biasCount)]")
             }
         }
-        return LayerRecord(kind: kind, stack: stack, activation: activation, weight: weight, bias: bias, input: input, output: output)
+        return record
     }
-
     static func readMetadata(_ r: inout ByteReader, from start: Int, to end: Int, count: Int) throws(VaertError) -> [(key: String, value: MetadataValue)] {
         var out: [(key: String, value: MetadataValue)] = []
         var p = start

@@ -81,7 +81,8 @@ public struct WeightsFileBuilder: Sendable {
                 out.appendLE(UInt32(s.height))
                 out.appendLE(UInt32(s.width))
             }
-            out.append(contentsOf: [UInt8](repeating: 0, count: 20))
+            let p = layer.parameters
+            for v in [p?.kernelHeight, p?.kernelWidth, p?.stride, p?.padding, p?.outputPadding] { out.appendLE(UInt32(v ?? 0)) }
         }
         for (i, t) in tensors.enumerated() {
             var name = Array(t.name.utf8)

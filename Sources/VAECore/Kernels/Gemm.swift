@@ -23,13 +23,16 @@ public struct MatrixView {
 public struct GemmEpilogue: @unchecked Sendable {
     /// Add the product to what C already holds instead of overwriting it.
     public var accumulate: Bool
-    /// Added to every row of C (`n` floats), or nil.
+    /// Added to every row of C (`n` floats, one per column), or nil.
     public var bias: UnsafePointer<Float>?
+    /// Added to every column of C (`m` floats, one per row: a convolution's per-channel bias), or nil.
+    public var rowBias: UnsafePointer<Float>?
     public var activation: Activation
 
-    public init(accumulate: Bool = false, bias: UnsafePointer<Float>? = nil, activation: Activation = .identity) {
+    public init(accumulate: Bool = false, bias: UnsafePointer<Float>? = nil, rowBias: UnsafePointer<Float>? = nil, activation: Activation = .identity) {
         self.accumulate = accumulate
         self.bias = bias
+        self.rowBias = rowBias
         self.activation = activation
     }
 
@@ -37,20 +40,22 @@ public struct GemmEpilogue: @unchecked Sendable {
     public static let accumulate = GemmEpilogue(accumulate: true)
 
     @inline(__always)
-    func finish<V: SIMD>(_ acc: V, column: Int, into p: UnsafeMutablePointer<Float>) where V.Scalar == Float {
+    func finish<V: SIMD>(_ acc: V, row: Int, column: Int, into p: UnsafeMutablePointer<Float>) where V.Scalar == Float {
         var v = acc
         if accumulate { v += load(p, as: V.self) }
         if let bias { v += load(bias + column, as: V.self) }
+        if let rowBias { v += V(repeating: rowBias[row]) }
         if activation == .relu { v = pointwiseMax(v, V()) }
         store(v, to: p)
         if activation == .sigmoid { ActivationKernels.sigmoid(p, count: V.scalarCount) }
     }
 
     @inline(__always)
-    func finish(_ acc: Float, column: Int, into p: UnsafeMutablePointer<Float>) {
+    func finish(_ acc: Float, row: Int, column: Int, into p: UnsafeMutablePointer<Float>) {
         var v = acc
         if accumulate { v += p.pointee }
         if let bias { v += bias[column] }
+        if let rowBias { v += rowBias[row] }
         p.pointee = ActivationKernels.reference(activation, v)
     }
 }
@@ -110,7 +115,7 @@ public enum Gemm {
             for j in column..<n {
                 var acc: Float = 0
                 for p in 0..<k { acc += a[r, p] * b[p * ldb + j] }
-                epilogue.finish(acc, column: j, into: c + r * ldc + j)
+                epilogue.finish(acc, row: r, column: j, into: c + r * ldc + j)
             }
         }
     }
@@ -138,12 +143,12 @@ public enum Gemm {
                 pb += ldb
             }
             let out = c + row * ldc + column
-            epilogue.finish(c0, column: column, into: out)
-            epilogue.finish(c1, column: column, into: out + ldc)
-            epilogue.finish(c2, column: column, into: out + 2 * ldc)
-            epilogue.finish(c3, column: column, into: out + 3 * ldc)
-            epilogue.finish(c4, column: column, into: out + 4 * ldc)
-            epilogue.finish(c5, column: column, into: out + 5 * ldc)
+            epilogue.finish(c0, row: row + 0, column: column, into: out)
+            epilogue.finish(c1, row: row + 1, column: column, into: out + ldc)
+            epilogue.finish(c2, row: row + 2, column: column, into: out + 2 * ldc)
+            epilogue.finish(c3, row: row + 3, column: column, into: out + 3 * ldc)
+            epilogue.finish(c4, row: row + 4, column: column, into: out + 4 * ldc)
+            epilogue.finish(c5, row: row + 5, column: column, into: out + 5 * ldc)
         } else {
             var s0 = V()
             for _ in 0..<k {
@@ -151,7 +156,7 @@ public enum Gemm {
                 pa += cs
                 pb += ldb
             }
-            epilogue.finish(s0, column: column, into: c + row * ldc + column)
+            epilogue.finish(s0, row: row, column: column, into: c + row * ldc + column)
         }
     }
 
@@ -177,10 +182,10 @@ public enum Gemm {
             pb += ldb
         }
         let out = c + row * ldc + column
-        epilogue.finish(s0, column: column, into: out)
-        epilogue.finish(s1, column: column + w, into: out + w)
-        epilogue.finish(s2, column: column + 2 * w, into: out + 2 * w)
-        epilogue.finish(s3, column: column + 3 * w, into: out + 3 * w)
+        epilogue.finish(s0, row: row, column: column, into: out)
+        epilogue.finish(s1, row: row, column: column + w, into: out + w)
+        epilogue.finish(s2, row: row, column: column + 2 * w, into: out + 2 * w)
+        epilogue.finish(s3, row: row, column: column + 3 * w, into: out + 3 * w)
     }
 
     /// Scalar reference of `multiply`: deliberately simple, for tests.
@@ -192,7 +197,7 @@ public enum Gemm {
             for j in 0..<n {
                 var acc: Float = 0
                 for p in 0..<k { acc += a[i, p] * b[p * bRowStride + j] }
-                epilogue.finish(acc, column: j, into: c + i * cRowStride + j)
+                epilogue.finish(acc, row: i, column: j, into: c + i * cRowStride + j)
             }
         }
     }

@@ -27,8 +27,8 @@ public final class Model: @unchecked Sendable {
     public let latentDim: Int
     public let imageShape: Shape3
     /// Empty when the file holds only a decoder.
-    public let encoder: [DenseLayer]
-    public let decoder: [DenseLayer]
+    public let encoder: [Layer]
+    public let decoder: [Layer]
     private let storage: UnsafeMutableRawPointer
 
     /// Validates `bytes` and copies them into 64-byte aligned memory owned by the model.
@@ -42,13 +42,11 @@ public final class Model: @unchecked Sendable {
             func tensor(_ index: Int) -> UnsafePointer<Float> {
                 (data + file.tensors[index].offset).assumingMemoryBound(to: Float.self)
             }
-            var encoder: [DenseLayer] = []
-            var decoder: [DenseLayer] = []
-            for layer in file.layers {
-                let dense = DenseLayer(
-                    inputCount: layer.input.count, outputCount: layer.output.count,
-                    weights: tensor(layer.weight), bias: layer.bias.map(tensor), activation: layer.activation)
-                if layer.stack == .encoder { encoder.append(dense) } else { decoder.append(dense) }
+            var encoder: [Layer] = []
+            var decoder: [Layer] = []
+            for record in file.layers {
+                let layer = Model.layer(record, weights: tensor(record.weight), bias: record.bias.map(tensor))
+                if record.stack == .encoder { encoder.append(layer) } else { decoder.append(layer) }
             }
             let codeSize = kind.isVariational ? 2 * latentDim : latentDim
             try Model.checkChain(encoder, from: imageShape.count, to: codeSize, what: "encoder", optional: true)
@@ -64,6 +62,19 @@ public final class Model: @unchecked Sendable {
     }
 
     deinit { storage.deallocate() }
+
+    /// The runnable layer a (validated) record describes, over the given weights.
+    public static func layer(_ r: LayerRecord, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?) -> Layer {
+        switch r.kind {
+        case .dense:
+            return .dense(DenseLayer(inputCount: r.input.count, outputCount: r.output.count, weights: weights, bias: bias, activation: r.activation))
+        case .conv2d:
+            return .conv(ConvLayer(input: r.input, output: r.output, parameters: r.parameters!, weights: weights, bias: bias, activation: r.activation))
+        case .convTranspose2d:
+            return .convTranspose(ConvTransposeLayer(input: r.input, output: r.output, parameters: r.parameters!, weights: weights, bias: bias,
+                                                     activation: r.activation))
+        }
+    }
 
     static func readHeaderMetadata(_ file: WeightsFile) throws(VaertError) -> (ModelKind, Likelihood, Int, Shape3) {
         func string(_ key: String) throws(VaertError) -> String {
@@ -85,7 +96,7 @@ public final class Model: @unchecked Sendable {
     }
 
     /// Each layer's input must be the previous layer's output, from `first` features to `last`.
-    static func checkChain(_ layers: [DenseLayer], from first: Int, to last: Int, what: String, optional: Bool) throws(VaertError) {
+    static func checkChain(_ layers: [Layer], from first: Int, to last: Int, what: String, optional: Bool) throws(VaertError) {
         if layers.isEmpty {
             if optional { return }
             throw VaertError(.missingTensor, "the file has no \(what) layers")
@@ -105,22 +116,24 @@ public final class Model: @unchecked Sendable {
 
     // MARK: Running
 
-    /// Floats of scratch a pass of `layers` needs for `batch` rows (two ping-pong buffers of the widest hidden layer).
-    public static func scratchFloats(_ layers: [DenseLayer], batch: Int) -> Int {
+    /// Floats of scratch a pass of `layers` needs for `batch` rows: two ping-pong buffers of the widest
+    /// hidden layer, then the largest per-layer scratch (a convolution's column matrix).
+    public static func scratchFloats(_ layers: [Layer], batch: Int) -> Int {
         let widest = layers.dropLast().map(\.outputCount).max() ?? 0
-        return 2 * widest * batch
+        return 2 * widest * batch + (layers.map(\.scratchFloats).max() ?? 0)
     }
 
     /// Runs `layers` on `batch` rows of `input` into `output`, using `scratch` (`scratchFloats` floats).
     public static func run(
-        _ layers: [DenseLayer], input: UnsafePointer<Float>, batch: Int,
+        _ layers: [Layer], input: UnsafePointer<Float>, batch: Int,
         output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
     ) {
         let half = (layers.dropLast().map(\.outputCount).max() ?? 0) * batch
+        let layerScratch = scratch + 2 * half
         var x = input
         for (i, layer) in layers.enumerated() {
             let y = i == layers.count - 1 ? output : scratch + (i % 2) * half
-            layer.forward(x, batch: batch, into: y)
+            layer.forward(x, batch: batch, into: y, scratch: layerScratch)
             x = UnsafePointer(y)
         }
     }

@@ -1,7 +1,7 @@
 import VAECore
 
-/// The shape of an MLP autoencoder: image size, hidden widths, latent size, and what it is trained as.
-/// Nothing in vaert is fixed to 784-400-20; that is only the default here.
+/// The shape of an autoencoder: image size, convolution stages, hidden widths, latent size, and what it
+/// is trained as. Nothing in vaert is fixed to 784-400-20; that is only the default.
 public struct Architecture: Codable, Equatable, Sendable {
     public var kind: String
     public var likelihood: String
@@ -10,8 +10,11 @@ public struct Architecture: Codable, Equatable, Sendable {
     public var width: Int
     public var hidden: [Int]
     public var latent: Int
+    /// Output channels of the encoder's convolution stages (kernel 4, stride 2, padding 1: each halves
+    /// the image); the decoder mirrors them with transposed convolutions. Nil or empty: an MLP.
+    public var conv: [Int]?
 
-    public init(kind: ModelKind, likelihood: Likelihood, image: Shape3, hidden: [Int], latent: Int) {
+    public init(kind: ModelKind, likelihood: Likelihood, image: Shape3, hidden: [Int], latent: Int, conv: [Int] = []) {
         self.kind = kind.rawValue
         self.likelihood = likelihood.rawValue
         channels = image.channels
@@ -19,6 +22,7 @@ public struct Architecture: Codable, Equatable, Sendable {
         width = image.width
         self.hidden = hidden
         self.latent = latent
+        self.conv = conv.isEmpty ? nil : conv
     }
 
     public var modelKind: ModelKind { ModelKind(rawValue: kind) ?? .vae }
@@ -28,37 +32,94 @@ public struct Architecture: Codable, Equatable, Sendable {
     /// Encoder output width: μ and log σ² side by side for a VAE, the code for an AE.
     public var codeSize: Int { modelKind.isVariational ? 2 * latent : latent }
 
-    /// Every layer in order: encoder pixels → hidden... → code, decoder latent → hidden reversed → pixels.
+    /// The convolution stages' geometry: kernel 4, stride 2, padding 1.
+    public static let convParameters = ConvParameters(kernelHeight: 4, kernelWidth: 4, stride: 2, padding: 1)
+
+    /// The shapes after each convolution stage, starting with the image; nil when a stage does not fit.
+    public var convShapes: [Shape3]? {
+        var shapes = [image]
+        let p = Architecture.convParameters
+        for c in conv ?? [] {
+            let s = shapes.last!
+            guard let h = p.convolutionOutput(s.height, kernel: p.kernelHeight), let w = p.convolutionOutput(s.width, kernel: p.kernelWidth),
+                  h > 0, w > 0 else { return nil }
+            shapes.append(Shape3(channels: c, height: h, width: w))
+        }
+        return shapes
+    }
+
+    /// Every layer in order: the encoder (convolutions, hidden dense layers, code) then the decoder
+    /// (dense layers back to the last convolution's shape, transposed convolutions back to the image).
     public var layers: [LayerSpec] {
         var out: [LayerSpec] = []
-        let encoderWidths = [pixels] + hidden + [codeSize]
-        for i in 0..<(encoderWidths.count - 1) {
-            out.append(LayerSpec(stack: .encoder, index: i, inputs: encoderWidths[i], outputs: encoderWidths[i + 1],
-                                 activation: i == encoderWidths.count - 2 ? .identity : .relu))
+        let shapes = convShapes ?? [image]
+        let p = Architecture.convParameters
+        func add(_ stack: StackRole, _ kind: LayerKind, _ input: Shape3, _ output: Shape3, _ activation: Activation, _ parameters: ConvParameters? = nil) {
+            out.append(LayerSpec(stack: stack, index: out.filter { $0.stack == stack }.count, kind: kind, input: input, output: output,
+                                 parameters: parameters, activation: activation))
         }
-        let decoderWidths = [latent] + hidden.reversed() + [pixels]
+        for i in 1..<shapes.count { add(.encoder, .conv2d, shapes[i - 1], shapes[i], .relu, p) }
+        let encoderWidths = [shapes.last!.count] + hidden + [codeSize]
+        for i in 0..<(encoderWidths.count - 1) {
+            add(.encoder, .dense, .vector(encoderWidths[i]), .vector(encoderWidths[i + 1]), i == encoderWidths.count - 2 ? .identity : .relu)
+        }
+        let decoderWidths = [latent] + hidden.reversed() + [shapes.last!.count]
         for i in 0..<(decoderWidths.count - 1) {
-            out.append(LayerSpec(stack: .decoder, index: i, inputs: decoderWidths[i], outputs: decoderWidths[i + 1],
-                                 activation: i == decoderWidths.count - 2 ? .sigmoid : .relu))
+            let last = i == decoderWidths.count - 2
+            add(.decoder, .dense, .vector(decoderWidths[i]), last ? shapes.last! : .vector(decoderWidths[i + 1]), last && shapes.count == 1 ? .sigmoid : .relu)
+        }
+        for i in stride(from: shapes.count - 1, to: 0, by: -1) {
+            var q = p
+            q.outputPadding = shapes[i - 1].height - p.transposedOutput(shapes[i].height, kernel: p.kernelHeight)
+            add(.decoder, .convTranspose2d, shapes[i], shapes[i - 1], i == 1 ? .sigmoid : .relu, q)
         }
         return out
     }
 
+    /// Checks the options make a network: positive sizes, convolution stages that fit the image.
+    public func validate() throws(VaertError) {
+        guard latent > 0, hidden.allSatisfy({ $0 > 0 }), (conv ?? []).allSatisfy({ $0 > 0 }) else {
+            throw VaertError(.invalidArgument, "layer sizes must be positive")
+        }
+        guard let shapes = convShapes else { throw VaertError(.invalidArgument, "\(conv!.count) convolution stages do not fit a \(image) image") }
+        let p = Architecture.convParameters
+        for i in stride(from: shapes.count - 1, to: 0, by: -1) {
+            let pad = shapes[i - 1].height - p.transposedOutput(shapes[i].height, kernel: p.kernelHeight)
+            let padW = shapes[i - 1].width - p.transposedOutput(shapes[i].width, kernel: p.kernelWidth)
+            guard pad == padW, (0..<p.stride).contains(pad) else {
+                throw VaertError(.invalidArgument, "the decoder cannot mirror the convolution from \(shapes[i - 1]) to \(shapes[i])")
+            }
+        }
+    }
+
     public var summary: String {
-        "\(kind) \(([pixels] + hidden).map(String.init).joined(separator: "-"))-\(latent) (\(likelihood))"
+        let convPart = (conv ?? []).map { "c\($0)" }
+        return "\(kind) \(([String(pixels)] + convPart + hidden.map(String.init)).joined(separator: "-"))-\(latent) (\(likelihood))"
     }
 }
 
-/// One dense layer of an architecture, with its place in the flat parameter vector.
+/// One layer of an architecture.
 public struct LayerSpec: Equatable, Sendable {
     public var stack: StackRole
     public var index: Int
-    public var inputs: Int
-    public var outputs: Int
+    public var kind: LayerKind
+    public var input: Shape3
+    public var output: Shape3
+    public var parameters: ConvParameters?
     /// The activation the runtime applies. The decoder's final sigmoid is folded into the loss in training.
     public var activation: Activation
 
     public var prefix: String { "\(stack == .encoder ? "encoder" : "decoder").\(index)" }
-    public var weightCount: Int { inputs * outputs }
-    public var parameterCount: Int { inputs * outputs + outputs }
+    public var inputs: Int { input.count }
+    public var outputs: Int { output.count }
+
+    /// The file's record of this layer (tensor indices filled in by the caller).
+    public func record(weight: Int, bias: Int) -> LayerRecord {
+        LayerRecord(kind: kind, stack: stack, activation: activation, weight: weight, bias: bias, input: input, output: output, parameters: parameters)
+    }
+
+    public var weightDims: [Int] { record(weight: 0, bias: 0).weightDims }
+    public var weightCount: Int { weightDims.reduce(1, *) }
+    public var biasCount: Int { record(weight: 0, bias: 0).biasCount }
+    public var parameterCount: Int { weightCount + biasCount }
 }

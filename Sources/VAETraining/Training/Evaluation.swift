@@ -12,12 +12,17 @@ public enum Evaluation {
                 let file = try WeightsFile.parse(bytes)
                 let model = try Model(copying: bytes)  // checks the network is complete and consistent
                 guard model.hasEncoder else { throw VaertError(.unsupported, "the file holds no encoder: evaluation needs one") }
-                let hidden = model.encoder.dropLast().map(\.outputCount)
+                let conv = file.layers.filter { $0.stack == .encoder && $0.kind == .conv2d }.map(\.output.channels)
+                let hidden = file.layers.filter { $0.stack == .encoder && $0.kind == .dense }.dropLast().map(\.output.count)
                 let architecture = Architecture(kind: model.kind, likelihood: model.likelihood, image: model.imageShape,
-                                                hidden: hidden, latent: model.latentDim)
+                                                hidden: hidden, latent: model.latentDim, conv: conv)
                 let trainer = Trainer(options: TrainingOptions(architecture: architecture, batchSize: batchSize, seed: seed), threads: threads)
-                guard trainer.net.specs.count == file.layers.count else {
-                    throw VaertError(.unsupported, "the network is not a symmetric MLP autoencoder that vae-train makes")
+                // Same layers in the same order; a dense layer's shapes only count by their sizes.
+                func structure(_ r: LayerRecord) -> [Int] {
+                    [Int(r.kind.rawValue), Int(r.stack.rawValue), Int(r.activation.rawValue), r.input.count, r.output.count] + r.weightDims
+                }
+                guard trainer.net.specs.map({ structure($0.record(weight: 0, bias: 0)) }) == file.layers.map(structure) else {
+                    throw VaertError(.unsupported, "the network is not one of the architectures vae-train makes")
                 }
                 try trainer.net.load(from: file, bytes: bytes)
                 return trainer
@@ -36,10 +41,9 @@ public enum Evaluation {
             throw VaertError(.unsupported, "the importance-weighted NLL needs a VAE with a Bernoulli likelihood")
         }
         let net = trainer.net
-        let encoder = net.layerIndices(.encoder).map(net.dense)
-        var decoder = net.layerIndices(.decoder).map(net.dense)
-        let last = decoder.removeLast()
-        decoder.append(DenseLayer(inputCount: last.inputCount, outputCount: last.outputCount, weights: last.weights, bias: last.bias, activation: .identity))
+        let encoder = net.layerIndices(.encoder).map(net.layer)
+        var decoder = net.layerIndices(.decoder).map(net.layer)
+        decoder.append(decoder.removeLast().with(activation: .identity))
         let n = min(images, data.count)
         let d = a.latent
         let p = a.pixels

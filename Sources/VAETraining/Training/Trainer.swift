@@ -1,10 +1,10 @@
 import VAECore
 
-/// Trains an `MLP` autoencoder or VAE: forward through the shared kernels, backward, Adam.
+/// Trains a `Network` autoencoder or VAE: forward through the shared kernels, backward, Adam.
 /// All buffers are allocated once for the batch size; a step allocates nothing.
 public final class Trainer: @unchecked Sendable {
     public let options: TrainingOptions
-    public let net: MLP
+    public let net: Network
     public let gradient: FloatBuffer
     public let adam: Adam
     public let threads: Int
@@ -20,12 +20,13 @@ public final class Trainer: @unchecked Sendable {
     /// decoderActivations[0] is z; [i + 1] is the output of decoder layer i (the last holds logits).
     let decoderActivations: [FloatBuffer]
     let epsilon, logVariance, sigma, dz, dCode, gradientA, gradientB, transposeScratch: FloatBuffer
+    let convWork: ConvWorkspace
 
     public init(options: TrainingOptions, threads: Int) {
         self.options = options
         self.threads = max(1, threads)
         let a = options.architecture
-        let net = MLP(a)
+        let net = Network(a)
         net.initialize(seed: options.seed)
         self.net = net
         gradient = FloatBuffer(count: net.parameterCount)
@@ -44,6 +45,7 @@ public final class Trainer: @unchecked Sendable {
         gradientA = FloatBuffer(count: rows * widest)
         gradientB = FloatBuffer(count: rows * widest)
         transposeScratch = FloatBuffer(count: net.specs.map(\.weightCount).max() ?? 1)
+        convWork = ConvWorkspace(layers: net.specs.indices.map(net.layer), batch: rows, threads: max(1, threads))
     }
 
     var architecture: Architecture { options.architecture }
@@ -63,7 +65,7 @@ public final class Trainer: @unchecked Sendable {
     public func forward(rows: Int, stream: RandomStream, firstItem: UInt64, training: Bool = false) -> LossSums {
         let a = architecture
         for (i, l) in encoderLayers.enumerated() {
-            ParallelGemmLayer.forward(net.dense(l), encoderActivations[i].pointer, rows: rows, into: encoderActivations[i + 1].pointer, threads: threads)
+            forwardLayer(l, encoderActivations[i].pointer, rows: rows, into: encoderActivations[i + 1].pointer)
         }
         let code = encoderActivations.last!.pointer
         let z = decoderActivations[0].pointer
@@ -95,11 +97,37 @@ public final class Trainer: @unchecked Sendable {
     /// Runs the decoder on the `rows` latent vectors in `latentBatch`, leaving logits in `logits`.
     public func decodeForward(rows: Int) {
         for (i, l) in decoderLayers.enumerated() {
-            let layer = net.dense(l)
             // The output layer yields logits; its sigmoid is part of the loss.
-            let activation: Activation = i == decoderLayers.count - 1 ? .identity : layer.activation
-            ParallelGemmLayer.forward(layer, decoderActivations[i].pointer, rows: rows, into: decoderActivations[i + 1].pointer,
-                                      activation: activation, threads: threads)
+            forwardLayer(l, decoderActivations[i].pointer, rows: rows, into: decoderActivations[i + 1].pointer,
+                         activation: i == decoderLayers.count - 1 ? .identity : nil)
+        }
+    }
+
+    /// Layer `l` on `rows` inputs: dense layers split their rows across threads, convolutions their images.
+    func forwardLayer(_ l: Int, _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, activation: Activation? = nil) {
+        let layer = net.layer(l)
+        if case .dense(let dense) = layer {
+            ParallelGemmLayer.forward(dense, x, rows: rows, into: y, activation: activation, threads: threads)
+            return
+        }
+        let (n, m) = (layer.inputCount, layer.outputCount)
+        convWork.forEachImage(rows) { b, scratch in
+            layer.forward(x + b * n, batch: 1, into: y + b * m, scratch: scratch, activation: activation)
+        }
+    }
+
+    /// Gradients of layer `l` (weights and bias into `gradient`, input into `dX` when given) from dY.
+    func backwardLayer(_ l: Int, x: UnsafePointer<Float>, dY: UnsafePointer<Float>, rows: Int, dX: UnsafeMutablePointer<Float>?) {
+        let dW = gradient.pointer + net.offsets[l]
+        let db = dW + net.specs[l].weightCount
+        switch net.layer(l) {
+        case .dense(let dense):
+            DenseBackward.backward(layer: dense, x: x, dY: dY, batch: rows, dW: dW, db: db, dX: dX,
+                                   transposeScratch: transposeScratch.pointer, threads: threads)
+        case .conv(let conv):
+            ConvBackward.conv(conv, x: x, dY: dY, batch: rows, dW: dW, db: db, dX: dX, work: convWork)
+        case .convTranspose(let convT):
+            ConvBackward.convTranspose(convT, x: x, dY: dY, batch: rows, dW: dW, db: db, dX: dX, work: convWork)
         }
     }
 
@@ -114,10 +142,7 @@ public final class Trainer: @unchecked Sendable {
         var dX = gradientB.pointer
         for i in decoderLayers.indices.reversed() {
             let l = decoderLayers[i]
-            let target = i == 0 ? dz.pointer : dX
-            DenseBackward.backward(layer: net.dense(l), x: decoderActivations[i].pointer, dY: dY, batch: rows,
-                                   dW: gradient.pointer + net.offsets[l], db: gradient.pointer + net.offsets[l] + net.specs[l].weightCount,
-                                   dX: target, transposeScratch: transposeScratch.pointer, threads: threads)
+            backwardLayer(l, x: decoderActivations[i].pointer, dY: dY, rows: rows, dX: i == 0 ? dz.pointer : dX)
             if i > 0 {
                 DenseBackward.reluBackward(dX, output: decoderActivations[i].pointer, count: rows * net.specs[l].inputs)
                 swap(&dX, &dY)
@@ -145,9 +170,7 @@ public final class Trainer: @unchecked Sendable {
         dX = gradientA.pointer
         for i in encoderLayers.indices.reversed() {
             let l = encoderLayers[i]
-            DenseBackward.backward(layer: net.dense(l), x: encoderActivations[i].pointer, dY: dY, batch: rows,
-                                   dW: gradient.pointer + net.offsets[l], db: gradient.pointer + net.offsets[l] + net.specs[l].weightCount,
-                                   dX: i > 0 ? dX : nil, transposeScratch: transposeScratch.pointer, threads: threads)
+            backwardLayer(l, x: encoderActivations[i].pointer, dY: dY, rows: rows, dX: i > 0 ? dX : nil)
             if i > 0 {
                 DenseBackward.reluBackward(dX, output: encoderActivations[i].pointer, count: rows * net.specs[l].inputs)
                 dY = dX

@@ -1,8 +1,8 @@
 import VAECore
 
 /// The trainable network: all weights and biases in one flat vector (so Adam and checkpoints see a
-/// single array), with `DenseLayer` views on it that run the same kernels as libvaert.
-public final class MLP: @unchecked Sendable {
+/// single array), with `Layer` views on it that run the same kernels as libvaert.
+public final class Network: @unchecked Sendable {
     public let architecture: Architecture
     public let specs: [LayerSpec]
     /// Offset of each layer's weights in `parameters`; its bias follows the weights.
@@ -27,19 +27,21 @@ public final class MLP: @unchecked Sendable {
     public func weights(_ layer: Int) -> UnsafeMutablePointer<Float> { parameters.pointer + offsets[layer] }
     public func bias(_ layer: Int) -> UnsafeMutablePointer<Float> { weights(layer) + specs[layer].weightCount }
 
-    /// The layer as the runtime kernel sees it, over this network's (or a gradient's) storage.
-    public func dense(_ layer: Int) -> DenseLayer {
-        let s = specs[layer]
-        return DenseLayer(inputCount: s.inputs, outputCount: s.outputs, weights: weights(layer), bias: bias(layer), activation: s.activation)
+    /// The layer as the runtime sees it, over this network's storage: built by the runtime's own code.
+    public func layer(_ l: Int) -> Layer {
+        Model.layer(specs[l].record(weight: 0, bias: 0), weights: weights(l), bias: bias(l))
     }
 
     public func layerIndices(_ stack: StackRole) -> [Int] { specs.indices.filter { specs[$0].stack == stack } }
 
-    /// PyTorch's default `nn.Linear` initialisation: weights and biases uniform in ±1/√fan_in.
+    /// PyTorch's default `nn.Linear` / `nn.Conv2d` / `nn.ConvTranspose2d` initialisation: weights and biases
+    /// uniform in ±1/√fan_in, fan_in being what PyTorch computes from the weight's dimension 1 × kernel size.
     public func initialize(seed: UInt64) {
         let stream = RandomStream(seed: seed, purpose: .initialization)
         for (l, s) in specs.enumerated() {
-            let bound = 1 / Float(s.inputs).squareRoot()
+            let dims = s.weightDims
+            let fanIn = s.kind == .dense ? s.inputs : dims[1] * dims[2] * dims[3]
+            let bound = 1 / Float(fanIn).squareRoot()
             let p = UnsafeMutableBufferPointer(start: weights(l), count: s.parameterCount)
             stream.uniforms(item: UInt64(l), into: p)
             for i in p.indices { p[i] = (2 * p[i] - 1) * bound }
@@ -50,11 +52,9 @@ public final class MLP: @unchecked Sendable {
     public func weightsFile(extraMetadata: [(String, MetadataValue)] = []) -> WeightsFileBuilder {
         var b = WeightsFileBuilder()
         for (l, s) in specs.enumerated() {
-            let w = b.addTensor("\(s.prefix).weight", dims: [s.inputs, s.outputs],
-                                values: Array(UnsafeBufferPointer(start: weights(l), count: s.weightCount)))
-            let bias = b.addTensor("\(s.prefix).bias", dims: [s.outputs], values: Array(UnsafeBufferPointer(start: self.bias(l), count: s.outputs)))
-            b.addLayer(LayerRecord(kind: .dense, stack: s.stack, activation: s.activation, weight: w, bias: bias,
-                                   input: .vector(s.inputs), output: .vector(s.outputs)))
+            let w = b.addTensor("\(s.prefix).weight", dims: s.weightDims, values: Array(UnsafeBufferPointer(start: weights(l), count: s.weightCount)))
+            let bias = b.addTensor("\(s.prefix).bias", dims: [s.biasCount], values: Array(UnsafeBufferPointer(start: self.bias(l), count: s.biasCount)))
+            b.addLayer(s.record(weight: w, bias: bias))
         }
         let a = architecture
         b.setMetadata(MetadataKey.kind, .string(a.kind))
@@ -71,7 +71,7 @@ public final class MLP: @unchecked Sendable {
     public func load(from file: WeightsFile, bytes: UnsafeRawBufferPointer) throws(VaertError) {
         for (l, s) in specs.enumerated() {
             try copyTensor("\(s.prefix).weight", count: s.weightCount, into: weights(l), file: file, bytes: bytes)
-            try copyTensor("\(s.prefix).bias", count: s.outputs, into: bias(l), file: file, bytes: bytes)
+            try copyTensor("\(s.prefix).bias", count: s.biasCount, into: bias(l), file: file, bytes: bytes)
         }
     }
 }

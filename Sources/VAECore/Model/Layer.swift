@@ -1,0 +1,67 @@
+/// One runnable layer of a network, whatever its kind.
+public enum Layer: @unchecked Sendable {
+    case dense(DenseLayer)
+    case conv(ConvLayer)
+    case convTranspose(ConvTransposeLayer)
+
+    public var inputCount: Int {
+        switch self {
+        case .dense(let l): return l.inputCount
+        case .conv(let l): return l.input.count
+        case .convTranspose(let l): return l.input.count
+        }
+    }
+
+    public var outputCount: Int {
+        switch self {
+        case .dense(let l): return l.outputCount
+        case .conv(let l): return l.output.count
+        case .convTranspose(let l): return l.output.count
+        }
+    }
+
+    /// Scratch floats `forward` needs besides its input and output (independent of the batch).
+    public var scratchFloats: Int {
+        switch self {
+        case .dense: return 0
+        case .conv(let l): return l.scratchFloats
+        case .convTranspose(let l): return l.scratchFloats
+        }
+    }
+
+    /// `y[batch × outputCount] = layer(x[batch × inputCount])`; `activation` overrides the layer's own.
+    public func forward(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                        activation: Activation? = nil) {
+        switch self {
+        case .dense(let l): l.forward(x, batch: batch, into: y, activation: activation)
+        case .conv(let l): l.forward(x, batch: batch, into: y, scratch: scratch, activation: activation)
+        case .convTranspose(let l): l.forward(x, batch: batch, into: y, scratch: scratch, activation: activation)
+        }
+    }
+
+    /// The same layer with another activation (the trainer runs the output layer to logits).
+    public func with(activation: Activation) -> Layer {
+        switch self {
+        case .dense(let l):
+            return .dense(DenseLayer(inputCount: l.inputCount, outputCount: l.outputCount, weights: l.weights, bias: l.bias, activation: activation))
+        case .conv(let l):
+            return .conv(ConvLayer(input: l.input, output: l.output, parameters: l.parameters, weights: l.weights, bias: l.bias, activation: activation))
+        case .convTranspose(let l):
+            return .convTranspose(ConvTransposeLayer(input: l.input, output: l.output, parameters: l.parameters, weights: l.weights, bias: l.bias,
+                                                     activation: activation))
+        }
+    }
+}
+
+extension ConvLayer {
+    public var parameters: ConvParameters {
+        ConvParameters(kernelHeight: window.kernelHeight, kernelWidth: window.kernelWidth, stride: window.stride, padding: window.padding)
+    }
+}
+
+extension ConvTransposeLayer {
+    public var parameters: ConvParameters {
+        ConvParameters(kernelHeight: window.kernelHeight, kernelWidth: window.kernelWidth, stride: window.stride, padding: window.padding,
+                       outputPadding: output.height - ((input.height - 1) * window.stride - 2 * window.padding + window.kernelHeight))
+    }
+}

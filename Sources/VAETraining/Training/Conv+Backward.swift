@@ -1,0 +1,113 @@
+import Dispatch
+import VAECore
+
+/// Scratch memory for convolution passes over a batch, allocated once by the trainer.
+public final class ConvWorkspace: @unchecked Sendable {
+    /// One column matrix per worker thread.
+    let perThread: [FloatBuffer]
+    /// Every image's column matrix, transposed ([positions × patch] each), for the weight gradient's one GEMM.
+    let columnsT: FloatBuffer
+    /// A batch permuted to channels-major [channels × (batch · positions)].
+    let permuted: FloatBuffer
+
+    public init(layers: [Layer], batch: Int, threads: Int) {
+        let columns = layers.map(\.scratchFloats).max() ?? 0
+        perThread = (0..<max(threads, 1)).map { _ in FloatBuffer(count: columns) }
+        columnsT = FloatBuffer(count: batch * columns)
+        permuted = FloatBuffer(count: batch * (layers.map { max($0.inputCount, $0.outputCount) }.max() ?? 0))
+    }
+
+    var threads: Int { perThread.count }
+
+    /// Runs `body(image, scratch)` for every image, the images split into contiguous runs across threads.
+    /// Each image's work is independent, so results do not depend on the split.
+    func forEachImage(_ batch: Int, _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
+        let workers = min(threads, batch)
+        if workers <= 1 {
+            for b in 0..<batch { body(b, perThread[0].pointer) }
+            return
+        }
+        let per = (batch + workers - 1) / workers
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: workers) { t in
+                for b in (t * per)..<min(batch, (t + 1) * per) { body(b, perThread[t].pointer) }
+            }
+        }
+    }
+
+    /// permuted[c, b·P + p] = source[b, c, p]: a batch of [channels × P] images side by side.
+    func permute(_ source: UnsafePointer<Float>, batch: Int, channels: Int, positions: Int) {
+        let row = batch * positions
+        for b in 0..<batch {
+            for c in 0..<channels {
+                (permuted.pointer + c * row + b * positions).update(from: source + (b * channels + c) * positions, count: positions)
+            }
+        }
+    }
+}
+
+/// Backward passes of the convolution layers, on the shared GEMM and im2col / col2im.
+///
+/// Weight gradients are one GEMM over the whole batch (the batch's columns side by side), so each
+/// element is one sequential sum whatever the number of threads.
+public enum ConvBackward {
+    /// Conv2d: dW = Σ_b dY_b · col(x_b)ᵀ, db = Σ dY, dX_b = col2im(Wᵀ · dY_b).
+    public static func conv(_ l: ConvLayer, x: UnsafePointer<Float>, dY: UnsafePointer<Float>, batch: Int, dW: UnsafeMutablePointer<Float>,
+                            db: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>?, work: ConvWorkspace) {
+        let g = l.window
+        let (oc, positions, patch) = (l.output.channels, g.positions, g.patchSize)
+        channelSums(dY, batch: batch, channels: oc, positions: positions, into: db)
+        let columnsT = work.columnsT.pointer
+        work.forEachImage(batch) { b, scratch in
+            g.im2col(x + b * l.input.count, into: scratch)
+            DenseBackward.transpose(scratch, rows: patch, columns: positions, into: columnsT + b * positions * patch)
+        }
+        work.permute(dY, batch: batch, channels: oc, positions: positions)
+        ParallelGemm.multiply(m: oc, n: patch, k: batch * positions, a: MatrixView(work.permuted.pointer, rowStride: batch * positions),
+                              b: columnsT, bRowStride: patch, c: dW, cRowStride: patch, threads: work.threads)
+        guard let dX else { return }
+        work.forEachImage(batch) { b, scratch in
+            Gemm.multiply(m: patch, n: positions, k: oc, a: MatrixView(l.weights, rowStride: 1, columnStride: patch),
+                          b: dY + b * l.output.count, bRowStride: positions, c: scratch, cRowStride: positions)
+            let image = dX + b * l.input.count
+            image.update(repeating: 0, count: l.input.count)
+            g.col2im(scratch, addingInto: image)
+        }
+    }
+
+    /// ConvTranspose2d (forward: cols = Wᵀ·x_b, y_b = col2im(cols) + b): dCols_b = im2col(dY_b),
+    /// dX_b = W · dCols_b, dW = Σ_b x_b · dCols_bᵀ, db = Σ dY.
+    public static func convTranspose(_ l: ConvTransposeLayer, x: UnsafePointer<Float>, dY: UnsafePointer<Float>, batch: Int,
+                                     dW: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>?,
+                                     work: ConvWorkspace) {
+        let g = l.window
+        let (ic, positions, patch) = (l.input.channels, g.positions, g.patchSize)
+        channelSums(dY, batch: batch, channels: l.output.channels, positions: l.output.height * l.output.width, into: db)
+        let columnsT = work.columnsT.pointer
+        work.forEachImage(batch) { b, scratch in
+            g.im2col(dY + b * l.output.count, into: scratch)
+            if let dX {
+                Gemm.multiply(m: ic, n: positions, k: patch, a: MatrixView(l.weights, rowStride: patch), b: scratch, bRowStride: positions,
+                              c: dX + b * l.input.count, cRowStride: positions)
+            }
+            DenseBackward.transpose(scratch, rows: patch, columns: positions, into: columnsT + b * positions * patch)
+        }
+        work.permute(x, batch: batch, channels: ic, positions: positions)
+        ParallelGemm.multiply(m: ic, n: patch, k: batch * positions, a: MatrixView(work.permuted.pointer, rowStride: batch * positions),
+                              b: columnsT, bRowStride: patch, c: dW, cRowStride: patch, threads: work.threads)
+    }
+
+    /// out[c] = Σ_b Σ_p values[b, c, p].
+    static func channelSums(_ values: UnsafePointer<Float>, batch: Int, channels: Int, positions: Int, into out: UnsafeMutablePointer<Float>) {
+        out.update(repeating: 0, count: channels)
+        for b in 0..<batch {
+            for c in 0..<channels {
+                let p = values + (b * channels + c) * positions
+                var s: Float = 0
+                for i in 0..<positions { s += p[i] }
+                out[c] += s
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Testing
+import TestSupport
+import VAECore
+
+/// Convolution kernels against direct loops written from PyTorch's definitions.
+@Suite struct ConvTests {
+    /// y[oc, oy, ox] = b[oc] + Σ x[ic, oy·s − p + ky, ox·s − p + kx] · W[oc, ic, ky, kx]  (nn.Conv2d)
+    func referenceConv(_ x: [Float], _ w: [Float], _ b: [Float], input: Shape3, output: Shape3, _ p: ConvParameters) -> [Float] {
+        var y = [Float](repeating: 0, count: output.count)
+        for oc in 0..<output.channels {
+            for oy in 0..<output.height {
+                for ox in 0..<output.width {
+                    var s = b[oc]
+                    for ic in 0..<input.channels {
+                        for ky in 0..<p.kernelHeight {
+                            for kx in 0..<p.kernelWidth {
+                                let iy = oy * p.stride - p.padding + ky, ix = ox * p.stride - p.padding + kx
+                                guard iy >= 0, iy < input.height, ix >= 0, ix < input.width else { continue }
+                                s += x[(ic * input.height + iy) * input.width + ix] * w[((oc * input.channels + ic) * p.kernelHeight + ky) * p.kernelWidth + kx]
+                            }
+                        }
+                    }
+                    y[(oc * output.height + oy) * output.width + ox] = s
+                }
+            }
+        }
+        return y
+    }
+
+    /// y[oc, iy·s − p + ky, ix·s − p + kx] += x[ic, iy, ix] · W[ic, oc, ky, kx], plus b[oc]  (nn.ConvTranspose2d)
+    func referenceConvTranspose(_ x: [Float], _ w: [Float], _ b: [Float], input: Shape3, output: Shape3, _ p: ConvParameters) -> [Float] {
+        var y = [Float](repeating: 0, count: output.count)
+        for oc in 0..<output.channels { for i in 0..<(output.height * output.width) { y[oc * output.height * output.width + i] = b[oc] } }
+        for ic in 0..<input.channels {
+            for iy in 0..<input.height {
+                for ix in 0..<input.width {
+                    for oc in 0..<output.channels {
+                        for ky in 0..<p.kernelHeight {
+                            for kx in 0..<p.kernelWidth {
+                                let oy = iy * p.stride - p.padding + ky, ox = ix * p.stride - p.padding + kx
+                                guard oy >= 0, oy < output.height, ox >= 0, ox < output.width else { continue }
+                                y[(oc * output.height + oy) * output.width + ox] +=
+                                    x[(ic * input.height + iy) * input.width + ix] * w[((ic * output.channels + oc) * p.kernelHeight + ky) * p.kernelWidth + kx]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    static let cases: [(Shape3, Int, ConvParameters)] = [
+        (Shape3(channels: 1, height: 8, width: 8), 3, ConvParameters(kernelHeight: 4, kernelWidth: 4, stride: 2, padding: 1)),
+        (Shape3(channels: 2, height: 7, width: 5), 4, ConvParameters(kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)),
+        (Shape3(channels: 3, height: 9, width: 6), 2, ConvParameters(kernelHeight: 2, kernelWidth: 3, stride: 3, padding: 0)),
+    ]
+
+    @Test("Conv2d matches the direct definition (several kernels, strides, paddings, batch 2)")
+    func conv() {
+        for (input, outChannels, p) in Self.cases {
+            let output = Shape3(channels: outChannels, height: p.convolutionOutput(input.height, kernel: p.kernelHeight)!,
+                                width: p.convolutionOutput(input.width, kernel: p.kernelWidth)!)
+            let x = TestSupport.randomFloats(2 * input.count, seed: 1)
+            let w = TestSupport.randomFloats(outChannels * input.channels * p.kernelHeight * p.kernelWidth, seed: 2)
+            let b = TestSupport.randomFloats(outChannels, seed: 3)
+            let layer = ConvLayer(input: input, output: output, parameters: p, weights: w, bias: b, activation: .identity)
+            var y = [Float](repeating: 0, count: 2 * output.count)
+            var scratch = [Float](repeating: 0, count: layer.scratchFloats)
+            layer.forward(x, batch: 2, into: &y, scratch: &scratch)
+            for image in 0..<2 {
+                let expected = referenceConv(Array(x[(image * input.count)..<((image + 1) * input.count)]), w, b, input: input, output: output, p)
+                #expect(TestSupport.maxAbsDifference(Array(y[(image * output.count)..<((image + 1) * output.count)]), expected) < 1e-5)
+            }
+        }
+    }
+
+    @Test("ConvTranspose2d matches the direct definition, output padding included")
+    func convTranspose() {
+        for (input, outChannels, base) in Self.cases {
+            for outputPadding in 0..<base.stride {
+                var p = base
+                p.outputPadding = outputPadding
+                let output = Shape3(channels: outChannels, height: p.transposedOutput(input.height, kernel: p.kernelHeight),
+                                    width: p.transposedOutput(input.width, kernel: p.kernelWidth))
+                let x = TestSupport.randomFloats(2 * input.count, seed: 4)
+                let w = TestSupport.randomFloats(input.channels * outChannels * p.kernelHeight * p.kernelWidth, seed: 5)
+                let b = TestSupport.randomFloats(outChannels, seed: 6)
+                let layer = ConvTransposeLayer(input: input, output: output, parameters: p, weights: w, bias: b, activation: .identity)
+                var y = [Float](repeating: 0, count: 2 * output.count)
+                var scratch = [Float](repeating: 0, count: layer.scratchFloats)
+                layer.forward(x, batch: 2, into: &y, scratch: &scratch)
+                for image in 0..<2 {
+                    let expected = referenceConvTranspose(Array(x[(image * input.count)..<((image + 1) * input.count)]), w, b, input: input, output: output, p)
+                    #expect(TestSupport.maxAbsDifference(Array(y[(image * output.count)..<((image + 1) * output.count)]), expected) < 1e-5)
+                }
+                #expect(layer.parameters == p)
+            }
+        }
+    }
+}
