@@ -94,10 +94,14 @@ VAERT_API const char *vaert_last_error(void);
 /* An opened model. Immutable after opening: any number of threads may use one handle at once. */
 typedef struct vaert_model vaert_model;
 
-/* The model families. */
+/* The model families. Variational kinds (VAE, BETA_VAE, CONV_VAE): encode gives mu and log sigma^2.
+ * Autoencoders (AE, CONV_AE): encode gives the code in `mu` and zeros in `logvar`. */
 typedef enum vaert_kind {
-    VAERT_KIND_VAE = 1, /* variational autoencoder: encode gives mu and log sigma^2 */
-    VAERT_KIND_AE = 2   /* plain autoencoder: encode gives the code in `mu`, zeros in `logvar` */
+    VAERT_KIND_VAE = 1,      /* MLP variational autoencoder */
+    VAERT_KIND_AE = 2,       /* MLP autoencoder */
+    VAERT_KIND_BETA_VAE = 3, /* VAE trained with beta > 1 on the KL term */
+    VAERT_KIND_CONV_VAE = 4, /* Conv2d encoder, ConvTranspose2d decoder */
+    VAERT_KIND_CONV_AE = 5   /* convolutional autoencoder */
 } vaert_kind;
 
 /* Opens the weights file at `path`, validates all of it (CRC, tables, shapes) and builds the network.

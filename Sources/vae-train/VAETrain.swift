@@ -25,12 +25,12 @@ struct Train: ParsableCommand {
 
     @Option(help: "Folder of IDX files (train-/t10k-images-idx3-ubyte[.gz] and labels).")
     var data = Dataset.defaultFolder
-    @Option(help: "Model: vae or ae.")
+    @Option(help: "Model: vae, beta-vae, ae, conv-vae or conv-ae.")
     var model = "vae"
     @Option(help: "Reconstruction loss: bce (Bernoulli) or mse.")
     var loss = "bce"
-    @Option(help: "Weight of the KL term (beta-VAE when above 1).")
-    var beta: Float = 1
+    @Option(help: "Weight of the KL term (default 1; 4 for beta-vae). A vae with beta other than 1 is stored as beta-vae.")
+    var beta: Float?
     @Option(help: "Adam learning rate.")
     var lr: Float = 1e-3
     @Option(help: "Images per step.")
@@ -39,8 +39,10 @@ struct Train: ParsableCommand {
     var epochs = 10
     @Option(help: "Seed of every random choice (initialisation, order, noise): a run is reproducible.")
     var seed: UInt64 = 0
-    @Option(help: "Hidden layer widths, encoder order, comma separated (e.g. 512,256).")
-    var hidden = "400"
+    @Option(help: "Hidden dense layer widths, encoder order, comma separated (default 400 for MLPs, none after convolutions).")
+    var hidden: String?
+    @Option(help: "Output channels of the convolution stages (kernel 4, stride 2, padding 1), for conv-vae and conv-ae (default 32,64).")
+    var conv: String?
     @Option(help: "Latent dimensions.")
     var latent = 20
     @Option(help: "Train on the first N training images only.")
@@ -60,15 +62,30 @@ struct Train: ParsableCommand {
         guard ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be one of: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))") }
         guard ["bce", "mse"].contains(loss) else { throw ValidationError("--loss must be bce or mse") }
         guard batchSize > 0, epochs > 0, latent > 0, threads > 0 else { throw ValidationError("--batch-size, --epochs, --latent and --threads must be positive") }
-        guard beta >= 0, beta.isFinite, lr > 0, lr.isFinite else { throw ValidationError("--beta must be >= 0 and --lr > 0") }
-        guard (try? parseHidden()) != nil else { throw ValidationError("--hidden must be positive integers separated by commas, e.g. 512,256") }
+        guard effectiveBeta >= 0, effectiveBeta.isFinite, lr > 0, lr.isFinite else { throw ValidationError("--beta must be >= 0 and --lr > 0") }
+        if modelKind == .betaVAE && effectiveBeta <= 1 { throw ValidationError("beta-vae needs --beta above 1") }
+        guard (try? widths(hidden, default: modelKind.isConvolutional ? "" : "400")) != nil else {
+            throw ValidationError("--hidden must be positive integers separated by commas, e.g. 512,256")
+        }
+        if conv != nil && !modelKind.isConvolutional { throw ValidationError("--conv is for conv-vae and conv-ae") }
+        guard let stages = try? widths(conv, default: "32,64"), !stages.isEmpty else {
+            throw ValidationError("--conv must be positive integers separated by commas, e.g. 32,64")
+        }
         guard out.hasSuffix(".vaert") else { throw ValidationError("--out must end in .vaert") }
     }
 
-    func parseHidden() throws -> [Int] {
-        let widths = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !widths.isEmpty, widths.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ValidationError("bad --hidden") }
-        return widths.map { $0! }
+    var modelKind: ModelKind { ModelKind(rawValue: model) ?? .vae }
+    var effectiveBeta: Float { beta ?? (modelKind == .betaVAE ? 4 : 1) }
+    /// The kind stored in the file: a vae trained with beta other than 1 is a beta-vae.
+    var storedKind: ModelKind { modelKind == .vae && effectiveBeta != 1 ? .betaVAE : modelKind }
+
+    /// Comma-separated positive integers ("" is none).
+    func widths(_ text: String?, default fallback: String) throws -> [Int] {
+        let text = text ?? fallback
+        if text.isEmpty { return [] }
+        let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ValidationError("bad list \(text)") }
+        return values.map { $0! }
     }
 
     var checkpointPath: String { checkpoint ?? String(out.dropLast(".vaert".count)) + ".ckpt" }
@@ -87,9 +104,11 @@ struct Train: ParsableCommand {
             }
             say("resuming \(checkpointPath): \(trainer.epochsDone) epochs done, step \(trainer.adam.step)")
         } else {
-            let architecture = Architecture(kind: ModelKind(rawValue: model)!, likelihood: loss == "bce" ? .bernoulli : .gaussian,
-                                            image: trainSet.shape, hidden: try parseHidden(), latent: latent)
-            let options = TrainingOptions(architecture: architecture, beta: beta, learningRate: lr, batchSize: batchSize, epochs: epochs,
+            let architecture = Architecture(kind: storedKind, likelihood: loss == "bce" ? .bernoulli : .gaussian, image: trainSet.shape,
+                                            hidden: try widths(hidden, default: modelKind.isConvolutional ? "" : "400"), latent: latent,
+                                            conv: modelKind.isConvolutional ? try widths(conv, default: "32,64") : [])
+            try architecture.validate()
+            let options = TrainingOptions(architecture: architecture, beta: effectiveBeta, learningRate: lr, batchSize: batchSize, epochs: epochs,
                                           seed: seed, trainLimit: trainLimit, dataFolder: data)
             trainer = Trainer(options: options, threads: threads)
         }

@@ -110,7 +110,12 @@ public enum Gemm {
             tile(Vector.self, rows: rows, row: row, column: column, k: k, a: a, b: b, ldb: ldb, c: c, ldc: ldc, epilogue: epilogue)
             column += Vector.scalarCount
         }
-        // Leftover columns, fewer than one vector.
+        // Leftover columns, fewer than one vector: when C is overwritten, one more vector tile ending at
+        // column n recomputes a few columns with the very same sums; otherwise scalar.
+        if column < n && n >= Vector.scalarCount && !epilogue.accumulate {
+            tile(Vector.self, rows: rows, row: row, column: n - Vector.scalarCount, k: k, a: a, b: b, ldb: ldb, c: c, ldc: ldc, epilogue: epilogue)
+            return
+        }
         for r in row..<(row + rows) {
             for j in column..<n {
                 var acc: Float = 0

@@ -2,9 +2,15 @@
 public enum ModelKind: String, Sendable, CaseIterable {
     case vae
     case ae
+    /// A VAE trained with β > 1 on the KL term.
+    case betaVAE = "beta-vae"
+    case convVAE = "conv-vae"
+    case convAE = "conv-ae"
 
     /// Whether the encoder outputs a distribution (μ and log σ²) rather than a code.
-    public var isVariational: Bool { self == .vae }
+    public var isVariational: Bool { self == .vae || self == .betaVAE || self == .convVAE }
+    /// Whether the architecture starts with convolution stages.
+    public var isConvolutional: Bool { self == .convVAE || self == .convAE }
 }
 
 /// How pixels are modelled given z: Bernoulli (BCE) or Gaussian with unit variance (MSE).

@@ -16,6 +16,9 @@ extension ModelKind {
         switch self {
         case .vae: return 1
         case .ae: return 2
+        case .betaVAE: return 3
+        case .convVAE: return 4
+        case .convAE: return 5
         }
     }
 }
