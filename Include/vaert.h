@@ -94,14 +94,19 @@ VAERT_API const char *vaert_last_error(void);
 /* An opened model. Immutable after opening: any number of threads may use one handle at once. */
 typedef struct vaert_model vaert_model;
 
-/* The model families. Variational kinds (VAE, BETA_VAE, CONV_VAE): encode gives mu and log sigma^2.
- * Autoencoders (AE, CONV_AE): encode gives the code in `mu` and zeros in `logvar`. */
+/* The model families. Variational kinds (VAE, BETA_VAE, CONV_VAE, CVAE): encode gives mu and log sigma^2.
+ * Autoencoders (AE, CONV_AE, DAE, SPARSE_AE, CAE): encode gives the code in `mu` and zeros in `logvar`.
+ * A CVAE is conditional: use the *_conditional calls with a class label per image. */
 typedef enum vaert_kind {
     VAERT_KIND_VAE = 1,      /* MLP variational autoencoder */
     VAERT_KIND_AE = 2,       /* MLP autoencoder */
     VAERT_KIND_BETA_VAE = 3, /* VAE trained with beta > 1 on the KL term */
     VAERT_KIND_CONV_VAE = 4, /* Conv2d encoder, ConvTranspose2d decoder */
-    VAERT_KIND_CONV_AE = 5   /* convolutional autoencoder */
+    VAERT_KIND_CONV_AE = 5,  /* convolutional autoencoder */
+    VAERT_KIND_DAE = 6,      /* denoising autoencoder: encode a corrupted image, decode the clean one */
+    VAERT_KIND_SPARSE_AE = 7, /* sparse autoencoder: sigmoid code units with a low mean activation */
+    VAERT_KIND_CAE = 8,      /* contractive autoencoder: one sigmoid encoder layer */
+    VAERT_KIND_CVAE = 9      /* conditional VAE: class one-hot joins encoder and decoder inputs */
 } vaert_kind;
 
 /* Opens the weights file at `path`, validates all of it (CRC, tables, shapes) and builds the network.
@@ -127,6 +132,8 @@ VAERT_API vaert_status vaert_get_latent_dim(const vaert_model *model, size_t *la
 VAERT_API vaert_status vaert_get_image_shape(const vaert_model *model, size_t *channels, size_t *height, size_t *width);
 /* `*has_encoder` is 1 when the file holds an encoder (vae_encode works), 0 for a decoder-only file. */
 VAERT_API vaert_status vaert_has_encoder(const vaert_model *model, int *has_encoder);
+/* `*classes` is the number of classes of a conditional model (VAERT_KIND_CVAE), 0 for other kinds. */
+VAERT_API vaert_status vaert_get_class_count(const vaert_model *model, size_t *classes);
 
 /* ---- Running ---------------------------------------------------------------------------------- */
 

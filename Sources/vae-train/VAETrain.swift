@@ -25,7 +25,7 @@ struct Train: ParsableCommand {
 
     @Option(help: "Folder of IDX files (train-/t10k-images-idx3-ubyte[.gz] and labels).")
     var data = Dataset.defaultFolder
-    @Option(help: "Model: vae, beta-vae, ae, conv-vae or conv-ae.")
+    @Option(help: "Model: vae, beta-vae, cvae, conv-vae, ae, conv-ae, dae, sparse-ae or cae.")
     var model = "vae"
     @Option(help: "Reconstruction loss: bce (Bernoulli) or mse.")
     var loss = "bce"
@@ -43,6 +43,14 @@ struct Train: ParsableCommand {
     var hidden: String?
     @Option(help: "Output channels of the convolution stages (kernel 4, stride 2, padding 1), for conv-vae and conv-ae (default 32,64).")
     var conv: String?
+    @Option(help: "Input corruption of a dae: saltpepper:P (a fraction P of pixels set to random values) or gaussian:S (default saltpepper:0.3).")
+    var noise: String?
+    @Option(help: "Target mean activation rho of a sparse-ae's code units.")
+    var sparsity: Float = 0.05
+    @Option(help: "Weight of a sparse-ae's sparsity term sum_j KL(rho || rho_hat_j).")
+    var sparsityWeight: Float = 3
+    @Option(help: "Weight lambda of a cae's contractive term ||dh/dx||_F^2.")
+    var contractive: Float = 1e-4
     @Option(help: "Latent dimensions.")
     var latent = 20
     @Option(help: "Train on the first N training images only.")
@@ -64,7 +72,12 @@ struct Train: ParsableCommand {
         guard batchSize > 0, epochs > 0, latent > 0, threads > 0 else { throw ValidationError("--batch-size, --epochs, --latent and --threads must be positive") }
         guard effectiveBeta >= 0, effectiveBeta.isFinite, lr > 0, lr.isFinite else { throw ValidationError("--beta must be >= 0 and --lr > 0") }
         if modelKind == .betaVAE && effectiveBeta <= 1 { throw ValidationError("beta-vae needs --beta above 1") }
-        guard (try? widths(hidden, default: modelKind.isConvolutional ? "" : "400")) != nil else {
+        if noise != nil && modelKind != .dae { throw ValidationError("--noise is for dae") }
+        if modelKind == .dae && corruption == nil { throw ValidationError("--noise must be saltpepper:P with P in [0, 1] or gaussian:S with S >= 0") }
+        guard sparsity > 0, sparsity < 1, sparsityWeight >= 0, contractive >= 0 else {
+            throw ValidationError("--sparsity must be in (0, 1); --sparsity-weight and --contractive >= 0")
+        }
+        guard (try? widths(hidden, default: defaultHidden)) != nil else {
             throw ValidationError("--hidden must be positive integers separated by commas, e.g. 512,256")
         }
         if conv != nil && !modelKind.isConvolutional { throw ValidationError("--conv is for conv-vae and conv-ae") }
@@ -75,6 +88,9 @@ struct Train: ParsableCommand {
     }
 
     var modelKind: ModelKind { ModelKind(rawValue: model) ?? .vae }
+    /// 400 for MLPs; none after convolutions, and none for the cae's single sigmoid layer.
+    var defaultHidden: String { modelKind.isConvolutional || modelKind == .cae ? "" : "400" }
+    var corruption: Corruption? { Corruption(noise ?? "saltpepper:0.3") }
     var effectiveBeta: Float { beta ?? (modelKind == .betaVAE ? 4 : 1) }
     /// The kind stored in the file: a vae trained with beta other than 1 is a beta-vae.
     var storedKind: ModelKind { modelKind == .vae && effectiveBeta != 1 ? .betaVAE : modelKind }
@@ -104,12 +120,16 @@ struct Train: ParsableCommand {
             }
             say("resuming \(checkpointPath): \(trainer.epochsDone) epochs done, step \(trainer.adam.step)")
         } else {
+            let classes = modelKind.isConditional ? Int(trainSet.labels.max() ?? 0) + 1 : 0
             let architecture = Architecture(kind: storedKind, likelihood: loss == "bce" ? .bernoulli : .gaussian, image: trainSet.shape,
-                                            hidden: try widths(hidden, default: modelKind.isConvolutional ? "" : "400"), latent: latent,
-                                            conv: modelKind.isConvolutional ? try widths(conv, default: "32,64") : [])
+                                            hidden: try widths(hidden, default: defaultHidden), latent: latent,
+                                            conv: modelKind.isConvolutional ? try widths(conv, default: "32,64") : [], classes: classes)
             try architecture.validate()
             let options = TrainingOptions(architecture: architecture, beta: effectiveBeta, learningRate: lr, batchSize: batchSize, epochs: epochs,
-                                          seed: seed, trainLimit: trainLimit, dataFolder: data)
+                                          seed: seed, trainLimit: trainLimit, dataFolder: data,
+                                          noise: modelKind == .dae ? corruption : nil,
+                                          sparsity: modelKind == .sparseAE ? sparsity : nil, sparsityWeight: modelKind == .sparseAE ? sparsityWeight : nil,
+                                          contractive: modelKind == .cae ? contractive : nil)
             trainer = Trainer(options: options, threads: threads)
         }
         let a = trainer.options.architecture
@@ -135,7 +155,14 @@ struct Train: ParsableCommand {
                 say(String(format: "epoch %d: test negative ELBO %.2f nats/image (reconstruction %.2f + KL %.2f)", epoch,
                              test.negELBOPerImage, test.reconstructionPerImage, test.klPerImage))
             } else {
-                say(String(format: "epoch %d: test reconstruction loss %.2f per image", epoch, test.reconstructionPerImage))
+                var line = String(format: "epoch %d: test reconstruction loss %.2f per image", epoch, test.reconstructionPerImage)
+                switch a.modelKind {
+                case .dae: line += " (clean images from corrupted \(trainer.options.noise!))"
+                case .sparseAE: line += String(format: "; mean code activation %.4f (target %.4f)", trainer.meanCodeActivation(testSet), sparsity)
+                case .cae: line += String(format: "; contractive term %.4f per image", test.penalty / Double(max(test.count, 1)))
+                default: break
+                }
+                say(line)
             }
             try Checkpoint.save(trainer, to: checkpointPath, datasetName: trainSet.name, evaluation: test)
             try writeCurves(trainer)

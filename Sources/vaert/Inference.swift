@@ -1,36 +1,44 @@
 import VAECore
 import _VaertSupport
 
-/// Encode, decode and sample on a `Model` with input checks and bounded scratch memory.
+/// Encode, decode, sample and score on a `Model` with input checks and bounded scratch memory.
 /// The C functions and the commands both call these.
 extension Model {
     /// Rows processed per pass: scratch memory stays bounded however large the caller's batch.
     public static let rowsPerPass = 256
 
-    /// `images` (batch × pixels, any values, must be finite) → μ and log σ² (batch × latent each).
-    /// For an AE, `mu` receives the code and `logVariance` zeros.
-    public func encode(_ images: UnsafePointer<Float>, batch: Int, mu: UnsafeMutablePointer<Float>, logVariance: UnsafeMutablePointer<Float>?) throws(VaertError) {
+    /// `images` (batch × pixels, finite) → μ and log σ² (batch × latent each). For an autoencoder `mu`
+    /// receives the code and `logVariance` zeros. A conditional model needs one class label per image.
+    public func encode(_ images: UnsafePointer<Float>, labels: UnsafePointer<Int32>? = nil, batch: Int, mu: UnsafeMutablePointer<Float>,
+                       logVariance: UnsafeMutablePointer<Float>?) throws(VaertError) {
         guard hasEncoder else { throw VaertError(.unsupported, "this model file holds no encoder") }
-        try Model.checkBatch(batch, rowSize: max(pixelCount, 2 * latentDim))
-        try Model.checkFinite(images, count: batch * pixelCount, what: "images")
+        try checkInputs(images, count: pixelCount, labels: labels, batch: batch, what: "images")
         let codeSize = kind.isVariational ? 2 * latentDim : latentDim
-        let scratchCount = Model.scratchFloats(encoder, batch: Model.rowsPerPass) + Model.rowsPerPass * codeSize
-        try withScratch(floats: scratchCount) { scratch in
-            let code = scratch + Model.scratchFloats(encoder, batch: Model.rowsPerPass)
-            forEachPass(batch) { first, rows in
-                Model.run(encoder, input: images + first * pixelCount, batch: rows, output: code, scratch: scratch)
-                splitCode(code, batch: rows, mu: mu + first * latentDim, logVariance: logVariance.map { $0 + first * latentDim })
+        let rows = Model.rowsPerPass
+        let layerScratch = Model.scratchFloats(encoder, batch: rows)
+        let joinedRows = classCount > 0 ? rows * (pixelCount + classCount) : 0
+        try withScratch(floats: layerScratch + rows * codeSize + joinedRows) { scratch in
+            let code = scratch + layerScratch
+            let joined = code + rows * codeSize
+            forEachPass(batch) { first, n in
+                let x = joinClasses(images + first * pixelCount, width: pixelCount, labels: labels.map { $0 + first }, rows: n, into: joined)
+                Model.run(encoder, input: x, batch: n, output: code, scratch: scratch)
+                splitCode(code, batch: n, mu: mu + first * latentDim, logVariance: logVariance.map { $0 + first * latentDim })
             }
         }
     }
 
     /// `z` (batch × latent, finite) → pixels (batch × pixels); with a sigmoid output layer they lie in [0, 1].
-    public func decode(_ z: UnsafePointer<Float>, batch: Int, pixels: UnsafeMutablePointer<Float>) throws(VaertError) {
-        try Model.checkBatch(batch, rowSize: max(pixelCount, latentDim))
-        try Model.checkFinite(z, count: batch * latentDim, what: "latent vectors")
-        try withScratch(floats: Model.scratchFloats(decoder, batch: Model.rowsPerPass)) { scratch in
-            forEachPass(batch) { first, rows in
-                Model.run(decoder, input: z + first * latentDim, batch: rows, output: pixels + first * pixelCount, scratch: scratch)
+    /// A conditional model needs one class label per vector.
+    public func decode(_ z: UnsafePointer<Float>, labels: UnsafePointer<Int32>? = nil, batch: Int, pixels: UnsafeMutablePointer<Float>) throws(VaertError) {
+        try checkInputs(z, count: latentDim, labels: labels, batch: batch, what: "latent vectors")
+        let rows = Model.rowsPerPass
+        let layerScratch = Model.scratchFloats(decoder, batch: rows)
+        try withScratch(floats: layerScratch + (classCount > 0 ? rows * (latentDim + classCount) : 0)) { scratch in
+            let joined = scratch + layerScratch
+            forEachPass(batch) { first, n in
+                let input = joinClasses(z + first * latentDim, width: latentDim, labels: labels.map { $0 + first }, rows: n, into: joined)
+                Model.run(decoder, input: input, batch: n, output: pixels + first * pixelCount, scratch: scratch)
             }
         }
     }
@@ -45,19 +53,79 @@ extension Model {
         }
     }
 
-    /// Decoded samples `first ..< first + count` under `seed`.
-    public func sample(seed: UInt64, first: UInt64, count: Int, pixels: UnsafeMutablePointer<Float>) throws(VaertError) {
+    /// Decoded samples `first ..< first + count` under `seed` (of class `labels[i]` for a conditional model).
+    public func sample(seed: UInt64, first: UInt64, count: Int, labels: UnsafePointer<Int32>? = nil, pixels: UnsafeMutablePointer<Float>) throws(VaertError) {
         try Model.checkBatch(count, rowSize: max(pixelCount, latentDim))
+        try checkLabels(labels, batch: count)
         let rows = min(count, Model.rowsPerPass)
         try withScratch(floats: rows * latentDim) { (z) throws(VaertError) in
             var done = 0
             while done < count {
                 let n = min(rows, count - done)
                 try sampleLatents(seed: seed, first: first + UInt64(done), count: n, into: z)
-                try decode(z, batch: n, pixels: pixels + done * pixelCount)
+                try decode(z, labels: labels.map { $0 + done }, batch: n, pixels: pixels + done * pixelCount)
                 done += n
             }
         }
+    }
+
+    /// A per-image score that is high for images unlike the training data: the negative ELBO with z = μ
+    /// (reconstruction of decode(μ) plus KL(q(z|x) ‖ N(0, I))) for variational models, the reconstruction
+    /// loss of decode(encode(x)) for autoencoders. Reconstruction is BCE for a Bernoulli likelihood,
+    /// the sum of squared errors for a Gaussian one; nats per image.
+    public func anomalyScores(_ images: UnsafePointer<Float>, labels: UnsafePointer<Int32>? = nil, batch: Int,
+                              scores: UnsafeMutablePointer<Float>) throws(VaertError) {
+        guard hasEncoder else { throw VaertError(.unsupported, "this model file holds no encoder") }
+        try checkInputs(images, count: pixelCount, labels: labels, batch: batch, what: "images")
+        let rows = Model.rowsPerPass
+        try withScratch(floats: 2 * rows * latentDim + rows * pixelCount) { (scratch) throws(VaertError) in
+            let (mu, logVariance, reconstruction) = (scratch, scratch + rows * latentDim, scratch + 2 * rows * latentDim)
+            var first = 0
+            while first < batch {
+                let n = min(rows, batch - first)
+                let x = images + first * pixelCount
+                let y = labels.map { $0 + first }
+                try encode(x, labels: y, batch: n, mu: mu, logVariance: logVariance)
+                try decode(mu, labels: y, batch: n, pixels: reconstruction)
+                for r in 0..<n {
+                    var score: Double = 0
+                    for i in 0..<pixelCount {
+                        let target = Double(x[r * pixelCount + i]), p = Double(reconstruction[r * pixelCount + i])
+                        if likelihood == .bernoulli {
+                            let q = min(max(p, 1e-7), 1 - 1e-7)
+                            score -= target * Model.naturalLog(q) + (1 - target) * Model.naturalLog(1 - q)
+                        } else {
+                            score += (p - target) * (p - target)
+                        }
+                    }
+                    if kind.isVariational {
+                        for j in 0..<latentDim {
+                            let m = Double(mu[r * latentDim + j]), lv = Double(logVariance[r * latentDim + j])
+                            score += -0.5 * (1 + lv - m * m - Double(FastMath.exp(Float(lv))))
+                        }
+                    }
+                    scores[first + r] = Float(score)
+                }
+                first += n
+            }
+        }
+    }
+
+    /// log for the scores, in double precision from the float kernel (scores need no more).
+    static func naturalLog(_ x: Double) -> Double { Double(FastMath.log(Float(x))) }
+
+    /// For a conditional model, copies `rows` of `width` values and appends each row's one-hot class into
+    /// `joined`; otherwise returns the values as they are.
+    func joinClasses(_ values: UnsafePointer<Float>, width: Int, labels: UnsafePointer<Int32>?, rows: Int,
+                     into joined: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        guard classCount > 0, let labels else { return values }
+        let stride = width + classCount
+        for r in 0..<rows {
+            (joined + r * stride).update(from: values + r * width, count: width)
+            (joined + r * stride + width).update(repeating: 0, count: classCount)
+            joined[r * stride + width + Int(labels[r])] = 1
+        }
+        return UnsafePointer(joined)
     }
 
     func forEachPass(_ batch: Int, _ body: (_ first: Int, _ rows: Int) -> Void) {
@@ -71,6 +139,23 @@ extension Model {
 
     /// Largest batch accepted: beyond it batch × row size could overflow the caller's buffers' size_t.
     public static let maxBatch = 1 << 40
+
+    func checkInputs(_ values: UnsafePointer<Float>, count: Int, labels: UnsafePointer<Int32>?, batch: Int, what: String) throws(VaertError) {
+        try Model.checkBatch(batch, rowSize: max(pixelCount, 2 * latentDim))
+        try Model.checkFinite(values, count: batch * count, what: what)
+        try checkLabels(labels, batch: batch)
+    }
+
+    func checkLabels(_ labels: UnsafePointer<Int32>?, batch: Int) throws(VaertError) {
+        if kind.isConditional {
+            guard let labels else { throw VaertError(.nullArgument, "a conditional model needs a class label per image (labels is NULL)") }
+            for i in 0..<batch where !(0..<Int32(classCount)).contains(labels[i]) {
+                throw VaertError(.invalidArgument, "label \(i) is \(labels[i]); the model has classes 0 to \(classCount - 1)")
+            }
+        } else if labels != nil {
+            throw VaertError(.unsupported, "this \(kind.rawValue) model is not conditional: pass NULL labels")
+        }
+    }
 
     static func checkBatch(_ batch: Int, rowSize: Int) throws(VaertError) {
         guard batch > 0 else { throw VaertError(.invalidArgument, "batch size must be at least 1, got \(batch < 0 ? "a value above SIZE_MAX/2" : "0")") }

@@ -67,9 +67,13 @@ public enum TestSupport {
     /// A trainer for a tiny network over `shape` images, initialised from `seed`.
     public static func tinyTrainer(kind: ModelKind = .vae, likelihood: Likelihood = .bernoulli, shape: Shape3 = Shape3(channels: 1, height: 8, width: 8),
                                    hidden: [Int] = [12, 7], latent: Int = 3, batch: Int = 16, seed: UInt64 = 7, threads: Int = 1, beta: Float = 1,
-                                   conv: [Int] = []) -> Trainer {
-        let a = Architecture(kind: kind, likelihood: likelihood, image: shape, hidden: hidden, latent: latent, conv: conv)
-        return Trainer(options: TrainingOptions(architecture: a, beta: beta, batchSize: batch, seed: seed), threads: threads)
+                                   conv: [Int] = [], classes: Int = 0) -> Trainer {
+        let a = Architecture(kind: kind, likelihood: likelihood, image: shape, hidden: hidden, latent: latent, conv: conv, classes: classes)
+        let options = TrainingOptions(architecture: a, beta: beta, batchSize: batch, seed: seed,
+                                      noise: kind == .dae ? Corruption(kind: .saltpepper, amount: 0.3) : nil,
+                                      sparsity: kind == .sparseAE ? 0.1 : nil, sparsityWeight: kind == .sparseAE ? 3 : nil,
+                                      contractive: kind == .cae ? 0.5 : nil)
+        return Trainer(options: options, threads: threads)
     }
 
     /// The weights file bytes of a tiny trained-from-init model.

@@ -72,15 +72,17 @@ import VAETraining
         #expect(abs(Losses.gaussianKL(mu: &mu, logVariance: &lv, count: 1, dMu: nil, dLogVariance: nil) - expected) < 1e-6)
     }
 
-    @Test("whole VAE and AE, MLP and convolutional: every parameter's gradient of the training objective",
-          arguments: [(ModelKind.vae, false), (.ae, false), (.vae, true), (.ae, true)])
-    func network(kind: ModelKind, convolutional: Bool) {
+    @Test("every kind, MLP and convolutional: every parameter's gradient of the training objective",
+          arguments: [ModelKind.vae, .ae, .convVAE, .convAE, .dae, .sparseAE, .cae, .cvae])
+    func network(kind: ModelKind) {
+        let convolutional = kind.isConvolutional
         let shape = convolutional ? Shape3(channels: 2, height: 6, width: 5) : Shape3(channels: 1, height: 2, width: 3)
         let data = TestSupport.blobs(count: 4, shape: shape)
-        let trainer = TestSupport.tinyTrainer(kind: kind, shape: shape, hidden: convolutional ? [4] : [5, 4], latent: 3, batch: 4, beta: 1.7,
-                                              conv: convolutional ? [3, 2] : [])
+        let hidden = convolutional ? [4] : (kind == .cae ? [] : [5, 4])
+        let trainer = TestSupport.tinyTrainer(kind: kind, shape: shape, hidden: hidden, latent: 3, batch: 4, beta: 1.7,
+                                              conv: convolutional ? [3, 2] : [], classes: kind.isConditional ? 4 : 0)
         let stream = RandomStream(seed: 5, purpose: .reparameterization)
-        trainer.loadBatch(data, indices: 0..<4)
+        trainer.loadBatch(data, indices: 0..<4, noise: RandomStream(seed: 1, purpose: .corruption))
         func objective() -> Double { trainer.objective(trainer.forward(rows: 4, stream: stream, firstItem: 0, training: true)) }
         _ = objective()
         trainer.backward(rows: 4)

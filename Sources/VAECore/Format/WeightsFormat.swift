@@ -140,4 +140,6 @@ public enum MetadataKey {
     public static let likelihood = "vaert.likelihood"
     public static let dataset = "vaert.dataset"
     public static let testNegELBO = "vaert.test_neg_elbo"
+    /// Number of classes of a conditional model (u32, required for cvae).
+    public static let classCount = "vaert.num_classes"
 }

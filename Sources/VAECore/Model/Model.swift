@@ -6,9 +6,19 @@ public enum ModelKind: String, Sendable, CaseIterable {
     case betaVAE = "beta-vae"
     case convVAE = "conv-vae"
     case convAE = "conv-ae"
+    /// Denoising autoencoder: trained to rebuild clean images from corrupted ones.
+    case dae
+    /// Sparse autoencoder: sigmoid code units pushed towards a mean activation ρ.
+    case sparseAE = "sparse-ae"
+    /// Contractive autoencoder: one sigmoid layer whose Jacobian's Frobenius norm is penalised.
+    case cae
+    /// Conditional VAE: the class one-hot joins the encoder's and the decoder's inputs.
+    case cvae
 
     /// Whether the encoder outputs a distribution (μ and log σ²) rather than a code.
-    public var isVariational: Bool { self == .vae || self == .betaVAE || self == .convVAE }
+    public var isVariational: Bool { self == .vae || self == .betaVAE || self == .convVAE || self == .cvae }
+    /// Whether encode and decode take a class label.
+    public var isConditional: Bool { self == .cvae }
     /// Whether the architecture starts with convolution stages.
     public var isConvolutional: Bool { self == .convVAE || self == .convAE }
 }
@@ -32,6 +42,8 @@ public final class Model: @unchecked Sendable {
     public let likelihood: Likelihood
     public let latentDim: Int
     public let imageShape: Shape3
+    /// Classes of a conditional model (0 otherwise): the one-hot width added to the encoder's and decoder's inputs.
+    public let classCount: Int
     /// Empty when the file holds only a decoder.
     public let encoder: [Layer]
     public let decoder: [Layer]
@@ -43,7 +55,7 @@ public final class Model: @unchecked Sendable {
         let storage = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: WeightsFormat.alignment)
         storage.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
         do {
-            (kind, likelihood, latentDim, imageShape) = try Model.readHeaderMetadata(file)
+            (kind, likelihood, latentDim, imageShape, classCount) = try Model.readHeaderMetadata(file)
             let data = UnsafeRawPointer(storage + file.dataOffset)
             func tensor(_ index: Int) -> UnsafePointer<Float> {
                 (data + file.tensors[index].offset).assumingMemoryBound(to: Float.self)
@@ -55,8 +67,8 @@ public final class Model: @unchecked Sendable {
                 if record.stack == .encoder { encoder.append(layer) } else { decoder.append(layer) }
             }
             let codeSize = kind.isVariational ? 2 * latentDim : latentDim
-            try Model.checkChain(encoder, from: imageShape.count, to: codeSize, what: "encoder", optional: true)
-            try Model.checkChain(decoder, from: latentDim, to: imageShape.count, what: "decoder", optional: false)
+            try Model.checkChain(encoder, from: imageShape.count + classCount, to: codeSize, what: "encoder", optional: true)
+            try Model.checkChain(decoder, from: latentDim + classCount, to: imageShape.count, what: "decoder", optional: false)
             self.encoder = encoder
             self.decoder = decoder
         } catch {
@@ -82,7 +94,7 @@ public final class Model: @unchecked Sendable {
         }
     }
 
-    static func readHeaderMetadata(_ file: WeightsFile) throws(VaertError) -> (ModelKind, Likelihood, Int, Shape3) {
+    static func readHeaderMetadata(_ file: WeightsFile) throws(VaertError) -> (ModelKind, Likelihood, Int, Shape3, Int) {
         func string(_ key: String) throws(VaertError) -> String {
             guard case .string(let s)? = file.metadataValue(key) else { throw VaertError(.malformed, "metadata '\(key)' is missing or not a string") }
             return s
@@ -98,7 +110,8 @@ public final class Model: @unchecked Sendable {
         let likelihoodName = try string(MetadataKey.likelihood)
         guard let likelihood = Likelihood(rawValue: likelihoodName) else { throw VaertError(.malformed, "unknown likelihood '\(likelihoodName)'") }
         let shape = Shape3(channels: try count(MetadataKey.channels), height: try count(MetadataKey.height), width: try count(MetadataKey.width))
-        return (kind, likelihood, try count(MetadataKey.latentDim), shape)
+        let classes = kind.isConditional ? try count(MetadataKey.classCount) : 0
+        return (kind, likelihood, try count(MetadataKey.latentDim), shape, classes)
     }
 
     /// Each layer's input must be the previous layer's output, from `first` features to `last`.

@@ -10,6 +10,8 @@ public struct RandomStream: Sendable {
         case shuffle = 2  // training: order of epoch e
         case initialization = 3  // training: initial weights of layer l
         case evaluation = 4  // eval: ε for test image i
+        case corruption = 5  // denoising training: noise for (step, row)
+        case evaluationCorruption = 6  // denoising eval: noise for test image i
     }
 
     public let seed: UInt64

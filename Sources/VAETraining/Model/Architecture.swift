@@ -13,8 +13,11 @@ public struct Architecture: Codable, Equatable, Sendable {
     /// Output channels of the encoder's convolution stages (kernel 4, stride 2, padding 1: each halves
     /// the image); the decoder mirrors them with transposed convolutions. Nil or empty: an MLP.
     public var conv: [Int]?
+    /// Classes of a conditional model; their one-hot joins the encoder's and the decoder's inputs.
+    public var classes: Int?
 
-    public init(kind: ModelKind, likelihood: Likelihood, image: Shape3, hidden: [Int], latent: Int, conv: [Int] = []) {
+    public init(kind: ModelKind, likelihood: Likelihood, image: Shape3, hidden: [Int], latent: Int, conv: [Int] = [], classes: Int = 0) {
+        self.classes = classes > 0 ? classes : nil
         self.kind = kind.rawValue
         self.likelihood = likelihood.rawValue
         channels = image.channels
@@ -31,6 +34,13 @@ public struct Architecture: Codable, Equatable, Sendable {
     public var pixels: Int { channels * height * width }
     /// Encoder output width: μ and log σ² side by side for a VAE, the code for an AE.
     public var codeSize: Int { modelKind.isVariational ? 2 * latent : latent }
+    public var classCount: Int { classes ?? 0 }
+    /// Encoder input width: the image, then the class one-hot.
+    public var encoderInputs: Int { pixels + classCount }
+    /// Decoder input width: z, then the class one-hot.
+    public var decoderInputs: Int { latent + classCount }
+    /// The code layer's activation: sigmoid units for the sparse and contractive AEs, linear otherwise.
+    public var codeActivation: Activation { modelKind == .sparseAE || modelKind == .cae ? .sigmoid : .identity }
 
     /// The convolution stages' geometry: kernel 4, stride 2, padding 1.
     public static let convParameters = ConvParameters(kernelHeight: 4, kernelWidth: 4, stride: 2, padding: 1)
@@ -59,11 +69,11 @@ public struct Architecture: Codable, Equatable, Sendable {
                                  parameters: parameters, activation: activation))
         }
         for i in 1..<shapes.count { add(.encoder, .conv2d, shapes[i - 1], shapes[i], .relu, p) }
-        let encoderWidths = [shapes.last!.count] + hidden + [codeSize]
+        let encoderWidths = [shapes.last!.count + classCount] + hidden + [codeSize]
         for i in 0..<(encoderWidths.count - 1) {
-            add(.encoder, .dense, .vector(encoderWidths[i]), .vector(encoderWidths[i + 1]), i == encoderWidths.count - 2 ? .identity : .relu)
+            add(.encoder, .dense, .vector(encoderWidths[i]), .vector(encoderWidths[i + 1]), i == encoderWidths.count - 2 ? codeActivation : .relu)
         }
-        let decoderWidths = [latent] + hidden.reversed() + [shapes.last!.count]
+        let decoderWidths = [decoderInputs] + hidden.reversed() + [shapes.last!.count]
         for i in 0..<(decoderWidths.count - 1) {
             let last = i == decoderWidths.count - 2
             add(.decoder, .dense, .vector(decoderWidths[i]), last ? shapes.last! : .vector(decoderWidths[i + 1]), last && shapes.count == 1 ? .sigmoid : .relu)
@@ -82,6 +92,10 @@ public struct Architecture: Codable, Equatable, Sendable {
             throw VaertError(.invalidArgument, "layer sizes must be positive")
         }
         guard let shapes = convShapes else { throw VaertError(.invalidArgument, "\(conv!.count) convolution stages do not fit a \(image) image") }
+        if modelKind == .cae && !(hidden.isEmpty && (conv ?? []).isEmpty) {
+            throw VaertError(.invalidArgument, "cae has one sigmoid encoder layer (the closed-form contractive term): use --hidden \"\"")
+        }
+        if classCount > 0 && !(conv ?? []).isEmpty { throw VaertError(.invalidArgument, "a conditional model is an MLP") }
         let p = Architecture.convParameters
         for i in stride(from: shapes.count - 1, to: 0, by: -1) {
             let pad = shapes[i - 1].height - p.transposedOutput(shapes[i].height, kernel: p.kernelHeight)

@@ -63,6 +63,7 @@ public final class Network: @unchecked Sendable {
         b.setMetadata(MetadataKey.channels, .u32(UInt32(a.channels)))
         b.setMetadata(MetadataKey.height, .u32(UInt32(a.height)))
         b.setMetadata(MetadataKey.width, .u32(UInt32(a.width)))
+        if a.classCount > 0 { b.setMetadata(MetadataKey.classCount, .u32(UInt32(a.classCount))) }
         for (k, v) in extraMetadata { b.setMetadata(k, v) }
         return b
     }

@@ -25,9 +25,14 @@ public enum DenseBackward {
                               b: transposeScratch, bRowStride: n, c: dX, cRowStride: n, threads: threads)
     }
 
-    /// Multiplies dX by the ReLU derivative, read from the ReLU's output: dX *= (y > 0).
-    public static func reluBackward(_ dX: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count where y[i] <= 0 { dX[i] = 0 }
+    /// Multiplies a gradient by the derivative of `activation`, read from the activation's output y:
+    /// ReLU: (y > 0); sigmoid: y(1 − y); identity: 1.
+    public static func activationBackward(_ activation: Activation, _ d: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, count: Int) {
+        switch activation {
+        case .identity: return
+        case .relu: for i in 0..<count where y[i] <= 0 { d[i] = 0 }
+        case .sigmoid: for i in 0..<count { d[i] *= y[i] * (1 - y[i]) }
+        }
     }
 
     /// out[c × r] = in[r × c]ᵀ, in 32 × 32 blocks to stay in cache.

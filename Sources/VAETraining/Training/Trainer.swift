@@ -15,11 +15,17 @@ public final class Trainer: @unchecked Sendable {
 
     let encoderLayers: [Int]
     let decoderLayers: [Int]
-    /// encoderActivations[0] is the input batch; [i + 1] is the output of encoder layer i.
+    /// encoderActivations[0] is the encoder's input (images, corrupted for a denoising AE, then the one-hot
+    /// class for a CVAE); [i + 1] is the output of encoder layer i.
     let encoderActivations: [FloatBuffer]
-    /// decoderActivations[0] is z; [i + 1] is the output of decoder layer i (the last holds logits).
+    /// decoderActivations[0] is the decoder's input (z, then the one-hot class for a CVAE); [i + 1] is the
+    /// output of decoder layer i (the last holds logits).
     let decoderActivations: [FloatBuffer]
-    let epsilon, logVariance, sigma, dz, dCode, gradientA, gradientB, transposeScratch: FloatBuffer
+    /// The clean images the reconstruction is scored against.
+    let target: FloatBuffer
+    /// The batch's class labels (CVAE).
+    var labels: [Int]
+    let epsilon, logVariance, sigma, dDecoderInput, dCode, gradientA, gradientB, transposeScratch: FloatBuffer
     let convWork: ConvWorkspace
 
     public init(options: TrainingOptions, threads: Int) {
@@ -36,11 +42,13 @@ public final class Trainer: @unchecked Sendable {
         self.encoderLayers = encoderLayers
         self.decoderLayers = decoderLayers
         let rows = options.batchSize
-        encoderActivations = [FloatBuffer(count: rows * a.pixels)] + encoderLayers.map { FloatBuffer(count: rows * net.specs[$0].outputs) }
-        decoderActivations = [FloatBuffer(count: rows * a.latent)] + decoderLayers.map { FloatBuffer(count: rows * net.specs[$0].outputs) }
+        encoderActivations = [FloatBuffer(count: rows * a.encoderInputs)] + encoderLayers.map { FloatBuffer(count: rows * net.specs[$0].outputs) }
+        decoderActivations = [FloatBuffer(count: rows * a.decoderInputs)] + decoderLayers.map { FloatBuffer(count: rows * net.specs[$0].outputs) }
+        target = FloatBuffer(count: rows * a.pixels)
+        labels = [Int](repeating: 0, count: rows)
         let widest = net.specs.map { max($0.inputs, $0.outputs) }.max() ?? 1
-        (epsilon, logVariance, sigma, dz) = (FloatBuffer(count: rows * a.latent), FloatBuffer(count: rows * a.latent),
-                                             FloatBuffer(count: rows * a.latent), FloatBuffer(count: rows * a.latent))
+        (epsilon, logVariance, sigma) = (FloatBuffer(count: rows * a.latent), FloatBuffer(count: rows * a.latent), FloatBuffer(count: rows * a.latent))
+        dDecoderInput = FloatBuffer(count: rows * a.decoderInputs)
         dCode = FloatBuffer(count: rows * a.codeSize)
         gradientA = FloatBuffer(count: rows * widest)
         gradientB = FloatBuffer(count: rows * widest)
@@ -49,27 +57,32 @@ public final class Trainer: @unchecked Sendable {
     }
 
     var architecture: Architecture { options.architecture }
-    /// The input batch buffer (batch × pixels) that `forward` reads.
+    /// The encoder's input rows (batch × encoder inputs) that `forward` reads.
     public var input: UnsafeMutablePointer<Float> { encoderActivations[0].pointer }
-    /// The decoder's input of the last forward pass (batch × latent).
+    /// The clean images of the batch (batch × pixels).
+    public var targets: UnsafeMutablePointer<Float> { target.pointer }
+    /// The decoder's input of the last forward pass (batch × decoder inputs: z, then the class one-hot).
     public var latentBatch: UnsafeMutablePointer<Float> { decoderActivations[0].pointer }
+    /// The encoder's output of the last forward pass (batch × code size: μ and log σ², or the code).
+    public var codeBatch: UnsafeMutablePointer<Float> { encoderActivations.last!.pointer }
     /// The decoder's output logits of the last forward pass (batch × pixels).
     public var logits: UnsafeMutablePointer<Float> { decoderActivations.last!.pointer }
 
     // MARK: Forward
 
-    /// Runs `rows` images from `input` through encoder, sampling (ε from `stream`, item `firstItem + row`) and decoder.
-    /// Returns the loss parts, summed over the rows. With `training`, also leaves d(reconstruction)/d(logits)
-    /// for `backward`, computed in the same pass as the loss.
+    /// Runs `rows` images (already in `targets` and `input`) through encoder, sampling (ε from `stream`, item
+    /// `firstItem + row`) and decoder. Returns the loss parts, summed over the rows. With `training`, also leaves
+    /// d(reconstruction)/d(logits) for `backward`, computed in the same pass as the loss.
     @discardableResult
     public func forward(rows: Int, stream: RandomStream, firstItem: UInt64, training: Bool = false) -> LossSums {
         let a = architecture
         for (i, l) in encoderLayers.enumerated() {
             forwardLayer(l, encoderActivations[i].pointer, rows: rows, into: encoderActivations[i + 1].pointer)
         }
-        let code = encoderActivations.last!.pointer
-        let z = decoderActivations[0].pointer
+        let code = codeBatch
+        let z = latentBatch
         let d = a.latent
+        let zStride = a.decoderInputs
         var kl: Double = 0
         if a.modelKind.isVariational {
             for r in 0..<rows {
@@ -79,22 +92,23 @@ public final class Trainer: @unchecked Sendable {
                     let s = FastMath.exp(0.5 * lv)
                     logVariance[r * d + j] = lv
                     sigma[r * d + j] = s
-                    z[r * d + j] = code[r * 2 * d + j] + s * epsilon[r * d + j]
+                    z[r * zStride + j] = code[r * 2 * d + j] + s * epsilon[r * d + j]
                 }
-            }
-            for r in 0..<rows {
                 kl += Losses.gaussianKL(mu: code + r * 2 * d, logVariance: logVariance.pointer + r * d, count: d, dMu: nil, dLogVariance: nil)
             }
         } else {
-            z.update(from: code, count: rows * d)
+            for r in 0..<rows { (z + r * zStride).update(from: code + r * d, count: d) }
+        }
+        if a.classCount > 0 {
+            for r in 0..<rows { OneHot.write(labels[r], classes: a.classCount, into: z + r * zStride + d) }
         }
         decodeForward(rows: rows)
-        let rec = Losses.reconstruction(a.modelLikelihood, logits: logits, targets: input, count: rows * a.pixels,
+        let rec = Losses.reconstruction(a.modelLikelihood, logits: logits, targets: targets, count: rows * a.pixels,
                                         gradient: training ? gradientA.pointer : nil)
-        return LossSums(reconstruction: rec, kl: kl, count: rows)
+        return LossSums(reconstruction: rec, kl: kl, penalty: penalty(rows: rows), count: rows)
     }
 
-    /// Runs the decoder on the `rows` latent vectors in `latentBatch`, leaving logits in `logits`.
+    /// Runs the decoder on the `rows` rows of `latentBatch`, leaving logits in `logits`.
     public func decodeForward(rows: Int) {
         for (i, l) in decoderLayers.enumerated() {
             // The output layer yields logits; its sigmoid is part of the loss.
@@ -133,63 +147,86 @@ public final class Trainer: @unchecked Sendable {
 
     // MARK: Backward
 
-    /// Gradient of (reconstruction + β·KL), summed over the batch, into `gradient`, after `forward(training: true)`
-    /// on the same rows.
+    /// Gradient of the objective (reconstruction + β·KL + the kind's penalty), summed over the batch, into
+    /// `gradient`, after `forward(training: true)` on the same rows.
     public func backward(rows: Int) {
         let a = architecture
         let d = a.latent
+        let zStride = a.decoderInputs
+        // Decoder, from d(logits) (left by forward in gradientA) down to d(decoder input).
         var dY = gradientA.pointer
         var dX = gradientB.pointer
         for i in decoderLayers.indices.reversed() {
             let l = decoderLayers[i]
-            backwardLayer(l, x: decoderActivations[i].pointer, dY: dY, rows: rows, dX: i == 0 ? dz.pointer : dX)
+            backwardLayer(l, x: decoderActivations[i].pointer, dY: dY, rows: rows, dX: i == 0 ? dDecoderInput.pointer : dX)
             if i > 0 {
-                DenseBackward.reluBackward(dX, output: decoderActivations[i].pointer, count: rows * net.specs[l].inputs)
+                DenseBackward.activationBackward(net.specs[decoderLayers[i - 1]].activation, dX, output: decoderActivations[i].pointer,
+                                                 count: rows * net.specs[l].inputs)
                 swap(&dX, &dY)
             }
         }
-        let code = encoderActivations.last!.pointer
+        // The code: through the reparameterization and the KL term, or straight through.
+        let code = codeBatch
+        let dz = dDecoderInput.pointer
         if a.modelKind.isVariational {
             let beta = options.beta
             for r in 0..<rows {
                 for j in 0..<d {
                     let k = r * d + j
-                    let raw = code[r * 2 * d + d + j]
-                    let inRange = logVarianceRange.contains(raw)
-                    dCode[r * 2 * d + j] = dz[k]
-                    dCode[r * 2 * d + d + j] = inRange ? dz[k] * epsilon[k] * sigma[k] * 0.5 : 0
+                    dCode[r * 2 * d + j] = dz[r * zStride + j]
+                    dCode[r * 2 * d + d + j] = dz[r * zStride + j] * epsilon[k] * sigma[k] * 0.5
                 }
                 _ = Losses.gaussianKL(mu: code + r * 2 * d, logVariance: logVariance.pointer + r * d, count: d,
                                       dMu: dCode.pointer + r * 2 * d, dLogVariance: dCode.pointer + r * 2 * d + d, scale: beta)
+                // Past the clamp, log σ² does not move the loss.
                 for j in 0..<d where !logVarianceRange.contains(code[r * 2 * d + d + j]) { dCode[r * 2 * d + d + j] = 0 }
             }
         } else {
-            dCode.pointer.update(from: dz.pointer, count: rows * d)
+            for r in 0..<rows { (dCode.pointer + r * d).update(from: dz + r * zStride, count: d) }
         }
+        addPenaltyGradient(rows: rows)
+        let codeLayer = encoderLayers.last!
+        DenseBackward.activationBackward(net.specs[codeLayer].activation, dCode.pointer, output: code, count: rows * a.codeSize)
+        // Encoder, from d(code) down to its first layer (no gradient for the images themselves).
         dY = dCode.pointer
         dX = gradientA.pointer
         for i in encoderLayers.indices.reversed() {
             let l = encoderLayers[i]
             backwardLayer(l, x: encoderActivations[i].pointer, dY: dY, rows: rows, dX: i > 0 ? dX : nil)
             if i > 0 {
-                DenseBackward.reluBackward(dX, output: encoderActivations[i].pointer, count: rows * net.specs[l].inputs)
+                DenseBackward.activationBackward(net.specs[encoderLayers[i - 1]].activation, dX, output: encoderActivations[i].pointer,
+                                                 count: rows * net.specs[l].inputs)
                 dY = dX
                 dX = dX == gradientA.pointer ? gradientB.pointer : gradientA.pointer
             }
         }
+        addContractiveWeightGradient(rows: rows)
     }
 
     /// Total loss the optimizer minimises for these sums.
-    public func objective(_ s: LossSums) -> Double { s.reconstruction + Double(options.beta) * s.kl }
+    public func objective(_ s: LossSums) -> Double {
+        s.reconstruction + Double(options.beta) * s.kl + Double(options.penaltyWeight) * s.penalty
+    }
 
     // MARK: Steps and epochs
 
-    /// Copies images `indices` of `data` into the input batch.
-    public func loadBatch(_ data: Dataset, indices: ArraySlice<Int>) {
-        let p = data.pixelCount
+    /// Copies images `indices` of `data` into the batch: clean images into `targets`, labels, and the encoder
+    /// input (corrupted when the options say so, with noise from `noise` items `firstItem + row`; then the
+    /// class one-hot for a CVAE).
+    public func loadBatch(_ data: Dataset, indices: ArraySlice<Int>, noise: RandomStream? = nil, firstItem: UInt64 = 0) {
+        let a = architecture
+        let p = a.pixels
+        let stride = a.encoderInputs
         data.images.withUnsafeBufferPointer { images in
             for (r, index) in indices.enumerated() {
-                (input + r * p).update(from: images.baseAddress! + index * p, count: p)
+                (target.pointer + r * p).update(from: images.baseAddress! + index * p, count: p)
+                (input + r * stride).update(from: images.baseAddress! + index * p, count: p)
+                if let corruption = options.noise {
+                    corruption.apply(to: input + r * stride, count: p, stream: noise ?? RandomStream(seed: options.seed, purpose: .corruption),
+                                     item: firstItem + UInt64(r))
+                }
+                labels[r] = index < data.labels.count ? Int(data.labels[index]) : 0
+                if a.classCount > 0 { OneHot.write(labels[r], classes: a.classCount, into: input + r * stride + p) }
             }
         }
     }
@@ -226,7 +263,8 @@ public final class Trainer: @unchecked Sendable {
         var first = 0
         while first < data.count {
             let rows = min(options.batchSize, data.count - first)
-            loadBatch(data, indices: order[first..<(first + rows)])
+            loadBatch(data, indices: order[first..<(first + rows)], noise: RandomStream(seed: options.seed, purpose: .corruption),
+                      firstItem: UInt64(adam.step) * UInt64(options.batchSize))
             sums += try step(rows: rows)
             first += rows
             progress(first, sums)
@@ -242,11 +280,31 @@ public final class Trainer: @unchecked Sendable {
         var first = 0
         while first < data.count {
             let rows = min(options.batchSize, data.count - first)
-            loadBatch(data, indices: first..<(first + rows))
+            loadBatch(data, indices: first..<(first + rows), noise: RandomStream(seed: options.seed, purpose: .evaluationCorruption),
+                      firstItem: UInt64(first))
             sums += forward(rows: rows, stream: stream, firstItem: UInt64(first))
             first += rows
         }
         return sums
+    }
+}
+
+extension Trainer {
+    /// The mean activation of the code units over all of `data` (the sparse AE's ρ̂, averaged over units).
+    public func meanCodeActivation(_ data: Dataset) -> Double {
+        var total = 0.0
+        var first = 0
+        let n = options.architecture.codeSize
+        while first < data.count {
+            let rows = min(options.batchSize, data.count - first)
+            loadBatch(data, indices: first..<(first + rows), noise: RandomStream(seed: options.seed, purpose: .evaluationCorruption), firstItem: UInt64(first))
+            for (i, l) in encoderLayers.enumerated() {
+                forwardLayer(l, encoderActivations[i].pointer, rows: rows, into: encoderActivations[i + 1].pointer)
+            }
+            for i in 0..<(rows * n) { total += Double(codeBatch[i]) }
+            first += rows
+        }
+        return total / Double(max(data.count * n, 1))
     }
 }
 
@@ -255,8 +313,8 @@ extension ArraySlice where Element == Int {
 }
 
 extension Trainer {
-    public func loadBatch(_ data: Dataset, indices: Range<Int>) {
-        loadBatch(data, indices: ArraySlice(indices))
+    public func loadBatch(_ data: Dataset, indices: Range<Int>, noise: RandomStream? = nil, firstItem: UInt64 = 0) {
+        loadBatch(data, indices: ArraySlice(indices), noise: noise, firstItem: firstItem)
     }
 }
 

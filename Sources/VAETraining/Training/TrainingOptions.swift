@@ -10,9 +10,30 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var seed: UInt64
     public var trainLimit: Int?
     public var dataFolder: String
+    /// Corruption of the encoder's input (denoising AE).
+    public var noise: Corruption?
+    /// Target mean activation ρ of the code units and the weight of Σ_j KL(ρ ‖ ρ̂_j) (sparse AE).
+    public var sparsity: Float?
+    public var sparsityWeight: Float?
+    /// Weight λ of the encoder Jacobian's squared Frobenius norm (contractive AE).
+    public var contractive: Float?
+
+    /// The weight of the kind's penalty term in the objective (0 when it has none).
+    public var penaltyWeight: Float {
+        switch architecture.modelKind {
+        case .sparseAE: return sparsityWeight ?? 0
+        case .cae: return contractive ?? 0
+        default: return 0
+        }
+    }
 
     public init(architecture: Architecture, beta: Float = 1, learningRate: Float = 1e-3, batchSize: Int = 128, epochs: Int = 10,
-                seed: UInt64 = 0, trainLimit: Int? = nil, dataFolder: String = Dataset.defaultFolder) {
+                seed: UInt64 = 0, trainLimit: Int? = nil, dataFolder: String = Dataset.defaultFolder, noise: Corruption? = nil,
+                sparsity: Float? = nil, sparsityWeight: Float? = nil, contractive: Float? = nil) {
+        self.noise = noise
+        self.sparsity = sparsity
+        self.sparsityWeight = sparsityWeight
+        self.contractive = contractive
         self.architecture = architecture
         self.beta = beta
         self.learningRate = learningRate
@@ -28,11 +49,15 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 public struct LossSums: Sendable, Equatable {
     public var reconstruction: Double = 0
     public var kl: Double = 0
+    /// The kind's penalty as the objective counts it: the sparsity KL of each batch, or the contractive
+    /// term summed over images.
+    public var penalty: Double = 0
     public var count: Int = 0
 
-    public init(reconstruction: Double = 0, kl: Double = 0, count: Int = 0) {
+    public init(reconstruction: Double = 0, kl: Double = 0, penalty: Double = 0, count: Int = 0) {
         self.reconstruction = reconstruction
         self.kl = kl
+        self.penalty = penalty
         self.count = count
     }
 
@@ -44,6 +69,7 @@ public struct LossSums: Sendable, Equatable {
     public static func += (a: inout LossSums, b: LossSums) {
         a.reconstruction += b.reconstruction
         a.kl += b.kl
+        a.penalty += b.penalty
         a.count += b.count
     }
 }

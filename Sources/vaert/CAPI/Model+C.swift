@@ -19,6 +19,10 @@ extension ModelKind {
         case .betaVAE: return 3
         case .convVAE: return 4
         case .convAE: return 5
+        case .dae: return 6
+        case .sparseAE: return 7
+        case .cae: return 8
+        case .cvae: return 9
         }
     }
 }
@@ -83,5 +87,13 @@ public func vaert_has_encoder(_ handle: OpaquePointer?, _ has: UnsafeMutablePoin
     cEntry { () throws(VaertError) in
         let m = try model(handle)
         try required(has, "has_encoder").pointee = m.hasEncoder ? 1 : 0
+    }
+}
+
+@_cdecl("vaert_get_class_count")
+public func vaert_get_class_count(_ handle: OpaquePointer?, _ classes: UnsafeMutablePointer<Int>?) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let m = try model(handle)
+        try required(classes, "classes").pointee = m.classCount
     }
 }

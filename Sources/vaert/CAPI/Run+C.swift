@@ -46,3 +46,44 @@ public func vaert_write_jpeg(
         try JPEG.write(pixels, shape: Shape3(channels: channels, height: height, width: width), quality: Int(quality), to: path)
     }
 }
+
+@_cdecl("vae_encode_conditional")
+public func vae_encode_conditional(
+    _ handle: OpaquePointer?, _ images: UnsafePointer<Float>?, _ labels: UnsafePointer<Int32>?, _ batch: Int,
+    _ mu: UnsafeMutablePointer<Float>?, _ logvar: UnsafeMutablePointer<Float>?
+) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let m = try model(handle)
+        try m.encode(try required(images, "images"), labels: try required(labels, "labels"), batch: batch, mu: try required(mu, "mu"), logVariance: logvar)
+    }
+}
+
+@_cdecl("vae_decode_conditional")
+public func vae_decode_conditional(
+    _ handle: OpaquePointer?, _ z: UnsafePointer<Float>?, _ labels: UnsafePointer<Int32>?, _ batch: Int, _ pixels: UnsafeMutablePointer<Float>?
+) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let m = try model(handle)
+        try m.decode(try required(z, "z"), labels: try required(labels, "labels"), batch: batch, pixels: try required(pixels, "pixels"))
+    }
+}
+
+@_cdecl("vaert_sample_conditional")
+public func vaert_sample_conditional(
+    _ handle: OpaquePointer?, _ seed: UInt64, _ first: UInt64, _ count: Int, _ labels: UnsafePointer<Int32>?, _ pixels: UnsafeMutablePointer<Float>?
+) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let m = try model(handle)
+        try m.sample(seed: seed, first: first, count: count, labels: try required(labels, "labels"), pixels: try required(pixels, "pixels"))
+    }
+}
+
+@_cdecl("vaert_anomaly_score")
+public func vaert_anomaly_score(
+    _ handle: OpaquePointer?, _ images: UnsafePointer<Float>?, _ labels: UnsafePointer<Int32>?, _ batch: Int, _ scores: UnsafeMutablePointer<Float>?
+) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let m = try model(handle)
+        try m.anomalyScores(try required(images, "images"), labels: labels, batch: batch, scores: try required(scores, "scores"))
+    }
+}
