@@ -167,6 +167,31 @@ VAERT_API vaert_status vaert_sample_latent(const vaert_model *model, uint64_t se
  * Returns as vaert_sample_latent, plus VAERT_E_OUT_OF_MEMORY. Thread-safe. */
 VAERT_API vaert_status vaert_sample(const vaert_model *model, uint64_t seed, uint64_t first_index, size_t count, float *pixels);
 
+/* ---- Conditional models and anomaly scores --------------------------------------------------- */
+
+/* As vae_encode, vae_decode and vaert_sample, for a conditional model (VAERT_KIND_CVAE): `labels` holds
+ * one class per image / vector / sample, each in 0 ... classes - 1 (vaert_get_class_count).
+ * The plain calls return VAERT_E_NULL_ARGUMENT for a conditional model (it needs labels), and these
+ * return VAERT_E_UNSUPPORTED for a model that is not conditional.
+ * Returns as the plain calls, plus VAERT_E_INVALID_ARGUMENT for a label out of range. Thread-safe. */
+VAERT_API vaert_status vae_encode_conditional(const vaert_model *model, const float *images, const int32_t *labels, size_t batch,
+                                              float *mu, float *logvar);
+VAERT_API vaert_status vae_decode_conditional(const vaert_model *model, const float *z, const int32_t *labels, size_t batch,
+                                              float *pixels);
+VAERT_API vaert_status vaert_sample_conditional(const vaert_model *model, uint64_t seed, uint64_t first_index, size_t count,
+                                                const int32_t *labels, float *pixels);
+
+/* Writes one anomaly score per image: high for images unlike the training data.
+ * Variational kinds: the negative ELBO with z = mu, i.e. reconstruction(x, decode(mu)) + KL(q(z|x) || N(0, I)).
+ * Autoencoders: the reconstruction loss of decode(encode(x)). Reconstruction is binary cross-entropy for
+ * models trained with BCE, the sum of squared errors for models trained with MSE; nats per image.
+ *   images  batch x pixels floats in [0, 1].
+ *   labels  one class per image for a conditional model, else NULL.
+ *   scores  receives batch floats.
+ * Returns as vae_encode. Thread-safe. */
+VAERT_API vaert_status vaert_anomaly_score(const vaert_model *model, const float *images, const int32_t *labels, size_t batch,
+                                           float *scores);
+
 /* ---- JPEG ------------------------------------------------------------------------------------- */
 
 /* Writes one image as a baseline JPEG through libjpeg.

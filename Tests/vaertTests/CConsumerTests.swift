@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 import VAECore
 import VAETraining
+import vaert
 
 /// C programs that include only vaert.h and link libvaert as the README says (pkg-config), built with cc.
 /// Needs `tools/build-lib.sh` to have run (tools/test.sh does it first).
@@ -46,6 +47,48 @@ import VAETraining
         }
         let difference = TestSupport.maxAbsDifference(fromC, expected)
         #expect(difference <= 1e-5, "max abs difference \(difference)")
+    }
+
+    @Test("every kind: trained, exported, decoded from C equal to the trainer's decoder within 1e-5; anomaly scores rank noise above data",
+          arguments: [ModelKind.vae, .betaVAE, .ae, .convVAE, .convAE, .dae, .sparseAE, .cae, .cvae])
+    func kinds(kind: ModelKind) throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try compile("\(TestSupport.root)/Tests/CPrograms/c_decode.c", package: "vaert", output: "\(folder)/decode")
+        let shape = Shape3(channels: 1, height: 12, width: 12)
+        let data = TestSupport.blobs(count: 64, shape: shape)
+        let trainer = TestSupport.tinyTrainer(kind: kind, shape: shape, hidden: kind == .cae ? [] : [24], latent: 3, batch: 8,
+                                              beta: kind == .betaVAE ? 4 : 1, conv: kind.isConvolutional ? [4, 6] : [], classes: kind.isConditional ? 4 : 0)
+        for _ in 0..<25 { _ = try trainer.trainEpoch(data) { _, _ in } }
+        try FileIO.writeAtomically(trainer.net.weightsFile().serialize(), to: "\(folder)/m.vaert")
+
+        let a = trainer.options.architecture
+        let count = 8
+        let z = TestSupport.randomFloats(count * a.latent, seed: 9, in: -2...2)
+        let labels = (0..<count).map { Int32($0 % 4) }
+        try z.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/z.bin")) }
+        try labels.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/labels.bin")) }
+        let noise = TestSupport.randomFloats(4 * a.pixels, seed: 10, in: 0...1)
+        let images = Array(data.images[0..<(4 * a.pixels)]) + noise
+        try images.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/images.bin")) }
+        let run = try TestSupport.run("\(folder)/decode", ["\(folder)/m.vaert", "\(folder)/z.bin", "\(folder)/pixels.bin", "\(folder)/labels.bin",
+                                                           "\(folder)/scores.bin", "\(folder)/images.bin"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let fromC = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/pixels.bin")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+
+        // The trainer's own decoder on the same z (and one-hot classes).
+        let stride = a.decoderInputs
+        for r in 0..<count {
+            for j in 0..<a.latent { trainer.latentBatch[r * stride + j] = z[r * a.latent + j] }
+            if a.classCount > 0 { OneHot.write(Int(labels[r]), classes: a.classCount, into: trainer.latentBatch + r * stride + a.latent) }
+        }
+        trainer.decodeForward(rows: count)
+        let expected = UnsafeBufferPointer(start: trainer.logits, count: count * a.pixels).map { FastMath.sigmoid($0) }
+        #expect(TestSupport.maxAbsDifference(fromC, expected) <= 1e-5, "\(kind)")
+
+        let scores = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/scores.bin")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        #expect(scores.count == 8 && scores.allSatisfy(\.isFinite))
+        #expect(scores[4...].min()! > scores[..<4].max()!, "\(kind): scores \(scores)")
     }
 
     @Test("the C example builds as the README says, runs, and writes JPEGs")
