@@ -8,8 +8,8 @@ import vaert
 struct DecodeCLI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decode-cli",
-        abstract: "Generate images with a vaert model: samples from the prior, reconstructions of data.",
-        subcommands: [Sample.self, Reconstruct.self])
+        abstract: "Generate and look at images with a vaert model: samples, reconstructions, class grids, interpolations, latent traversals and maps, denoising.",
+        subcommands: [Sample.self, Reconstruct.self, Classes.self, Interpolate.self, Traverse.self, LatentMap.self, Denoise.self])
 }
 
 func fail(_ message: String) -> Never { CommandErrors.fail("decode-cli", message) }
@@ -33,121 +33,25 @@ func writeGrid(_ pixels: [Float], count: Int, shape: Shape3, columns: Int, quali
     try grid.pixels.withUnsafeBufferPointer { p in try JPEG.write(p.baseAddress!, shape: grid.shape, quality: quality, to: path) }
 }
 
-struct Sample: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Decode samples z ~ N(0, I); sample i depends only on (seed, i).")
-
-    @Option(help: "Weights file.")
-    var weights: String
-    @Option(help: "Number of samples.")
-    var count = 64
-    @Option(help: "Seed of the latent noise.")
-    var seed: UInt64 = 0
-    @Option(help: "Folder for one JPEG per sample (sample-<index>.jpg).")
-    var out: String?
-    @Option(help: "One JPEG with all samples in a grid.")
-    var grid: String?
-    @Option(help: "Generate only part k of n of the samples (k/n, k from 0): the parts together equal the whole run.")
-    var shard: String?
-    @OptionGroup var image: ImageOptions
-
-    func validate() throws {
-        guard count > 0 else { throw ValidationError("--count must be positive") }
-        guard out != nil || grid != nil else { throw ValidationError("give --out DIR, --grid FILE.jpg, or both") }
-        if shard != nil { _ = try shardRange() }
+/// Names of the classes of a data set, for legends (Fashion-MNIST's when the model was trained on it).
+func classNames(_ model: Model, count: Int) -> [String] {
+    let fashion = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    if case .string(let name)? = model.file.metadataValue(MetadataKey.dataset), name == "fashion-mnist", count <= fashion.count {
+        return Array(fashion.prefix(count))
     }
-
-    /// The sample indices of this shard: a contiguous block, so shards tile 0..<count.
-    func shardRange() throws -> Range<Int> {
-        guard let shard else { return 0..<count }
-        let parts = shard.split(separator: "/").compactMap { Int($0) }
-        guard parts.count == 2, parts[1] > 0, (0..<parts[1]).contains(parts[0]) else { throw ValidationError("--shard must be k/n with 0 <= k < n") }
-        return (parts[0] * count / parts[1])..<((parts[0] + 1) * count / parts[1])
-    }
-
-    func run() throws {
-        try reportingErrors {
-            let model = try Model.open(path: weights)
-            let range = try shardRange()
-            if let out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
-            let p = model.pixelCount
-            var pixels = [Float](repeating: 0, count: range.count * p)
-            let bar = ProgressBar(title: "sampling", total: range.count)
-            try pixels.withUnsafeMutableBufferPointer { buffer in
-                var done = 0
-                while done < range.count {
-                    let n = min(Model.rowsPerPass, range.count - done)
-                    let first = range.lowerBound + done
-                    let rows = buffer.baseAddress! + done * p
-                    try model.sample(seed: seed, first: UInt64(first), count: n, pixels: rows)
-                    if let out {
-                        let digits = max(6, String(count - 1).count)
-                        for j in 0..<n {
-                            let name = String(first + j)
-                            let path = "\(out)/sample-\(String(repeating: "0", count: max(0, digits - name.count)) + name).jpg"
-                            try JPEG.write(rows + j * p, shape: model.imageShape, quality: image.quality, to: path)
-                        }
-                    }
-                    done += n
-                    bar.update(done, "")
-                }
-            }
-            if range.count > Model.rowsPerPass { bar.finish(String(format: "%.2f s", bar.elapsed)) }
-            if let grid { try writeGrid(pixels, count: range.count, shape: model.imageShape, columns: image.nrow, quality: image.quality, to: grid) }
-            var wrote: [String] = []
-            if let out { wrote.append("\(range.count) JPEGs in \(out)") }
-            if let grid { wrote.append("grid \(grid)") }
-            print("samples \(range.lowerBound)..<\(range.upperBound) of seed \(seed): wrote \(wrote.joined(separator: " and "))")
-        }
-    }
+    return (0..<count).map { "class \($0)" }
 }
 
-struct Reconstruct: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Originals next to their reconstructions (decoded posterior means): rows of originals, each followed by its reconstructions.")
-
-    @Option(help: "Weights file.")
-    var weights: String
-    @Option(help: "Folder of IDX files; the test split is used.")
-    var data = Dataset.defaultFolder
-    @Option(help: "Number of test images.")
-    var count = 32
-    @Option(help: "Output JPEG.")
-    var grid: String
-    @OptionGroup var image: ImageOptions
-
-    func validate() throws {
-        guard count > 0 else { throw ValidationError("--count must be positive") }
-    }
-
-    func run() throws {
-        try reportingErrors {
-            let model = try Model.open(path: weights)
-            let test = try Dataset.load(folder: data, split: .test, limit: count)
-            guard test.shape == model.imageShape else { fail("\(data): images are \(test.shape) but the model takes \(model.imageShape)") }
-            let n = test.count
-            let p = model.pixelCount
-            var mu = [Float](repeating: 0, count: n * model.latentDim)
-            var recon = [Float](repeating: 0, count: n * p)
-            try test.images.withUnsafeBufferPointer { x in
-                try mu.withUnsafeMutableBufferPointer { m in
-                    try model.encode(x.baseAddress!, batch: n, mu: m.baseAddress!, logVariance: nil)
-                    try recon.withUnsafeMutableBufferPointer { r in try model.decode(m.baseAddress!, batch: n, pixels: r.baseAddress!) }
-                }
-            }
-            // Interleave: nrow originals, then their nrow reconstructions.
-            var tiles: [Float] = []
-            var tileCount = 0
-            for start in stride(from: 0, to: n, by: image.nrow) {
-                let end = min(start + image.nrow, n)
-                for source in [test.images, recon] {
-                    for k in start..<(start + image.nrow) {
-                        tiles += k < end ? Array(source[(k * p)..<((k + 1) * p)]) : [Float](repeating: 0, count: p)
-                        tileCount += 1
-                    }
-                }
-            }
-            try writeGrid(tiles, count: tileCount, shape: model.imageShape, columns: image.nrow, quality: image.quality, to: grid)
-            print("wrote \(grid): \(n) test images (odd rows) and their reconstructions (even rows)")
-        }
-    }
+/// The test images of `folder` that `model` takes, with their labels as Int32 (first `limit` images).
+func testImages(_ folder: String, for model: Model, limit: Int? = nil) throws -> Dataset {
+    let test = try Dataset.load(folder: folder, split: .test, limit: limit)
+    guard test.shape == model.imageShape else { fail("\(folder): images are \(test.shape) but the model takes \(model.imageShape)") }
+    return test
 }
+
+extension Dataset {
+    var labels32: [Int32] { labels.map { Int32($0) } }
+}
+
+/// The labels argument for a model: the given ones for a conditional model, nil otherwise.
+func labelsIfConditional(_ model: Model, _ labels: [Int32]) -> [Int32]? { model.kind.isConditional ? labels : nil }

@@ -180,7 +180,8 @@ struct Train: ParsableCommand {
 }
 
 struct Eval: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Test negative ELBO of a weights file, and the importance-weighted NLL.")
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a weights file on the test set: negative ELBO and importance-weighted NLL (VAEs), reconstruction loss (AEs), PSNR gain (dae), code statistics (sparse-ae, cae).")
 
     @Option(help: "Weights file (an export or a checkpoint).")
     var weights: String
@@ -194,6 +195,8 @@ struct Eval: ParsableCommand {
     var seed: UInt64 = 0
     @Option(help: "Evaluate on the first N test images only.")
     var testLimit: Int?
+    @Option(help: "Corruption for a dae's evaluation (default saltpepper:0.3).")
+    var noise = "saltpepper:0.3"
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
     @Option(help: "Worker threads.")
@@ -201,12 +204,13 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         guard iwSamples >= 0, iwImages > 0, threads > 0 else { throw ValidationError("--iw-samples must be >= 0, --iw-images and --threads > 0") }
+        guard Corruption(noise) != nil else { throw ValidationError("--noise must be saltpepper:P or gaussian:S") }
     }
 
     func run() throws { try CommandErrors.reporting("vae-train", evaluate) }
 
     func evaluate() throws {
-        let trainer = try Evaluation.trainer(weightsPath: weights, batchSize: 500, seed: seed, threads: threads)
+        let trainer = try Evaluation.trainer(weightsPath: weights, batchSize: 500, seed: seed, threads: threads, noise: Corruption(noise))
         let testSet = try Dataset.load(folder: data, split: .test, limit: testLimit)
         guard testSet.shape == trainer.options.architecture.image else {
             fail("\(data): images are \(testSet.shape) but the model takes \(trainer.options.architecture.image)")
@@ -214,23 +218,38 @@ struct Eval: ParsableCommand {
         let sums = trainer.evaluate(testSet)
         let a = trainer.options.architecture
         var iw: Double? = nil
-        if iwSamples > 0 {
+        if iwSamples > 0 && a.modelKind.isVariational {
             iw = try Evaluation.importanceWeightedNLL(trainer, data: testSet, samples: iwSamples, images: iwImages, threads: threads)
         }
+        var extra: [(String, Double)] = []
+        switch a.modelKind {
+        case .dae:
+            let result = try DenoisingEvaluation.run(try Model.open(path: weights), on: testSet, corruption: Corruption(noise)!, seed: seed)
+            extra = [("psnr_corrupted_db", result.noisyPSNR), ("psnr_denoised_db", result.denoisedPSNR), ("psnr_gain_db", result.denoisedPSNR - result.noisyPSNR)]
+        case .sparseAE:
+            extra = [("mean_code_activation", trainer.meanCodeActivation(testSet))]
+        case .cae:
+            extra = [("contractive_term", sums.penalty / Double(max(sums.count, 1)))]
+        default:
+            break
+        }
         if json {
-            var fields = [
-                "\"weights\": \(jsonString(weights))", "\"kind\": \(jsonString(a.kind))", "\"test_images\": \(sums.count)",
-                "\"neg_elbo\": \(sums.negELBOPerImage)", "\"reconstruction\": \(sums.reconstructionPerImage)", "\"kl\": \(sums.klPerImage)",
-            ]
+            var fields = ["\"weights\": \(jsonString(weights))", "\"kind\": \(jsonString(a.kind))", "\"test_images\": \(sums.count)",
+                          "\"reconstruction\": \(sums.reconstructionPerImage)"]
+            if a.modelKind.isVariational { fields += ["\"neg_elbo\": \(sums.negELBOPerImage)", "\"kl\": \(sums.klPerImage)"] }
             if let iw { fields += ["\"iw_nll\": \(iw)", "\"iw_samples\": \(iwSamples)", "\"iw_images\": \(min(iwImages, testSet.count))"] }
+            fields += extra.map { "\"\($0.0)\": \($0.1)" }
             say("{" + fields.joined(separator: ", ") + "}")
-        } else {
+        } else if a.modelKind.isVariational {
             say(String(format: "%@ on %d test images: negative ELBO %.2f nats/image (reconstruction %.2f + KL %.2f)",
                          a.summary, sums.count, sums.negELBOPerImage, sums.reconstructionPerImage, sums.klPerImage))
             if let iw {
                 say(String(format: "importance-weighted NLL (k = %d, first %d images): %.2f nats/image", iwSamples, min(iwImages, testSet.count), iw))
             }
+        } else {
+            say(String(format: "%@ on %d test images: reconstruction loss %.2f per image", a.summary, sums.count, sums.reconstructionPerImage))
         }
+        if !json { for (name, value) in extra { say(String(format: "%@: %.4f", name.replacingOccurrences(of: "_", with: " "), value)) } }
     }
 
     func jsonString(_ s: String) -> String {

@@ -6,7 +6,7 @@ import vaert
 /// Evaluation of a trained model: the test negative ELBO and the importance-weighted NLL estimate.
 public enum Evaluation {
     /// A trainer holding the network of the weights file at `path` (an export or a checkpoint).
-    public static func trainer(weightsPath path: String, batchSize: Int, seed: UInt64, threads: Int) throws(VaertError) -> Trainer {
+    public static func trainer(weightsPath path: String, batchSize: Int, seed: UInt64, threads: Int, noise: Corruption? = nil) throws(VaertError) -> Trainer {
         try FileIO.withContents(of: path) { (bytes) throws(VaertError) in
             do throws(VaertError) {
                 let file = try WeightsFile.parse(bytes)
@@ -15,8 +15,9 @@ public enum Evaluation {
                 let conv = file.layers.filter { $0.stack == .encoder && $0.kind == .conv2d }.map(\.output.channels)
                 let hidden = file.layers.filter { $0.stack == .encoder && $0.kind == .dense }.dropLast().map(\.output.count)
                 let architecture = Architecture(kind: model.kind, likelihood: model.likelihood, image: model.imageShape,
-                                                hidden: hidden, latent: model.latentDim, conv: conv)
-                let trainer = Trainer(options: TrainingOptions(architecture: architecture, batchSize: batchSize, seed: seed), threads: threads)
+                                                hidden: hidden, latent: model.latentDim, conv: conv, classes: model.classCount)
+                let options = TrainingOptions(architecture: architecture, batchSize: batchSize, seed: seed, noise: model.kind == .dae ? noise : nil)
+                let trainer = Trainer(options: options, threads: threads)
                 // Same layers in the same order; a dense layer's shapes only count by their sizes.
                 func structure(_ r: LayerRecord) -> [Int] {
                     [Int(r.kind.rawValue), Int(r.stack.rawValue), Int(r.activation.rawValue), r.input.count, r.output.count] + r.weightDims

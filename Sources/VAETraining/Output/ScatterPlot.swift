@@ -1,0 +1,90 @@
+import Foundation
+
+/// A scatter plot of labelled 2-d points as SVG, one colour per class, with a legend.
+public enum ScatterPlot {
+    /// Ten distinguishable colours (matplotlib's tab10); classes beyond ten reuse them.
+    static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+    public static func svg(points: [(x: Float, y: Float)], labels: [Int], classNames: [String], title: String, xLabel: String, yLabel: String) -> String {
+        let size = 640.0, left = 60.0, top = 40.0, plot = 500.0
+        let xs = points.map { Double($0.x) }, ys = points.map { Double($0.y) }
+        let (x0, x1) = padded(xs.min() ?? 0, xs.max() ?? 1), (y0, y1) = padded(ys.min() ?? 0, ys.max() ?? 1)
+        var s = """
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(size + 140))" height="\(Int(size))" font-family="sans-serif" font-size="12">
+        <rect width="100%" height="100%" fill="white"/>
+        <text x="\(left + plot / 2)" y="24" text-anchor="middle" font-size="15">\(LossCurves.escape(title))</text>
+        <rect x="\(left)" y="\(top)" width="\(plot)" height="\(plot)" fill="none" stroke="#444"/>
+
+        """
+        for t in 0...4 {
+            let fx = x0 + (x1 - x0) * Double(t) / 4, fy = y0 + (y1 - y0) * Double(t) / 4
+            let px = left + plot * Double(t) / 4, py = top + plot - plot * Double(t) / 4
+            s += "<text x=\"\(px)\" y=\"\(top + plot + 16)\" text-anchor=\"middle\">\(LossCurves.format(fx))</text>"
+            s += "<text x=\"\(left - 6)\" y=\"\(py + 4)\" text-anchor=\"end\">\(LossCurves.format(fy))</text>\n"
+        }
+        s += "<text x=\"\(left + plot / 2)\" y=\"\(top + plot + 34)\" text-anchor=\"middle\">\(LossCurves.escape(xLabel))</text>\n"
+        s += "<text x=\"16\" y=\"\(top + plot / 2)\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(top + plot / 2))\">\(LossCurves.escape(yLabel))</text>\n"
+        for (i, p) in points.enumerated() {
+            let px = left + plot * (Double(p.x) - x0) / (x1 - x0), py = top + plot - plot * (Double(p.y) - y0) / (y1 - y0)
+            s += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\" fill=\"%@\" fill-opacity=\"0.6\"/>\n", px, py, palette[labels[i] % palette.count])
+        }
+        for (k, name) in classNames.enumerated() {
+            let y = top + 10 + Double(k) * 20
+            s += "<circle cx=\"\(left + plot + 20)\" cy=\"\(y)\" r=\"5\" fill=\"\(palette[k % palette.count])\"/>"
+            s += "<text x=\"\(left + plot + 32)\" y=\"\(y + 4)\">\(LossCurves.escape(name))</text>\n"
+        }
+        return s + "</svg>\n"
+    }
+
+    static func padded(_ lo: Double, _ hi: Double) -> (Double, Double) {
+        let span = max(hi - lo, 1e-6)
+        return (lo - 0.05 * span, hi + 0.05 * span)
+    }
+}
+
+/// Principal component analysis to two dimensions, by power iteration on the covariance matrix.
+public enum PCA {
+    /// Projects `count` rows of `dim` values onto their top two principal components.
+    public static func project(_ rows: [Float], count: Int, dim: Int) -> [(x: Float, y: Float)] {
+        if dim == 2 { return (0..<count).map { (rows[2 * $0], rows[2 * $0 + 1]) } }
+        var mean = [Double](repeating: 0, count: dim)
+        for r in 0..<count { for j in 0..<dim { mean[j] += Double(rows[r * dim + j]) } }
+        mean = mean.map { $0 / Double(max(count, 1)) }
+        var cov = [Double](repeating: 0, count: dim * dim)
+        for r in 0..<count {
+            for i in 0..<dim {
+                let a = Double(rows[r * dim + i]) - mean[i]
+                for j in 0..<dim { cov[i * dim + j] += a * (Double(rows[r * dim + j]) - mean[j]) }
+            }
+        }
+        var components: [[Double]] = []
+        for c in 0..<2 {
+            var v = (0..<dim).map { Double(($0 * 7 + c * 3) % 5) + 1 }
+            for _ in 0..<200 {
+                var w = [Double](repeating: 0, count: dim)
+                for i in 0..<dim { for j in 0..<dim { w[i] += cov[i * dim + j] * v[j] } }
+                for u in components {  // stay orthogonal to the components found
+                    let d = zip(w, u).map(*).reduce(0, +)
+                    for i in 0..<dim { w[i] -= d * u[i] }
+                }
+                let norm = w.map { $0 * $0 }.reduce(0, +).squareRoot()
+                guard norm > 0 else { break }
+                v = w.map { $0 / norm }
+            }
+            components.append(v)
+        }
+        return (0..<count).map { r in
+            let centred = (0..<dim).map { Double(rows[r * dim + $0]) - mean[$0] }
+            return (Float(zip(centred, components[0]).map(*).reduce(0, +)), Float(zip(centred, components[1]).map(*).reduce(0, +)))
+        }
+    }
+}
+
+/// Peak signal-to-noise ratio for pixels in [0, 1]: 10 · log10(1 / MSE), in dB.
+public enum PSNR {
+    public static func decibels(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
+        var sum = 0.0
+        for i in 0..<count { sum += Double((a[i] - b[i]) * (a[i] - b[i])) }
+        return 10 * log10(1 / max(sum / Double(max(count, 1)), 1e-12))
+    }
+}
