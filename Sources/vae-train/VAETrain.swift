@@ -51,6 +51,12 @@ struct Train: ParsableCommand {
     var sparsityWeight: Float = 3
     @Option(help: "Weight lambda of a cae's contractive term ||dh/dx||_F^2.")
     var contractive: Float = 1e-4
+    @Option(help: "KL warm-up over this many epochs (VAEs): beta ramps up from 0.")
+    var klWarmup: Float?
+    @Option(help: "KL warm-up schedule: linear (once) or cyclical (every --kl-warmup epochs, ramping over each cycle's first half).")
+    var klSchedule = "linear"
+    @Option(help: "Free bits (VAEs): latent dimensions with batch-mean KL below this many nats get no KL gradient.")
+    var freeBits: Float?
     @Option(help: "Latent dimensions.")
     var latent = 20
     @Option(help: "Train on the first N training images only.")
@@ -74,6 +80,9 @@ struct Train: ParsableCommand {
         if modelKind == .betaVAE && effectiveBeta <= 1 { throw ValidationError("beta-vae needs --beta above 1") }
         if noise != nil && modelKind != .dae { throw ValidationError("--noise is for dae") }
         if modelKind == .dae && corruption == nil { throw ValidationError("--noise must be saltpepper:P with P in [0, 1] or gaussian:S with S >= 0") }
+        guard TrainingOptions.KLSchedule(rawValue: klSchedule) != nil else { throw ValidationError("--kl-schedule must be linear or cyclical") }
+        guard (klWarmup ?? 1) > 0, (freeBits ?? 0) >= 0 else { throw ValidationError("--kl-warmup must be positive and --free-bits >= 0") }
+        if (klWarmup != nil || freeBits != nil) && !modelKind.isVariational { throw ValidationError("--kl-warmup and --free-bits are for VAEs") }
         guard sparsity > 0, sparsity < 1, sparsityWeight >= 0, contractive >= 0 else {
             throw ValidationError("--sparsity must be in (0, 1); --sparsity-weight and --contractive >= 0")
         }
@@ -125,11 +134,14 @@ struct Train: ParsableCommand {
                                             hidden: try widths(hidden, default: defaultHidden), latent: latent,
                                             conv: modelKind.isConvolutional ? try widths(conv, default: "32,64") : [], classes: classes)
             try architecture.validate()
-            let options = TrainingOptions(architecture: architecture, beta: effectiveBeta, learningRate: lr, batchSize: batchSize, epochs: epochs,
+            var options = TrainingOptions(architecture: architecture, beta: effectiveBeta, learningRate: lr, batchSize: batchSize, epochs: epochs,
                                           seed: seed, trainLimit: trainLimit, dataFolder: data,
                                           noise: modelKind == .dae ? corruption : nil,
                                           sparsity: modelKind == .sparseAE ? sparsity : nil, sparsityWeight: modelKind == .sparseAE ? sparsityWeight : nil,
                                           contractive: modelKind == .cae ? contractive : nil)
+            options.klWarmup = klWarmup
+            options.klSchedule = klWarmup == nil ? nil : TrainingOptions.KLSchedule(rawValue: klSchedule)
+            options.freeBits = freeBits
             trainer = Trainer(options: options, threads: threads)
         }
         let a = trainer.options.architecture
@@ -154,6 +166,9 @@ struct Train: ParsableCommand {
             if a.modelKind.isVariational {
                 say(String(format: "epoch %d: test negative ELBO %.2f nats/image (reconstruction %.2f + KL %.2f)", epoch,
                              test.negELBOPerImage, test.reconstructionPerImage, test.klPerImage))
+                let stats = trainer.latentStatistics(testSet)
+                let active = stats.activity.filter { $0 > 0.01 }.count
+                say("  active units \(active)/\(a.latent); KL per dimension: " + stats.kl.map { String(format: "%.2f", $0) }.joined(separator: " "))
             } else {
                 var line = String(format: "epoch %d: test reconstruction loss %.2f per image", epoch, test.reconstructionPerImage)
                 switch a.modelKind {

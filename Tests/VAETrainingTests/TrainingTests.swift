@@ -101,3 +101,55 @@ extension Trainer {
     }
     func logitsArray(rows: Int) -> [Float] { Array(UnsafeBufferPointer(start: logits, count: rows * options.architecture.pixels)) }
 }
+
+@Suite struct TrainingAidTests {
+    func trainer(_ configure: (inout TrainingOptions) -> Void) -> Trainer {
+        let base = TestSupport.tinyTrainer(batch: 8, beta: 2)
+        var options = base.options
+        configure(&options)
+        return Trainer(options: options, threads: 1)
+    }
+
+    @Test("KL warm-up: linear ramps β over the warm-up epochs, cyclical ramps over each cycle's first half")
+    func warmup() throws {
+        let data = TestSupport.blobs(count: 32)  // 4 steps per epoch
+        let linear = trainer { $0.klWarmup = 4; $0.klSchedule = .linear }
+        #expect(linear.klWeight == 0)
+        _ = try linear.trainEpoch(data) { _, _ in }
+        #expect(abs(linear.klWeight - 2 * 0.25) < 1e-6)
+        for _ in 0..<4 { _ = try linear.trainEpoch(data) { _, _ in } }
+        #expect(linear.klWeight == 2)
+        let cyclical = trainer { $0.klWarmup = 4; $0.klSchedule = .cyclical }
+        _ = try cyclical.trainEpoch(data) { _, _ in }
+        #expect(abs(cyclical.klWeight - 2 * 0.5) < 1e-6)
+        for _ in 0..<3 { _ = try cyclical.trainEpoch(data) { _, _ in } }
+        #expect(cyclical.klWeight == 0)  // a new cycle starts
+    }
+
+    @Test("free bits: dimensions below the floor get no KL gradient (a floor above every KL equals β = 0)")
+    func freeBits() {
+        let data = TestSupport.blobs(count: 8)
+        let floored = trainer { $0.freeBits = 1e6 }
+        let noKL = trainer { $0.beta = 0 }
+        for t in [floored, noKL] {
+            t.loadBatch(data, indices: 0..<8)
+            t.forward(rows: 8, stream: RandomStream(seed: 1, purpose: .reparameterization), firstItem: 0, training: true)
+            t.backward(rows: 8)
+        }
+        #expect(floored.gradient.array == noKL.gradient.array)
+        let plain = trainer { _ in }
+        plain.loadBatch(data, indices: 0..<8)
+        plain.forward(rows: 8, stream: RandomStream(seed: 1, purpose: .reparameterization), firstItem: 0, training: true)
+        plain.backward(rows: 8)
+        #expect(plain.gradient.array != noKL.gradient.array)
+    }
+
+    @Test("latent statistics: per-dimension KL is non-negative and sums to the evaluated KL; activity is a variance")
+    func statistics() throws {
+        let data = TestSupport.blobs(count: 64)
+        let t = TestSupport.tinyTrainer(batch: 16)
+        _ = try t.trainEpoch(data) { _, _ in }
+        let stats = t.latentStatistics(data)
+        #expect(stats.kl.count == 3 && stats.kl.allSatisfy { $0 >= 0 } && stats.activity.allSatisfy { $0 >= 0 })
+    }
+}

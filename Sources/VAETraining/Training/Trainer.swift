@@ -1,3 +1,4 @@
+import Foundation
 import VAECore
 
 /// Trains a `Network` autoencoder or VAE: forward through the shared kernels, backward, Adam.
@@ -25,6 +26,10 @@ public final class Trainer: @unchecked Sendable {
     let target: FloatBuffer
     /// The batch's class labels (CVAE).
     var labels: [Int]
+    /// KL summed over the batch, per latent dimension, of the last forward pass.
+    var klPerDimension: [Double]
+    /// Steps in an epoch of the data being trained on (for the KL warm-up schedule).
+    var stepsPerEpoch = 1
     let epsilon, logVariance, sigma, dDecoderInput, dCode, gradientA, gradientB, transposeScratch: FloatBuffer
     let convWork: ConvWorkspace
 
@@ -46,6 +51,7 @@ public final class Trainer: @unchecked Sendable {
         decoderActivations = [FloatBuffer(count: rows * a.decoderInputs)] + decoderLayers.map { FloatBuffer(count: rows * net.specs[$0].outputs) }
         target = FloatBuffer(count: rows * a.pixels)
         labels = [Int](repeating: 0, count: rows)
+        klPerDimension = [Double](repeating: 0, count: a.latent)
         let widest = net.specs.map { max($0.inputs, $0.outputs) }.max() ?? 1
         (epsilon, logVariance, sigma) = (FloatBuffer(count: rows * a.latent), FloatBuffer(count: rows * a.latent), FloatBuffer(count: rows * a.latent))
         dDecoderInput = FloatBuffer(count: rows * a.decoderInputs)
@@ -84,6 +90,7 @@ public final class Trainer: @unchecked Sendable {
         let d = a.latent
         let zStride = a.decoderInputs
         var kl: Double = 0
+        for j in klPerDimension.indices { klPerDimension[j] = 0 }
         if a.modelKind.isVariational {
             for r in 0..<rows {
                 stream.normals(item: firstItem + UInt64(r), into: UnsafeMutableBufferPointer(start: epsilon.pointer + r * d, count: d))
@@ -94,7 +101,11 @@ public final class Trainer: @unchecked Sendable {
                     sigma[r * d + j] = s
                     z[r * zStride + j] = code[r * 2 * d + j] + s * epsilon[r * d + j]
                 }
-                kl += Losses.gaussianKL(mu: code + r * 2 * d, logVariance: logVariance.pointer + r * d, count: d, dMu: nil, dLogVariance: nil)
+                for j in 0..<d {
+                    let part = Losses.gaussianKL(mu: code + r * 2 * d + j, logVariance: logVariance.pointer + r * d + j, count: 1, dMu: nil, dLogVariance: nil)
+                    klPerDimension[j] += part
+                    kl += part
+                }
             }
         } else {
             for r in 0..<rows { (z + r * zStride).update(from: code + r * d, count: d) }
@@ -169,15 +180,19 @@ public final class Trainer: @unchecked Sendable {
         let code = codeBatch
         let dz = dDecoderInput.pointer
         if a.modelKind.isVariational {
-            let beta = options.beta
+            // β, warmed up; dimensions under the free-bits floor get no KL gradient.
+            let beta = klWeight
+            let weights = (0..<d).map { j -> Float in
+                options.freeBits.map { klPerDimension[j] / Double(rows) < Double($0) ? 0 : beta } ?? beta
+            }
             for r in 0..<rows {
                 for j in 0..<d {
                     let k = r * d + j
                     dCode[r * 2 * d + j] = dz[r * zStride + j]
                     dCode[r * 2 * d + d + j] = dz[r * zStride + j] * epsilon[k] * sigma[k] * 0.5
+                    _ = Losses.gaussianKL(mu: code + r * 2 * d + j, logVariance: logVariance.pointer + k, count: 1,
+                                          dMu: dCode.pointer + r * 2 * d + j, dLogVariance: dCode.pointer + r * 2 * d + d + j, scale: weights[j])
                 }
-                _ = Losses.gaussianKL(mu: code + r * 2 * d, logVariance: logVariance.pointer + r * d, count: d,
-                                      dMu: dCode.pointer + r * 2 * d, dLogVariance: dCode.pointer + r * 2 * d + d, scale: beta)
                 // Past the clamp, log σ² does not move the loss.
                 for j in 0..<d where !logVarianceRange.contains(code[r * 2 * d + d + j]) { dCode[r * 2 * d + d + j] = 0 }
             }
@@ -205,7 +220,16 @@ public final class Trainer: @unchecked Sendable {
 
     /// Total loss the optimizer minimises for these sums.
     public func objective(_ s: LossSums) -> Double {
-        s.reconstruction + Double(options.beta) * s.kl + Double(options.penaltyWeight) * s.penalty
+        s.reconstruction + Double(klWeight) * s.kl + Double(options.penaltyWeight) * s.penalty
+    }
+
+    /// The KL term's weight at the current step: β, times the warm-up factor. Linear warm-up ramps from 0
+    /// to 1 over `klWarmup` epochs; cyclical repeats cycles of `klWarmup` epochs, ramping over the first half.
+    public var klWeight: Float {
+        guard let warmup = options.klWarmup, warmup > 0 else { return options.beta }
+        let position = Double(adam.step) / Double(max(stepsPerEpoch, 1)) / Double(warmup)
+        let factor = options.klSchedule == .cyclical ? min(1, 2 * (position - position.rounded(.down))) : min(1, position)
+        return options.beta * Float(factor)
     }
 
     // MARK: Steps and epochs
@@ -258,6 +282,7 @@ public final class Trainer: @unchecked Sendable {
 
     /// Trains one epoch over `data`; `progress(imagesDone, running sums)` is called after every step.
     public func trainEpoch(_ data: Dataset, progress: (Int, LossSums) -> Void) throws(TrainingError) -> LossSums {
+        stepsPerEpoch = (data.count + options.batchSize - 1) / options.batchSize
         let order = order(count: data.count, epoch: epochsDone)
         var sums = LossSums()
         var first = 0
@@ -305,6 +330,37 @@ extension Trainer {
             first += rows
         }
         return total / Double(max(data.count * n, 1))
+    }
+}
+
+extension Trainer {
+    /// Per latent dimension over `data`: the mean KL(q(z_j | x) ‖ N(0, 1)) and the activity Var_x(μ_j).
+    /// A dimension is active when its activity exceeds 0.01 (Burda et al. 2016); a collapsed one has KL ≈ 0.
+    public func latentStatistics(_ data: Dataset) -> (kl: [Double], activity: [Double]) {
+        let a = options.architecture
+        let d = a.latent
+        guard a.modelKind.isVariational else { return ([], []) }
+        var kl = [Double](repeating: 0, count: d), sum = [Double](repeating: 0, count: d), squares = [Double](repeating: 0, count: d)
+        var first = 0
+        while first < data.count {
+            let rows = min(options.batchSize, data.count - first)
+            loadBatch(data, indices: first..<(first + rows))
+            for (i, l) in encoderLayers.enumerated() {
+                forwardLayer(l, encoderActivations[i].pointer, rows: rows, into: encoderActivations[i + 1].pointer)
+            }
+            for r in 0..<rows {
+                for j in 0..<d {
+                    let mu = Double(codeBatch[r * 2 * d + j])
+                    let lv = Double(min(max(codeBatch[r * 2 * d + d + j], logVarianceRange.lowerBound), logVarianceRange.upperBound))
+                    kl[j] += -0.5 * (1 + lv - mu * mu - Foundation.exp(lv))
+                    sum[j] += mu
+                    squares[j] += mu * mu
+                }
+            }
+            first += rows
+        }
+        let n = Double(max(data.count, 1))
+        return (kl.map { $0 / n }, (0..<d).map { squares[$0] / n - (sum[$0] / n) * (sum[$0] / n) })
     }
 }
 

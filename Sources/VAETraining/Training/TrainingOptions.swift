@@ -17,6 +17,16 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var sparsityWeight: Float?
     /// Weight λ of the encoder Jacobian's squared Frobenius norm (contractive AE).
     public var contractive: Float?
+    /// KL warm-up length in epochs and its schedule (VAEs).
+    public var klWarmup: Float?
+    public var klSchedule: KLSchedule?
+    /// Free bits: latent dimensions whose batch-mean KL is below this many nats get no KL gradient.
+    public var freeBits: Float?
+
+    public enum KLSchedule: String, Codable, Sendable {
+        case linear
+        case cyclical
+    }
 
     /// The weight of the kind's penalty term in the objective (0 when it has none).
     public var penaltyWeight: Float {

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+import TestSupport
+import VAECore
+import VAETraining
+import vaert
+
+/// The committed Fashion-MNIST models (tools/train-model-zoo.sh) against what each kind promises.
+/// Needs Fashion-MNIST at its Debian path.
+@Suite(.serialized) struct ModelZooTests {
+    static func model(_ name: String) -> String { "\(TestSupport.root)/tools/models/fashion-\(name).vaert" }
+    static let test: Dataset = try! Dataset.load(folder: Dataset.defaultFolder, split: .test)
+
+    func evaluate(_ name: String) throws -> (Trainer, LossSums) {
+        let trainer = try Evaluation.trainer(weightsPath: Self.model(name), batchSize: 500, seed: 0, threads: 2,
+                                             noise: Corruption(kind: .saltpepper, amount: 0.3))
+        return (trainer, trainer.evaluate(Self.test))
+    }
+
+    @Test("conv-vae reaches a lower test negative ELBO than the MLP VAE after the same 10 epochs")
+    func convBeatsMLP() throws {
+        let mlp = try evaluate("vae").1.negELBOPerImage, conv = try evaluate("conv-vae").1.negELBOPerImage
+        #expect(conv < mlp, "conv-vae \(conv), vae \(mlp)")
+    }
+
+    @Test("dae with saltpepper:0.3 gains at least 8 dB PSNR over the corrupted input on the test set")
+    func denoising() throws {
+        let result = try DenoisingEvaluation.run(try Model.open(path: Self.model("dae")), on: Self.test,
+                                                 corruption: Corruption(kind: .saltpepper, amount: 0.3), seed: 0)
+        #expect(result.denoisedPSNR - result.noisyPSNR >= 8, "corrupted \(result.noisyPSNR) dB, denoised \(result.denoisedPSNR) dB")
+    }
+
+    @Test("sparse-ae: mean code activation within 0.02 of rho = 0.05 on the test set")
+    func sparsity() throws {
+        let (trainer, _) = try evaluate("sparse-ae")
+        let mean = trainer.meanCodeActivation(Self.test)
+        #expect(abs(mean - 0.05) <= 0.02, "mean activation \(mean)")
+    }
+
+    @Test("cae: the contractive term of the trained model is below that of its initialisation")
+    func contraction() throws {
+        let (trained, sums) = try evaluate("cae")
+        let initial = Trainer(options: trained.options, threads: 2).evaluate(Self.test)
+        let after = sums.penalty / Double(sums.count), before = initial.penalty / Double(initial.count)
+        #expect(after < before, "contractive term per image: initial \(before), trained \(after)")
+    }
+
+    @Test("cvae: a classifier trained on real images labels at least 80% of generated samples with their requested class")
+    func conditionalGeneration() throws {
+        let train = try Dataset.load(folder: Dataset.defaultFolder, split: .train)
+        let classifier = Classifier(inputs: train.pixelCount, classes: 10)
+        classifier.train(train, epochs: 2)
+        let realAccuracy = zip(classifier.predict(Self.test.images, count: Self.test.count), Self.test.labels).filter { $0 == Int($1) }.count
+        #expect(Double(realAccuracy) / Double(Self.test.count) >= 0.8, "classifier accuracy on real test images \(realAccuracy)")
+
+        let cvae = try Model.open(path: Self.model("cvae"))
+        let perClass = 100
+        let labels = (0..<10).flatMap { [Int32](repeating: Int32($0), count: perClass) }
+        var samples = [Float](repeating: 0, count: labels.count * cvae.pixelCount)
+        try cvae.sample(seed: 1, first: 0, count: labels.count, labels: labels, pixels: &samples)
+        let predicted = classifier.predict(samples, count: labels.count)
+        let correct = zip(predicted, labels).filter { $0 == Int($1) }.count
+        #expect(Double(correct) / Double(labels.count) >= 0.8, "\(correct) of \(labels.count) samples classified as requested")
+    }
+}
