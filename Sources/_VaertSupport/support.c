@@ -160,3 +160,57 @@ int vaert_support_jpeg_compress(const uint8_t *samples, int width, int height, i
 }
 
 void vaert_support_jpeg_free(unsigned char *jpeg) { free(jpeg); }
+
+int vaert_support_jpeg_decompress(const char *path, unsigned char **samples, int *width, int *height, int *components,
+                                  char *message, size_t message_capacity) {
+    struct jpeg_decompress_struct info;
+    struct guarded_error error;
+    unsigned char *volatile buffer = NULL;
+    FILE *volatile file = fopen(path, "rb");
+    *samples = NULL;
+    if (!file) {
+        snprintf(message, message_capacity, "%s", strerror(errno));
+        return 1;
+    }
+    info.err = jpeg_std_error(&error.manager);
+    error.manager.error_exit = guarded_error_exit;
+    error.message = message;
+    error.capacity = message_capacity;
+    if (setjmp(error.escape)) {
+        jpeg_destroy_decompress(&info);
+        free(buffer);
+        fclose(file);
+        return 1;
+    }
+    jpeg_create_decompress(&info);
+    jpeg_stdio_src(&info, file);
+    jpeg_read_header(&info, TRUE);
+    info.out_color_space = info.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_start_decompress(&info);
+    size_t stride = (size_t)info.output_width * (size_t)info.output_components;
+    if (info.output_width > 16384 || info.output_height > 16384) {
+        snprintf(message, message_capacity, "image of %ux%u is larger than 16384 on a side", info.output_width, info.output_height);
+        jpeg_destroy_decompress(&info);
+        fclose(file);
+        return 1;
+    }
+    buffer = malloc(stride * info.output_height);
+    if (!buffer) {
+        snprintf(message, message_capacity, "out of memory");
+        jpeg_destroy_decompress(&info);
+        fclose(file);
+        return 1;
+    }
+    while (info.output_scanline < info.output_height) {
+        JSAMPROW row = (JSAMPROW)(buffer + (size_t)info.output_scanline * stride);
+        jpeg_read_scanlines(&info, &row, 1);
+    }
+    *width = (int)info.output_width;
+    *height = (int)info.output_height;
+    *components = info.output_components;
+    jpeg_finish_decompress(&info);
+    jpeg_destroy_decompress(&info);
+    fclose(file);
+    *samples = buffer;
+    return 0;
+}

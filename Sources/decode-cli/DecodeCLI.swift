@@ -44,9 +44,7 @@ func classNames(_ model: Model, count: Int) -> [String] {
 
 /// The test images of `folder` that `model` takes, with their labels as Int32 (first `limit` images).
 func testImages(_ folder: String, for model: Model, limit: Int? = nil) throws -> Dataset {
-    let test = try Dataset.load(folder: folder, split: .test, limit: limit)
-    guard test.shape == model.imageShape else { fail("\(folder): images are \(test.shape) but the model takes \(model.imageShape)") }
-    return test
+    try Dataset.open(folder: folder, split: .test, limit: limit, shape: model.imageShape)
 }
 
 extension Dataset {

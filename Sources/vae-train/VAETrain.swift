@@ -9,11 +9,51 @@ struct VAETrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vae-train",
         abstract: "Train autoencoders and variational autoencoders on IDX image data, and evaluate them.",
-        subcommands: [Train.self, Eval.self],
+        subcommands: [Train.self, Eval.self, InspectData.self],
         defaultSubcommand: Train.self)
 }
 
 func fail(_ message: String) -> Never { CommandErrors.fail("vae-train", message) }
+
+/// "HxW" and a channel count (1 or 3) as a shape, or nil.
+func parseImageShape(_ text: String, channels: Int) -> Shape3? {
+    let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
+    guard parts.count == 2, (1...4096).contains(parts[0]), (1...4096).contains(parts[1]), channels == 1 || channels == 3 else { return nil }
+    return Shape3(channels: channels, height: parts[0], width: parts[1])
+}
+
+struct InspectData: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "inspect-data", abstract: "Write a grid of training images as the trainer sees them.")
+
+    @Option(help: "Folder of IDX files or of JPEG images.")
+    var data = Dataset.defaultFolder
+    @Option(help: "Size JPEG images are resized to, HxW.")
+    var imageSize = "28x28"
+    @Option(help: "Channels of JPEG images as the model sees them: 1 or 3.")
+    var channels = 1
+    @Option(help: "Images in the grid.")
+    var count = 64
+    @Option(help: "Images per row.")
+    var nrow = 8
+    @Option(help: "Output JPEG.")
+    var grid: String
+
+    func validate() throws {
+        guard count > 0, nrow > 0 else { throw ValidationError("--count and --nrow must be positive") }
+        guard parseImageShape(imageSize, channels: channels) != nil else { throw ValidationError("--image-size must be HxW and --channels 1 or 3") }
+    }
+
+    func run() throws {
+        try CommandErrors.reporting("vae-train") {
+            let shape = ImageFolder.isImageFolder(data) ? parseImageShape(imageSize, channels: channels) : nil
+            let set = try Dataset.open(folder: data, split: .train, limit: count, shape: shape)
+            let tiles = set.images.withUnsafeBufferPointer { ImageGrid.make($0, count: set.count, shape: set.shape, columns: nrow) }
+            try tiles.pixels.withUnsafeBufferPointer { p in try JPEG.write(p.baseAddress!, shape: tiles.shape, quality: 90, to: grid) }
+            let classes = Set(set.labels).count
+            say("wrote \(grid): \(set.count) training images of \(set.name), \(set.shape), \(classes) classes among them")
+        }
+    }
+}
 
 func defaultThreads() -> Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
@@ -23,8 +63,12 @@ func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").ut
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Train a model and export it as a weights file (the default command).")
 
-    @Option(help: "Folder of IDX files (train-/t10k-images-idx3-ubyte[.gz] and labels).")
+    @Option(help: "Folder of IDX files (train-/t10k-images-idx3-ubyte[.gz] and labels), or of JPEG images (one sub-folder per class).")
     var data = Dataset.defaultFolder
+    @Option(help: "Size JPEG images are resized to, HxW (IDX images keep theirs).")
+    var imageSize = "28x28"
+    @Option(help: "Channels of JPEG images as the model sees them: 1 (gray) or 3 (RGB).")
+    var channels = 1
     @Option(help: "Model: vae, beta-vae, cvae, conv-vae, ae, conv-ae, dae, sparse-ae or cae.")
     var model = "vae"
     @Option(help: "Reconstruction loss: bce (Bernoulli) or mse.")
@@ -78,6 +122,7 @@ struct Train: ParsableCommand {
         guard batchSize > 0, epochs > 0, latent > 0, threads > 0 else { throw ValidationError("--batch-size, --epochs, --latent and --threads must be positive") }
         guard effectiveBeta >= 0, effectiveBeta.isFinite, lr > 0, lr.isFinite else { throw ValidationError("--beta must be >= 0 and --lr > 0") }
         if modelKind == .betaVAE && effectiveBeta <= 1 { throw ValidationError("beta-vae needs --beta above 1") }
+        guard parseImageShape(imageSize, channels: channels) != nil else { throw ValidationError("--image-size must be HxW (e.g. 28x28) and --channels 1 or 3") }
         if noise != nil && modelKind != .dae { throw ValidationError("--noise is for dae") }
         if modelKind == .dae && corruption == nil { throw ValidationError("--noise must be saltpepper:P with P in [0, 1] or gaussian:S with S >= 0") }
         guard TrainingOptions.KLSchedule(rawValue: klSchedule) != nil else { throw ValidationError("--kl-schedule must be linear or cyclical") }
@@ -119,8 +164,9 @@ struct Train: ParsableCommand {
     func run() throws { try CommandErrors.reporting("vae-train", train) }
 
     func train() throws {
-        let trainSet = try Dataset.load(folder: data, split: .train, limit: trainLimit)
-        let testSet = try Dataset.load(folder: data, split: .test, limit: testLimit)
+        let shape = ImageFolder.isImageFolder(data) ? parseImageShape(imageSize, channels: channels) : nil
+        let trainSet = try Dataset.open(folder: data, split: .train, limit: trainLimit, shape: shape)
+        let testSet = try Dataset.open(folder: data, split: .test, limit: testLimit, shape: trainSet.shape)
         let trainer: Trainer
         if resume {
             trainer = try Checkpoint.load(path: checkpointPath, threads: threads)
@@ -226,10 +272,7 @@ struct Eval: ParsableCommand {
 
     func evaluate() throws {
         let trainer = try Evaluation.trainer(weightsPath: weights, batchSize: 500, seed: seed, threads: threads, noise: Corruption(noise))
-        let testSet = try Dataset.load(folder: data, split: .test, limit: testLimit)
-        guard testSet.shape == trainer.options.architecture.image else {
-            fail("\(data): images are \(testSet.shape) but the model takes \(trainer.options.architecture.image)")
-        }
+        let testSet = try Dataset.open(folder: data, split: .test, limit: testLimit, shape: trainer.options.architecture.image)
         let sums = trainer.evaluate(testSet)
         let a = trainer.options.architecture
         var iw: Double? = nil

@@ -48,3 +48,28 @@ public enum JPEG {
         return UInt8(v * 255 + 0.5)
     }
 }
+
+extension JPEG {
+    /// A decoded image: 8-bit samples, interleaved, rows top to bottom.
+    public struct Decoded {
+        public var width: Int
+        public var height: Int
+        /// 1 (gray) or 3 (RGB).
+        public var components: Int
+        public var samples: [UInt8]
+    }
+
+    /// Reads and decodes the JPEG file at `path` through libjpeg; errors name the file.
+    public static func read(_ path: String) throws(VaertError) -> Decoded {
+        var samples: UnsafeMutablePointer<UInt8>? = nil
+        var width: Int32 = 0, height: Int32 = 0, components: Int32 = 0
+        var message = [CChar](repeating: 0, count: 200)
+        let failed = vaert_support_jpeg_decompress(path, &samples, &width, &height, &components, &message, message.count)
+        guard failed == 0, let samples else {
+            throw VaertError(.jpeg, "\(path): \(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+        }
+        defer { vaert_support_jpeg_free(samples) }
+        let count = Int(width) * Int(height) * Int(components)
+        return Decoded(width: Int(width), height: Int(height), components: Int(components), samples: Array(UnsafeBufferPointer(start: samples, count: count)))
+    }
+}

@@ -28,6 +28,19 @@ public struct Dataset: Sendable {
     /// The default data folder: Fashion-MNIST from Debian's `dataset-fashion-mnist`.
     public static let defaultFolder = "/usr/share/datasets/fashion-mnist"
 
+    /// Loads a split of the data set in `folder`: IDX files, or a folder of JPEG images (`ImageFolder`),
+    /// which are resized to `shape` (default 1 × 28 × 28). IDX images must already have `shape` when given.
+    public static func open(folder: String, split: Split, limit: Int? = nil, shape: Shape3? = nil) throws(VaertError) -> Dataset {
+        if ImageFolder.isImageFolder(folder) {
+            return try ImageFolder.load(folder: folder, split: split, shape: shape ?? Shape3(channels: 1, height: 28, width: 28), limit: limit)
+        }
+        let data = try load(folder: folder, split: split, limit: limit)
+        if let shape, data.shape != shape {
+            throw VaertError(.invalidArgument, "\(folder): images are \(data.shape) but \(shape) is needed")
+        }
+        return data
+    }
+
     /// Loads `<folder>/<split>-images-idx3-ubyte[.gz]` and its labels file, checking they agree.
     public static func load(folder: String, split: Split, limit: Int? = nil) throws(VaertError) -> Dataset {
         var isFolder: ObjCBool = false

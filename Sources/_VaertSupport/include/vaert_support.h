@@ -33,4 +33,10 @@ int vaert_support_jpeg_compress(const uint8_t *samples, int width, int height, i
                                 unsigned char **jpeg, unsigned long *jpeg_size, char *message, size_t message_capacity);
 void vaert_support_jpeg_free(unsigned char *jpeg);
 
+/* Decodes the JPEG file at `path` to 8-bit samples (rows top to bottom, `*components` 1 = gray or 3 = RGB;
+ * CMYK and other spaces are converted to RGB by libjpeg where it can) in a buffer from malloc (free with
+ * vaert_support_jpeg_free). Returns 0, or non-zero with a message. */
+int vaert_support_jpeg_decompress(const char *path, unsigned char **samples, int *width, int *height, int *components,
+                                  char *message, size_t message_capacity);
+
 #endif
