@@ -11,7 +11,7 @@ mkdir -p "$out"
 train() { name=$1; shift; "$vae_train" --epochs 10 --seed 0 --out "$out/$name.vaert" "$@"; rm -f "$out/$name.ckpt" "$out/$name.curves.svg"; }
 train fashion-vae
 train fashion-conv-vae --model conv-vae
-train fashion-cvae --model cvae
+train fashion-cvae --model cvae --beta 2   # beta 2 keeps class information out of z (see README)
 train fashion-dae --model dae --noise saltpepper:0.3 --latent 64
 train fashion-sparse-ae --model sparse-ae --latent 64 --sparsity 0.05 --sparsity-weight 3
-train fashion-cae --model cae --latent 64 --contractive 1e-4
+train fashion-cae --model cae --latent 64 --contractive 10

@@ -94,7 +94,7 @@ struct Train: ParsableCommand {
     @Option(help: "Weight of a sparse-ae's sparsity term sum_j KL(rho || rho_hat_j).")
     var sparsityWeight: Float = 3
     @Option(help: "Weight lambda of a cae's contractive term ||dh/dx||_F^2.")
-    var contractive: Float = 1e-4
+    var contractive: Float = 10
     @Option(help: "KL warm-up over this many epochs (VAEs): beta ramps up from 0.")
     var klWarmup: Float?
     @Option(help: "KL warm-up schedule: linear (once) or cyclical (every --kl-warmup epochs, ramping over each cycle's first half).")

@@ -3,7 +3,9 @@ import VAECore
 
 /// The sparse and contractive autoencoders' penalty terms on the code layer h (sigmoid units).
 extension Trainer {
-    /// Sparse AE: Σ_j KL(ρ ‖ ρ̂_j), ρ̂_j the batch mean of unit j. Contractive AE: Σ_rows ‖∂h/∂x‖²_F, which for
+    /// Sparse AE: rows · Σ_j KL(ρ ‖ ρ̂_j), ρ̂_j the batch mean of unit j (the term counts once per image,
+    /// like the reconstruction summed over the batch, so its weight means the same at any batch size).
+    /// Contractive AE: Σ_rows ‖∂h/∂x‖²_F, which for
     /// one sigmoid layer h = σ(xW + b) is Σ_j (h_j(1 − h_j))² Σ_i W_ij². Other kinds: 0.
     func penalty(rows: Int) -> Double {
         let a = architecture
@@ -17,7 +19,7 @@ extension Trainer {
                 let m = min(max(Double(mean), 1e-6), 1 - 1e-6)
                 total += rho * Foundation.log(rho / m) + (1 - rho) * Foundation.log((1 - rho) / (1 - m))
             }
-            return total
+            return total * Double(rows)
         case .cae:
             let norms = columnNorms()
             var total = 0.0
@@ -45,7 +47,7 @@ extension Trainer {
             let means = codeMeans(rows: rows)
             for j in 0..<n {
                 let m = min(max(means[j], 1e-6), 1 - 1e-6)
-                let g = weight * (-rho / m + (1 - rho) / (1 - m)) / Float(rows)
+                let g = weight * (-rho / m + (1 - rho) / (1 - m))
                 for r in 0..<rows { dCode[r * n + j] += g }
             }
         case .cae:

@@ -59,8 +59,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 public struct LossSums: Sendable, Equatable {
     public var reconstruction: Double = 0
     public var kl: Double = 0
-    /// The kind's penalty as the objective counts it: the sparsity KL of each batch, or the contractive
-    /// term summed over images.
+    /// The kind's penalty as the objective counts it, summed over images: the sparsity KL of each image's
+    /// batch, or the contractive term.
     public var penalty: Double = 0
     public var count: Int = 0
 
