@@ -4,7 +4,9 @@ import Foundation
 public enum LossCurves {
     public static func svg(history: [(reconstruction: Float, kl: Float)], title: String) -> String {
         let width = 720.0, panelHeight = 220.0, left = 70.0, right = 20.0, top = 52.0, gap = 60.0
-        let height = top + 2 * panelHeight + gap + 40
+        // Autoencoders have no KL term: one panel.
+        let panels = history.contains { $0.kl != 0 } ? 2 : 1
+        let height = top + Double(panels) * panelHeight + Double(panels - 1) * gap + 40
         var out = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="12">
         <rect width="100%" height="100%" fill="white"/>
@@ -15,10 +17,10 @@ public enum LossCurves {
             ("reconstruction (nats / image)", history.map(\.reconstruction), "#1f77b4"),
             ("KL (nats / image)", history.map(\.kl), "#d62728"),
         ]
-        for (i, (label, values, colour)) in series.enumerated() {
+        for (i, (label, values, colour)) in series.prefix(panels).enumerated() {
             let y0 = top + Double(i) * (panelHeight + gap)
             out += panel(values: values, x: left, y: y0, width: width - left - right, height: panelHeight, label: label, colour: colour,
-                         xLabel: i == 1 ? "step" : nil)
+                         xLabel: i == panels - 1 ? "step" : nil)
         }
         return out + "</svg>\n"
     }
