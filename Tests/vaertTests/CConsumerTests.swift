@@ -91,6 +91,34 @@ import vaert
         #expect(scores[4...].min()! > scores[..<4].max()!, "\(kind): scores \(scores)")
     }
 
+    @Test("every committed Fashion-MNIST model: the C decode equals the trainer's decoder within 1e-5",
+          arguments: ["vae", "conv-vae", "cvae", "dae", "sparse-ae", "cae"])
+    func zoo(name: String) throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try compile("\(TestSupport.root)/Tests/CPrograms/c_decode.c", package: "vaert", output: "\(folder)/decode")
+        let path = "\(TestSupport.root)/tools/models/fashion-\(name).vaert"
+        let trainer = try Evaluation.trainer(weightsPath: path, batchSize: 64, seed: 0, threads: 2)
+        let a = trainer.options.architecture
+        let count = 64
+        // Codes in the range each kind's decoder sees: N(0, 1)-like for VAEs, (0, 1) for sigmoid codes.
+        let z = TestSupport.randomFloats(count * a.latent, seed: 3, in: a.codeActivation == .sigmoid ? 0...1 : -2...2)
+        let labels = (0..<count).map { Int32($0 % 10) }
+        try z.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/z.bin")) }
+        try labels.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/labels.bin")) }
+        let run = try TestSupport.run("\(folder)/decode", [path, "\(folder)/z.bin", "\(folder)/pixels.bin", "\(folder)/labels.bin"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let fromC = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/pixels.bin")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let stride = a.decoderInputs
+        for r in 0..<count {
+            for j in 0..<a.latent { trainer.latentBatch[r * stride + j] = z[r * a.latent + j] }
+            if a.classCount > 0 { OneHot.write(Int(labels[r]), classes: a.classCount, into: trainer.latentBatch + r * stride + a.latent) }
+        }
+        trainer.decodeForward(rows: count)
+        let expected = UnsafeBufferPointer(start: trainer.logits, count: count * a.pixels).map { FastMath.sigmoid($0) }
+        #expect(TestSupport.maxAbsDifference(fromC, expected) <= 1e-5, "\(name)")
+    }
+
     @Test("the C example builds as the README says, runs, and writes JPEGs")
     func example() throws {
         let folder = try TestSupport.temporaryFolder()
