@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "VAETraining", targets: ["VAETraining"]),
         .executable(name: "vae-train", targets: ["vae-train"]),
         .executable(name: "decode-cli", targets: ["decode-cli"]),
+        .executable(name: "export-weights", targets: ["export-weights"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,6 +38,9 @@ let package = Package(
             "VAETraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "decode-cli", dependencies: [
+            "VAETraining", "vaert", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "export-weights", dependencies: [
             "VAETraining", "vaert", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

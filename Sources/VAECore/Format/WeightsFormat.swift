@@ -34,9 +34,37 @@ public enum StackRole: UInt32, Sendable {
 }
 
 /// Element types of tensor data. Raw values are the file's codes and are never reused.
-public enum ElementType: UInt32, Sendable {
+public enum ElementType: UInt32, Sendable, CaseIterable {
+    /// IEEE 754 binary32.
     case f32 = 0
-    public var byteSize: Int { 4 }
+    /// IEEE 754 binary16.
+    case f16 = 1
+    /// 8-bit integers with one f32 scale per index of dimension 0: the scales first, then the values;
+    /// value = scale[i0] · q.
+    case q8Dim0 = 2
+    /// As `q8Dim0` with the scales over dimension 1 (rank 2 or more).
+    case q8Dim1 = 3
+
+    /// The file's name for the type (inspect output, command options).
+    public var name: String {
+        switch self {
+        case .f32: return "f32"
+        case .f16: return "f16"
+        case .q8Dim0: return "int8 (scales over dim 0)"
+        case .q8Dim1: return "int8 (scales over dim 1)"
+        }
+    }
+
+    /// Bytes a tensor of this type and shape occupies, or nil when the type does not fit the rank.
+    public func byteCount(dims: [Int]) -> Int? {
+        let n = dims.reduce(1, *)
+        switch self {
+        case .f32: return 4 * n
+        case .f16: return 2 * n
+        case .q8Dim0: return 4 * dims[0] + n
+        case .q8Dim1: return dims.count >= 2 ? 4 * dims[1] + n : nil
+        }
+    }
 }
 
 /// Channels × height × width. A dense layer's vector of n features is (n, 1, 1).

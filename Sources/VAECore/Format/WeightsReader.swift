@@ -124,8 +124,8 @@ public struct WeightsFile: Sendable {
         }
         let offset = r.u64(o + 48)
         let byteCount = r.u64(o + 56)
-        guard byteCount == UInt64(elements * type.byteSize) else {
-            throw VaertError(.malformed, "\(where_): \(byteCount) bytes for \(elements) elements of \(type.byteSize) bytes")
+        guard let expected = type.byteCount(dims: dims), byteCount == UInt64(expected) else {
+            throw VaertError(.malformed, "\(where_): \(byteCount) bytes do not hold \(elements) elements of \(type.name) in shape \(dims)")
         }
         guard offset % UInt64(WeightsFormat.alignment) == 0 else {
             throw VaertError(.malformed, "\(where_): offset \(offset) is not a multiple of \(WeightsFormat.alignment)")

@@ -1,18 +1,19 @@
 /// Builds a weights file in memory: add tensors, layers and metadata, then `serialize()`.
 public struct WeightsFileBuilder: Sendable {
     public private(set) var layers: [LayerRecord] = []
-    public private(set) var tensors: [(name: String, dims: [Int], values: [Float])] = []
+    public private(set) var tensors: [(name: String, dims: [Int], values: [Float], type: ElementType)] = []
     public private(set) var metadata: [(key: String, value: MetadataValue)] = []
 
     public init() {}
 
     /// Adds a tensor and returns its index for the layer table.
     @discardableResult
-    public mutating func addTensor(_ name: String, dims: [Int], values: [Float]) -> Int {
+    public mutating func addTensor(_ name: String, dims: [Int], values: [Float], type: ElementType = .f32) -> Int {
         precondition(!name.isEmpty && name.utf8.count <= WeightsFormat.maxNameBytes, "tensor name '\(name)' must be 1 to 23 bytes")
         precondition(dims.reduce(1, *) == values.count, "tensor '\(name)': \(values.count) values for shape \(dims)")
         precondition(!tensors.contains { $0.name == name }, "tensor '\(name)' added twice")
-        tensors.append((name, dims, values))
+        precondition(type.byteCount(dims: dims) != nil, "tensor '\(name)': \(type.name) needs rank 2 or more")
+        tensors.append((name, dims, values, type))
         return tensors.count - 1
     }
 
@@ -45,9 +46,10 @@ public struct WeightsFileBuilder: Sendable {
         let dataOffset = alignUp(metadataStart + metadataBytes.count, WeightsFormat.alignment)
         var offsets: [Int] = []
         var dataSize = 0
-        for t in tensors {
+        let encoded = tensors.map { TensorEncoding.encode($0.values, dims: $0.dims, as: $0.type) }
+        for bytes in encoded {
             offsets.append(dataSize)
-            dataSize = alignUp(dataSize + t.values.count * 4, WeightsFormat.alignment)
+            dataSize = alignUp(dataSize + bytes.count, WeightsFormat.alignment)
         }
         let fileSize = dataOffset + dataSize
 
@@ -88,17 +90,17 @@ public struct WeightsFileBuilder: Sendable {
             var name = Array(t.name.utf8)
             name.append(contentsOf: [UInt8](repeating: 0, count: WeightsFormat.maxNameBytes + 1 - name.count))
             out.append(contentsOf: name)
-            out.appendLE(ElementType.f32.rawValue)
+            out.appendLE(t.type.rawValue)
             out.appendLE(UInt32(t.dims.count))
             for d in 0..<4 { out.appendLE(UInt32(d < t.dims.count ? t.dims[d] : 0)) }
             out.appendLE(UInt64(offsets[i]))
-            out.appendLE(UInt64(t.values.count * 4))
+            out.appendLE(UInt64(encoded[i].count))
         }
         out.append(contentsOf: metadataBytes)
         out.append(contentsOf: [UInt8](repeating: 0, count: dataOffset - out.count))
-        for (i, t) in tensors.enumerated() {
+        for i in tensors.indices {
             out.append(contentsOf: [UInt8](repeating: 0, count: dataOffset + offsets[i] - out.count))
-            for v in t.values { out.appendLE(v.bitPattern) }
+            out.append(contentsOf: encoded[i])
         }
         out.append(contentsOf: [UInt8](repeating: 0, count: fileSize - out.count))
         let crc = out.withUnsafeBytes { WeightsFile.checksum($0) }

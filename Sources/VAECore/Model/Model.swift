@@ -48,17 +48,30 @@ public final class Model: @unchecked Sendable {
     public let encoder: [Layer]
     public let decoder: [Layer]
     private let storage: UnsafeMutableRawPointer
+    /// f32 copies of the file's f16 and int8 tensors.
+    private let decoded: UnsafeMutablePointer<Float>
 
     /// Validates `bytes` and copies them into 64-byte aligned memory owned by the model.
     public init(copying bytes: UnsafeRawBufferPointer) throws(VaertError) {
         let file = try WeightsFile.parse(bytes)
         let storage = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: WeightsFormat.alignment)
         storage.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        // f16 and int8 tensors are decoded to f32 once, here: the kernels then run as for an f32 file.
+        let encoded = file.tensors.filter { $0.type != .f32 }
+        let decoded = UnsafeMutablePointer<Float>.allocate(capacity: max(encoded.map(\.elementCount).reduce(0, +), 1))
+        var decodedOffsets: [Int: Int] = [:]
+        var next = 0
+        for (i, t) in file.tensors.enumerated() where t.type != .f32 {
+            TensorEncoding.decode(UnsafeRawPointer(storage + file.dataOffset + t.offset), dims: t.dims, type: t.type, into: decoded + next)
+            decodedOffsets[i] = next
+            next += t.elementCount
+        }
         do {
             (kind, likelihood, latentDim, imageShape, classCount) = try Model.readHeaderMetadata(file)
             let data = UnsafeRawPointer(storage + file.dataOffset)
             func tensor(_ index: Int) -> UnsafePointer<Float> {
-                (data + file.tensors[index].offset).assumingMemoryBound(to: Float.self)
+                if let offset = decodedOffsets[index] { return UnsafePointer(decoded + offset) }
+                return (data + file.tensors[index].offset).assumingMemoryBound(to: Float.self)
             }
             var encoder: [Layer] = []
             var decoder: [Layer] = []
@@ -73,13 +86,18 @@ public final class Model: @unchecked Sendable {
             self.decoder = decoder
         } catch {
             storage.deallocate()
+            decoded.deallocate()
             throw error
         }
         self.file = file
         self.storage = storage
+        self.decoded = decoded
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        storage.deallocate()
+        decoded.deallocate()
+    }
 
     /// The runnable layer a (validated) record describes, over the given weights.
     public static func layer(_ r: LayerRecord, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?) -> Layer {

@@ -81,5 +81,5 @@ public final class Network: @unchecked Sendable {
 func copyTensor(_ name: String, count: Int, into out: UnsafeMutablePointer<Float>, file: WeightsFile, bytes: UnsafeRawBufferPointer) throws(VaertError) {
     guard let t = file.tensors.first(where: { $0.name == name }) else { throw VaertError(.missingTensor, "tensor '\(name)' is missing") }
     guard t.elementCount == count else { throw VaertError(.malformed, "tensor '\(name)' has \(t.elementCount) values, expected \(count)") }
-    UnsafeMutableRawPointer(out).copyMemory(from: bytes.baseAddress! + file.dataOffset + t.offset, byteCount: count * 4)
+    TensorEncoding.decode(bytes.baseAddress! + file.dataOffset + t.offset, dims: t.dims, type: t.type, into: out)
 }

@@ -1,0 +1,99 @@
+/// Encoding and decoding of tensor data in the file's element types (little-endian).
+public enum TensorEncoding {
+    /// The bytes of `values` (shape `dims`) stored as `type`. int8 types scale each channel by its largest
+    /// magnitude / 127 and round to nearest.
+    public static func encode(_ values: [Float], dims: [Int], as type: ElementType) -> [UInt8] {
+        var out: [UInt8] = []
+        switch type {
+        case .f32:
+            out.reserveCapacity(4 * values.count)
+            for v in values { out.appendLE(v.bitPattern) }
+        case .f16:
+            out.reserveCapacity(2 * values.count)
+            for v in values { out.appendLE(halfBits(v)) }
+        case .q8Dim0, .q8Dim1:
+            let (channels, inner) = channelLayout(dims, type)
+            var scales = [Float](repeating: 0, count: channels)
+            for (i, v) in values.enumerated() {
+                let c = (i / inner) % channels
+                scales[c] = max(scales[c], abs(v))
+            }
+            scales = scales.map { $0 > 0 ? $0 / 127 : 1 }
+            for s in scales { out.appendLE(s.bitPattern) }
+            for (i, v) in values.enumerated() {
+                let q = (v / scales[(i / inner) % channels]).rounded()
+                out.append(UInt8(bitPattern: Int8(min(max(q, -127), 127))))
+            }
+        }
+        return out
+    }
+
+    /// Decodes `count` elements of `type` (shape `dims`) at `bytes` into floats.
+    public static func decode(_ bytes: UnsafeRawPointer, dims: [Int], type: ElementType, into out: UnsafeMutablePointer<Float>) {
+        let n = dims.reduce(1, *)
+        switch type {
+        case .f32:
+            for i in 0..<n { out[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+        case .f16:
+            for i in 0..<n { out[i] = floatFromHalf(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+        case .q8Dim0, .q8Dim1:
+            let (channels, inner) = channelLayout(dims, type)
+            let values = bytes + 4 * channels
+            for i in 0..<n {
+                let scale = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * ((i / inner) % channels), as: UInt32.self)))
+                out[i] = scale * Float(Int8(bitPattern: values.load(fromByteOffset: i, as: UInt8.self)))
+            }
+        }
+    }
+
+    /// Channels along the scale axis, and the run length of one channel's consecutive elements.
+    static func channelLayout(_ dims: [Int], _ type: ElementType) -> (channels: Int, inner: Int) {
+        let axis = type == .q8Dim0 ? 0 : 1
+        return (dims[axis], dims[(axis + 1)...].reduce(1, *))
+    }
+
+    /// IEEE binary16 bits of `v`, rounded to nearest even (overflow to infinity, subnormals kept).
+    public static func halfBits(_ v: Float) -> UInt16 {
+        let bits = v.bitPattern
+        let sign = UInt16((bits >> 16) & 0x8000)
+        let exponent = Int((bits >> 23) & 0xff)
+        var mantissa = bits & 0x7f_ffff
+        if exponent == 0xff { return sign | 0x7c00 | (mantissa != 0 ? 0x200 : 0) }  // inf, NaN
+        var e = exponent - 127 + 15
+        if e >= 0x1f { return sign | 0x7c00 }
+        if e <= 0 {
+            if e < -10 { return sign }
+            mantissa |= 0x80_0000
+            let shift = UInt32(14 - e)
+            let half = mantissa >> shift
+            let rest = mantissa & ((1 << shift) - 1)
+            let halfway = UInt32(1) << (shift - 1)
+            let rounded = half + ((rest > halfway || (rest == halfway && (half & 1) == 1)) ? 1 : 0)
+            return sign | UInt16(rounded)
+        }
+        var half = mantissa >> 13
+        let rest = mantissa & 0x1fff
+        if rest > 0x1000 || (rest == 0x1000 && (half & 1) == 1) {
+            half += 1
+            if half == 0x400 {
+                half = 0
+                e += 1
+                if e >= 0x1f { return sign | 0x7c00 }
+            }
+        }
+        return sign | UInt16(e << 10) | UInt16(half)
+    }
+
+    /// The float value of IEEE binary16 bits.
+    public static func floatFromHalf(_ h: UInt16) -> Float {
+        let sign = UInt32(h & 0x8000) << 16
+        let exponent = Int((h >> 10) & 0x1f)
+        let mantissa = UInt32(h & 0x3ff)
+        if exponent == 0 {
+            let magnitude = Float(mantissa) * 0x1p-24
+            return sign != 0 ? -magnitude : magnitude
+        }
+        if exponent == 0x1f { return Float(bitPattern: sign | 0x7f80_0000 | (mantissa << 13)) }
+        return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | (mantissa << 13))
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import VAECore
+
+/// Builds a vaert weights file from a PyTorch state dict (safetensors) and a description of the
+/// architecture: given as JSON, or inferred where the tensor names make it unambiguous (the course's
+/// `fc1`..`fc5` VAE; an `nn.Sequential` of Linear layers, taken as a decoder).
+///
+/// Layouts are converted: Linear `[out, in]` is transposed to vaert's `[in, out]`; Conv2d
+/// `[out, in, kH, kW]` and ConvTranspose2d `[in, out, kH, kW]` keep PyTorch's layout.
+public enum PyTorchImport {
+    /// The JSON description: `{"kind", "likelihood", "image": [C, H, W], "latent", "classes", "encoder": [...], "decoder": [...]}`;
+    /// each step is `{"type": "linear" | "conv2d" | "conv_transpose2d", "name", "activation", "stride", "padding", "output_padding"}`,
+    /// `{"type": "heads", "mu", "logvar"}` (two Linear layers giving μ and log σ²), or `{"type": "unflatten", "shape": [C, H, W]}`.
+    public struct Description: Codable {
+        public struct Step: Codable {
+            public var type: String
+            public var name: String?
+            public var activation: String?
+            public var stride: Int?
+            public var padding: Int?
+            public var output_padding: Int?
+            public var mu: String?
+            public var logvar: String?
+            public var shape: [Int]?
+        }
+        public var kind: String
+        public var likelihood: String?
+        public var image: [Int]
+        public var latent: Int
+        public var classes: Int?
+        public var encoder: [Step]?
+        public var decoder: [Step]
+    }
+
+    public static func description(fromJSON path: String) throws(VaertError) -> Description {
+        guard let data = FileManager.default.contents(atPath: path) else { throw VaertError(.ioOpen, "\(path): cannot read the description") }
+        do {
+            return try JSONDecoder().decode(Description.self, from: data)
+        } catch {
+            throw VaertError(.malformed, "\(path): not a valid architecture description (\(error))")
+        }
+    }
+
+    /// Infers the description from tensor names and shapes; `image` defaults to a square single-channel image.
+    public static func inferDescription(_ st: SafeTensors, image: Shape3?) throws(VaertError) -> Description {
+        func shape(_ name: String) -> [Int]? { st.tensors[name]?.shape }
+        func squareImage(_ pixels: Int) throws(VaertError) -> [Int] {
+            if let image {
+                guard image.count == pixels else { throw VaertError(.invalidArgument, "--image \(image) has \(image.count) pixels, the model \(pixels)") }
+                return [image.channels, image.height, image.width]
+            }
+            let side = Int(Double(pixels).squareRoot().rounded())
+            guard side * side == pixels else { throw VaertError(.invalidArgument, "\(st.path): \(pixels) pixels are not a square image: give --image CxHxW") }
+            return [1, side, side]
+        }
+        if let fc1 = shape("fc1.weight"), let fc2 = shape("fc2.weight"), shape("fc3.weight") != nil, shape("fc4.weight") != nil,
+           let fc5 = shape("fc5.weight"), fc1.count == 2, fc2.count == 2, fc5.count == 2 {
+            typealias S = Description.Step
+            return Description(
+                kind: "vae", likelihood: "bernoulli", image: try squareImage(fc1[1]), latent: fc2[0], classes: nil,
+                encoder: [S(type: "linear", name: "fc1", activation: "relu"), S(type: "heads", mu: "fc2", logvar: "fc3")],
+                decoder: [S(type: "linear", name: "fc4", activation: "relu"), S(type: "linear", name: "fc5", activation: "sigmoid")])
+        }
+        // nn.Sequential of Linear layers: "<prefix>N.weight" with N increasing, all 2-d.
+        let weights = st.tensors.keys.filter { $0.hasSuffix(".weight") }
+        let prefixes = Set(weights.map { name -> String in
+            let stem = String(name.dropLast(".weight".count))
+            return stem.split(separator: ".").dropLast().joined(separator: ".")
+        })
+        if prefixes.count == 1, let prefix = prefixes.first, ["", "decoder", "model", "net"].contains(prefix) {
+            let indexed = weights.compactMap { name -> (Int, String)? in
+                let stem = String(name.dropLast(".weight".count))
+                return Int(stem.split(separator: ".").last!).map { ($0, stem) }
+            }.sorted { $0.0 < $1.0 }
+            if indexed.count == weights.count, !indexed.isEmpty, indexed.allSatisfy({ shape($0.1 + ".weight")?.count == 2 }) {
+                let steps = indexed.enumerated().map { i, entry in
+                    Description.Step(type: "linear", name: entry.1, activation: i == indexed.count - 1 ? "sigmoid" : "relu")
+                }
+                let first = shape(indexed.first!.1 + ".weight")!, last = shape(indexed.last!.1 + ".weight")!
+                return Description(kind: "vae", likelihood: "bernoulli", image: try squareImage(last[0]), latent: first[1], classes: nil,
+                                   encoder: nil, decoder: steps)
+            }
+        }
+        throw VaertError(.invalidArgument, "\(st.path): cannot infer the architecture from the tensor names (\(weights.sorted().prefix(8).joined(separator: ", "))); give --arch FILE.json")
+    }
+
+    /// The weights file for `description` over the tensors of `st`, all f32 (re-encode with `Export`).
+    public static func build(_ st: SafeTensors, _ d: Description) throws(VaertError) -> WeightsFileBuilder {
+        guard let kind = ModelKind(rawValue: d.kind) else { throw VaertError(.invalidArgument, "unknown kind '\(d.kind)'") }
+        guard d.image.count == 3, d.image.allSatisfy({ $0 > 0 }), d.latent > 0 else { throw VaertError(.invalidArgument, "image must be [C, H, W] and latent positive") }
+        let image = Shape3(channels: d.image[0], height: d.image[1], width: d.image[2])
+        let classes = d.classes ?? 0
+        var b = WeightsFileBuilder()
+        var stackShape = Shape3.vector(0)
+        func activation(_ name: String?) throws(VaertError) -> Activation {
+            guard let a = Activation.allCases.first(where: { $0.name == (name ?? "identity") }) else {
+                throw VaertError(.invalidArgument, "unknown activation '\(name ?? "")' (identity, relu, sigmoid)")
+            }
+            return a
+        }
+        func add(_ stack: StackRole, _ steps: [Description.Step], from start: Shape3) throws(VaertError) {
+            stackShape = start
+            var index = 0
+            for step in steps {
+                let prefix = "\(stack == .encoder ? "encoder" : "decoder").\(index)"
+                switch step.type {
+                case "unflatten":
+                    guard let s = step.shape, s.count == 3, s.reduce(1, *) == stackShape.count else {
+                        throw VaertError(.invalidArgument, "unflatten to \(step.shape ?? []) does not fit \(stackShape.count) values")
+                    }
+                    stackShape = Shape3(channels: s[0], height: s[1], width: s[2])
+                    continue
+                case "linear", "heads":
+                    var weight: [Float], bias: [Float], outputs: Int
+                    if step.type == "heads" {
+                        guard let mu = step.mu, let logvar = step.logvar else { throw VaertError(.invalidArgument, "a heads step needs mu and logvar") }
+                        let (wm, bm, om) = try linear(st, mu, inputs: stackShape.count)
+                        let (wl, bl, ol) = try linear(st, logvar, inputs: stackShape.count)
+                        guard om == ol else { throw VaertError(.malformed, "\(st.path): heads '\(mu)' and '\(logvar)' have \(om) and \(ol) outputs") }
+                        outputs = om + ol
+                        // Concatenate along outputs: row i of [in, out] is μ's row then log σ²'s row.
+                        weight = []
+                        for i in 0..<stackShape.count {
+                            weight.append(contentsOf: wm[(i * om)..<((i + 1) * om)])
+                            weight.append(contentsOf: wl[(i * ol)..<((i + 1) * ol)])
+                        }
+                        bias = bm + bl
+                    } else {
+                        guard let name = step.name else { throw VaertError(.invalidArgument, "a linear step needs a name") }
+                        (weight, bias, outputs) = try linear(st, name, inputs: stackShape.count)
+                    }
+                    let w = b.addTensor("\(prefix).weight", dims: [stackShape.count, outputs], values: weight)
+                    let bi = b.addTensor("\(prefix).bias", dims: [outputs], values: bias)
+                    b.addLayer(LayerRecord(kind: .dense, stack: stack, activation: try activation(step.activation), weight: w, bias: bi,
+                                           input: stackShape, output: .vector(outputs)))
+                    stackShape = .vector(outputs)
+                case "conv2d", "conv_transpose2d":
+                    guard let name = step.name else { throw VaertError(.invalidArgument, "a \(step.type) step needs a name") }
+                    let t = try st.tensor("\(name).weight")
+                    guard t.shape.count == 4 else { throw VaertError(.malformed, "\(st.path): tensor '\(name).weight' has shape \(t.shape), expected 4-d") }
+                    let transposed = step.type == "conv_transpose2d"
+                    let (inC, outC) = transposed ? (t.shape[0], t.shape[1]) : (t.shape[1], t.shape[0])
+                    guard inC == stackShape.channels else {
+                        throw VaertError(.malformed, "\(st.path): tensor '\(name).weight' takes \(inC) channels, the input is \(stackShape) (add an unflatten step?)")
+                    }
+                    let p = ConvParameters(kernelHeight: t.shape[2], kernelWidth: t.shape[3], stride: step.stride ?? 1, padding: step.padding ?? 0,
+                                           outputPadding: step.output_padding ?? 0)
+                    let output: Shape3
+                    if transposed {
+                        output = Shape3(channels: outC, height: p.transposedOutput(stackShape.height, kernel: p.kernelHeight),
+                                        width: p.transposedOutput(stackShape.width, kernel: p.kernelWidth))
+                    } else {
+                        guard let h = p.convolutionOutput(stackShape.height, kernel: p.kernelHeight), let w = p.convolutionOutput(stackShape.width, kernel: p.kernelWidth) else {
+                            throw VaertError(.malformed, "\(st.path): '\(name)' kernel does not fit \(stackShape)")
+                        }
+                        output = Shape3(channels: outC, height: h, width: w)
+                    }
+                    let bias = st.tensors["\(name).bias"] != nil ? try st.tensor("\(name).bias").values : [Float](repeating: 0, count: outC)
+                    guard bias.count == outC else { throw VaertError(.malformed, "\(st.path): tensor '\(name).bias' has \(bias.count) values, expected \(outC)") }
+                    let w = b.addTensor("\(prefix).weight", dims: t.shape, values: t.values)
+                    let bi = b.addTensor("\(prefix).bias", dims: [outC], values: bias)
+                    b.addLayer(LayerRecord(kind: transposed ? .convTranspose2d : .conv2d, stack: stack, activation: try activation(step.activation),
+                                           weight: w, bias: bi, input: stackShape, output: output, parameters: p))
+                    stackShape = output
+                default:
+                    throw VaertError(.invalidArgument, "unknown step type '\(step.type)'")
+                }
+                index += 1
+            }
+        }
+        if let encoder = d.encoder {
+            try add(.encoder, encoder, from: image.count + classes == image.count ? image : .vector(image.count + classes))
+        }
+        try add(.decoder, d.decoder, from: .vector(d.latent + classes))
+        b.setMetadata(MetadataKey.kind, .string(kind.rawValue))
+        b.setMetadata(MetadataKey.likelihood, .string(d.likelihood ?? "bernoulli"))
+        b.setMetadata(MetadataKey.latentDim, .u32(UInt32(d.latent)))
+        b.setMetadata(MetadataKey.channels, .u32(UInt32(image.channels)))
+        b.setMetadata(MetadataKey.height, .u32(UInt32(image.height)))
+        b.setMetadata(MetadataKey.width, .u32(UInt32(image.width)))
+        if classes > 0 { b.setMetadata(MetadataKey.classCount, .u32(UInt32(classes))) }
+        b.setMetadata("vaert.source", .string("pytorch: \(URL(fileURLWithPath: st.path).lastPathComponent)"))
+        return b
+    }
+
+    /// A Linear layer `name` ([out, in] weight, [out] bias) transposed to [in, out].
+    static func linear(_ st: SafeTensors, _ name: String, inputs: Int) throws(VaertError) -> ([Float], [Float], Int) {
+        let w = try st.tensor("\(name).weight")
+        guard w.shape.count == 2 else { throw VaertError(.malformed, "\(st.path): tensor '\(name).weight' has shape \(w.shape), a Linear weight is 2-d") }
+        let (outputs, k) = (w.shape[0], w.shape[1])
+        guard k == inputs else { throw VaertError(.malformed, "\(st.path): tensor '\(name).weight' takes \(k) inputs, the layer before gives \(inputs)") }
+        let bias = st.tensors["\(name).bias"] != nil ? try st.tensor("\(name).bias").values : [Float](repeating: 0, count: outputs)
+        guard bias.count == outputs else { throw VaertError(.malformed, "\(st.path): tensor '\(name).bias' has \(bias.count) values, expected \(outputs)") }
+        var t = [Float](repeating: 0, count: k * outputs)
+        for o in 0..<outputs { for i in 0..<k { t[i * outputs + o] = w.values[o * k + i] } }
+        return (t, bias, outputs)
+    }
+}
