@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+import TestSupport
+import VAECore
+import vaert
+
+/// tools/export-weights as a user runs it (the built command), against PyTorch's own outputs
+/// (Tests/Fixtures/pytorch, made by tools/pytorch/make_fixtures.py).
+@Suite(.serialized) struct ExportWeightsTests {
+    let tool = "\(TestSupport.binDir)/export-weights"
+    let fixtures = "\(TestSupport.root)/Tests/Fixtures/pytorch"
+
+    func floats(_ path: String) throws -> [Float] {
+        try Data(contentsOf: URL(fileURLWithPath: path)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+
+    func decode(_ path: String, _ z: [Float]) throws -> [Float] {
+        let model = try Model.open(path: path)
+        var pixels = [Float](repeating: 0, count: z.count / model.latentDim * model.pixelCount)
+        try model.decode(z, batch: z.count / model.latentDim, pixels: &pixels)
+        return pixels
+    }
+
+    @Test("PyTorch imports decode within 1e-5 of PyTorch: the course's fc1..fc5 VAE (inferred) and a ConvTranspose2d decoder (JSON)")
+    func pytorchParity() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for (name, arch) in [("course_small", nil), ("conv_decoder", "\(fixtures)/conv_decoder.json")] as [(String, String?)] {
+            let args = ["\(fixtures)/\(name).safetensors", "--out", "\(folder)/\(name).vaert"] + (arch.map { ["--arch", $0] } ?? [])
+            let r = try TestSupport.run(tool, args)
+            #expect(r.status == 0, "\(r.stderr)")
+            let pixels = try decode("\(folder)/\(name).vaert", try floats("\(fixtures)/\(name)_z.bin"))
+            #expect(TestSupport.maxAbsDifference(pixels, try floats("\(fixtures)/\(name)_expected.bin")) <= 1e-5, "\(name)")
+        }
+    }
+
+    @Test("f16 within 1e-3 and int8 within 2e-2 of f32 on 1000 latent vectors, at a half and under 0.4 of the size")
+    func storageTypes() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let z = TestSupport.randomFloats(1000 * 20, seed: 5, in: -2.5...2.5)
+        let reference = try decode(TestSupport.readyModel, z)
+        let f32Size = try FileManager.default.attributesOfItem(atPath: TestSupport.readyModel)[.size] as! Int
+        for (dtype, tolerance, maxFraction) in [("f16", Float(1e-3), 0.51), ("int8", Float(2e-2), 0.4)] {
+            let out = "\(folder)/\(dtype).vaert"
+            let r = try TestSupport.run(tool, [TestSupport.readyModel, "--out", out, "--dtype", dtype])
+            #expect(r.status == 0, "\(r.stderr)")
+            let difference = TestSupport.maxAbsDifference(try decode(out, z), reference)
+            let size = try FileManager.default.attributesOfItem(atPath: out)[.size] as! Int
+            #expect(difference <= tolerance && Double(size) < maxFraction * Double(f32Size), "\(dtype): max difference \(difference), \(size) bytes")
+        }
+    }
+
+    @Test("decoder-only export opens without an encoder and decodes the same pixels; encoder-only refuses to decode")
+    func parts() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(try TestSupport.run(tool, [TestSupport.readyModel, "--out", "\(folder)/d.vaert", "--decoder-only"]).status == 0)
+        let model = try Model.open(path: "\(folder)/d.vaert")
+        #expect(!model.hasEncoder)
+        let z = TestSupport.randomFloats(40, seed: 1)
+        #expect(try decode("\(folder)/d.vaert", z) == (try decode(TestSupport.readyModel, z)))
+        #expect(try TestSupport.run(tool, [TestSupport.readyModel, "--out", "\(folder)/e.vaert", "--encoder-only"]).status == 0)
+        #expect(try TestSupport.run(tool, ["verify", "\(folder)/e.vaert"]).status == 1)
+    }
+
+    @Test("--c-array: a C program links the model in, opens it from memory and decodes the same pixels as from the file")
+    func cArray() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let r = try TestSupport.run(tool, [TestSupport.readyModel, "--out", "\(folder)/m.vaert", "--dtype", "f16", "--c-array", "fashion_vae"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let program = """
+            #include <stdio.h>
+            #include <string.h>
+            #include "vaert.h"
+            #include "fashion_vae.h"
+            int main(int argc, char **argv) {
+                vaert_model *a = NULL, *b = NULL;
+                if (((size_t)fashion_vae & 63) != 0) return 3;
+                if (vaert_open_memory(fashion_vae, fashion_vae_size, &a) != VAERT_OK) return 4;
+                if (vaert_open_file(argv[1], &b) != VAERT_OK) return 5;
+                static float x[16 * 784], y[16 * 784];
+                if (vaert_sample(a, 7, 0, 16, x) != VAERT_OK || vaert_sample(b, 7, 0, 16, y) != VAERT_OK) return 6;
+                puts(memcmp(x, y, sizeof x) == 0 ? "same" : "different");
+                vaert_close(a); vaert_close(b);
+                return 0;
+            }
+            """
+        try program.write(toFile: "\(folder)/main.c", atomically: true, encoding: .utf8)
+        let pc = "\(TestSupport.root)/.build/vaert/lib/pkgconfig"
+        let flags = try TestSupport.run("/usr/bin/pkg-config", ["--cflags", "--libs", "vaert"], environment: ["PKG_CONFIG_PATH": pc]).stdout
+        let cc = try TestSupport.run("/usr/bin/cc", ["-std=c11", "-Wall", "-Werror", "-I", folder, "\(folder)/main.c", "\(folder)/fashion_vae.c", "-o", "\(folder)/main"]
+                                     + flags.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty })
+        #expect(cc.status == 0, "\(cc.stderr)")
+        let run = try TestSupport.run("\(folder)/main", ["\(folder)/m.vaert"])
+        #expect(run.status == 0 && run.stdout == "same\n", "status \(run.status): \(run.stdout)")
+    }
+
+    @Test("inspect and verify; bad inputs are one-line errors naming the problem, nothing written")
+    func inspectVerifyErrors() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let inspect = try TestSupport.run(tool, ["inspect", TestSupport.readyModel])
+        #expect(inspect.status == 0 && inspect.stdout.contains("decoder dense") && inspect.stdout.contains("parameters: 652824") && inspect.stdout.contains("vaert.kind = vae"))
+        #expect(try TestSupport.run(tool, ["verify", TestSupport.readyModel]).status == 0)
+        var damaged = try Data(contentsOf: URL(fileURLWithPath: TestSupport.readyModel))
+        damaged[damaged.count - 5] ^= 0xff
+        try damaged.write(to: URL(fileURLWithPath: "\(folder)/damaged.vaert"))
+        let bad = try TestSupport.run(tool, ["verify", "\(folder)/damaged.vaert"])
+        #expect(bad.status == 1 && bad.stderr.contains("CRC"))
+
+        try Data("x".utf8).write(to: URL(fileURLWithPath: "\(folder)/model.pt"))
+        let pickle = try TestSupport.run(tool, ["\(folder)/model.pt", "--out", "\(folder)/o.vaert"])
+        #expect(pickle.status == 1 && pickle.stderr.contains("arbitrary code") && pickle.stderr.contains("save_file"))
+
+        var arch = try String(contentsOfFile: "\(fixtures)/conv_decoder.json", encoding: .utf8)
+        arch = arch.replacingOccurrences(of: "\"name\": \"3\"", with: "\"name\": \"missing\"")
+        try arch.write(toFile: "\(folder)/arch.json", atomically: true, encoding: .utf8)
+        let missing = try TestSupport.run(tool, ["\(fixtures)/conv_decoder.safetensors", "--arch", "\(folder)/arch.json", "--out", "\(folder)/o.vaert"])
+        #expect(missing.status == 1 && missing.stderr.contains("'missing.weight'") && missing.stderr.split(separator: "\n").count == 1)
+        var poisoned = try Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/course_small.safetensors"))
+        let headerLength = Int(poisoned.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        poisoned.replaceSubrange((8 + headerLength)..<(12 + headerLength), with: [0x00, 0x00, 0xC0, 0x7F])  // a NaN
+        try poisoned.write(to: URL(fileURLWithPath: "\(folder)/nan.safetensors"))
+        let nan = try TestSupport.run(tool, ["\(folder)/nan.safetensors", "--out", "\(folder)/o.vaert"])
+        #expect(nan.status == 1 && nan.stderr.contains("holds nan") && nan.stderr.contains("tensor '"), "\(nan.stderr)")
+        let guessing = try TestSupport.run(tool, ["\(fixtures)/conv_decoder.safetensors", "--out", "\(folder)/o.vaert"])
+        #expect(guessing.status == 1 && guessing.stderr.contains("--arch"))
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/o.vaert"))
+    }
+}
