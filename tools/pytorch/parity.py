@@ -35,3 +35,20 @@ for dtype in ("f16", "int8"):
     print(f"{dtype}: max |{dtype} - f32| = {np.abs(pixels - f32).max():.2e}, {size} bytes ({size / size32:.2f} of f32)")
 decoder_only, size = decode("f32", ("--decoder-only",))
 print(f"f32 --decoder-only: max |diff| = {np.abs(decoder_only - f32).max():.2e}, {size} bytes")
+
+# The PyTorch ConvTranspose2d decoder of the fixtures, on 1000 latent vectors.
+import torch.nn as nn
+fixtures = os.path.join(root, "Tests/Fixtures/pytorch")
+dec = nn.Sequential(nn.Linear(20, 16 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (16, 7, 7)),
+                    nn.ConvTranspose2d(16, 8, 4, stride=2, padding=1, output_padding=1), nn.ReLU(),
+                    nn.ConvTranspose2d(8, 1, 4, stride=2, padding=1), nn.Sigmoid())
+dec.load_state_dict(load_file(f"{fixtures}/conv_decoder.safetensors"))
+zc = torch.randn(1000, 20, generator=torch.Generator().manual_seed(1))
+with torch.no_grad():
+    expected = dec(zc).numpy().reshape(1000, -1)
+zc.numpy().astype(np.float32).tofile(f"{work}/zc.bin")
+subprocess.run([os.path.join(root, "tools/export-weights"), f"{fixtures}/conv_decoder.safetensors", "--arch", f"{fixtures}/conv_decoder.json",
+                "--out", f"{work}/conv.vaert"], check=True, capture_output=True)
+subprocess.run([f"{work}/decode", f"{work}/conv.vaert", f"{work}/zc.bin", f"{work}/conv.out"], check=True)
+conv = np.fromfile(f"{work}/conv.out", np.float32).reshape(expected.shape)
+print(f"conv decoder (ConvTranspose2d, output_padding 1): max |vaert - PyTorch| = {np.abs(conv - expected).max():.2e} over 1000 latent vectors")
