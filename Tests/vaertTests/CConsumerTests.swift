@@ -76,14 +76,7 @@ import vaert
         #expect(run.status == 0, "\(run.stderr)")
         let fromC = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/pixels.bin")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
 
-        // The trainer's own decoder on the same z (and one-hot classes).
-        let stride = a.decoderInputs
-        for r in 0..<count {
-            for j in 0..<a.latent { trainer.latentBatch[r * stride + j] = z[r * a.latent + j] }
-            if a.classCount > 0 { OneHot.write(Int(labels[r]), classes: a.classCount, into: trainer.latentBatch + r * stride + a.latent) }
-        }
-        trainer.decodeForward(rows: count)
-        let expected = UnsafeBufferPointer(start: trainer.logits, count: count * a.pixels).map { FastMath.sigmoid($0) }
+        let expected = trainerDecode(trainer, z: z, labels: labels)
         #expect(TestSupport.maxAbsDifference(fromC, expected) <= 1e-5, "\(kind)")
 
         let scores = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/scores.bin")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
@@ -109,14 +102,22 @@ import vaert
         let run = try TestSupport.run("\(folder)/decode", [path, "\(folder)/z.bin", "\(folder)/pixels.bin", "\(folder)/labels.bin"])
         #expect(run.status == 0, "\(run.stderr)")
         let fromC = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/pixels.bin")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let expected = trainerDecode(trainer, z: z, labels: labels)
+        #expect(TestSupport.maxAbsDifference(fromC, expected) <= 1e-5, "\(name)")
+    }
+
+    /// The trainer's own decoder (its training forward path, sigmoid applied to the logits) on `z` and
+    /// one-hot classes; at most the trainer's batch size of rows.
+    func trainerDecode(_ trainer: Trainer, z: [Float], labels: [Int32]) -> [Float] {
+        let a = trainer.options.architecture
+        let count = z.count / a.latent
         let stride = a.decoderInputs
         for r in 0..<count {
             for j in 0..<a.latent { trainer.latentBatch[r * stride + j] = z[r * a.latent + j] }
             if a.classCount > 0 { OneHot.write(Int(labels[r]), classes: a.classCount, into: trainer.latentBatch + r * stride + a.latent) }
         }
         trainer.decodeForward(rows: count)
-        let expected = UnsafeBufferPointer(start: trainer.logits, count: count * a.pixels).map { FastMath.sigmoid($0) }
-        #expect(TestSupport.maxAbsDifference(fromC, expected) <= 1e-5, "\(name)")
+        return UnsafeBufferPointer(start: trainer.logits, count: count * a.pixels).map { FastMath.sigmoid($0) }
     }
 
     @Test("the C example builds as the README says, runs, and writes JPEGs")

@@ -27,6 +27,12 @@ public struct WindowGeometry: Equatable, Sendable {
         self.outputWidth = outputWidth
     }
 
+    /// The windows of `parameters` over `image`, one per position of `positions` (its height and width).
+    public init(over image: Shape3, positions: Shape3, parameters p: ConvParameters) {
+        self.init(channels: image.channels, height: image.height, width: image.width, kernelHeight: p.kernelHeight, kernelWidth: p.kernelWidth,
+                  stride: p.stride, padding: p.padding, outputHeight: positions.height, outputWidth: positions.width)
+    }
+
     /// Rows of the column matrix: channels × kernel height × kernel width.
     public var patchSize: Int { channels * kernelHeight * kernelWidth }
     /// Columns of the column matrix: window positions.

@@ -41,9 +41,7 @@ public struct ConvLayer: @unchecked Sendable {
     public init(input: Shape3, output: Shape3, parameters p: ConvParameters, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation) {
         self.input = input
         self.output = output
-        window = WindowGeometry(channels: input.channels, height: input.height, width: input.width, kernelHeight: p.kernelHeight,
-                                kernelWidth: p.kernelWidth, stride: p.stride, padding: p.padding,
-                                outputHeight: output.height, outputWidth: output.width)
+        window = WindowGeometry(over: input, positions: output, parameters: p)
         self.weights = weights
         self.bias = bias
         self.activation = activation
@@ -79,9 +77,7 @@ public struct ConvTransposeLayer: @unchecked Sendable {
     public init(input: Shape3, output: Shape3, parameters p: ConvParameters, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation) {
         self.input = input
         self.output = output
-        window = WindowGeometry(channels: output.channels, height: output.height, width: output.width, kernelHeight: p.kernelHeight,
-                                kernelWidth: p.kernelWidth, stride: p.stride, padding: p.padding,
-                                outputHeight: input.height, outputWidth: input.width)
+        window = WindowGeometry(over: output, positions: input, parameters: p)
         self.weights = weights
         self.bias = bias
         self.activation = activation
