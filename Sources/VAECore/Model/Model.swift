@@ -58,7 +58,7 @@ public final class Model: @unchecked Sendable {
         storage.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
         // f16 and int8 tensors are decoded to f32 once, here: the kernels then run as for an f32 file.
         let encoded = file.tensors.filter { $0.type != .f32 }
-        let decoded = UnsafeMutablePointer<Float>.allocate(capacity: max(encoded.map(\.elementCount).reduce(0, +), 1))
+        let decoded = UnsafeMutablePointer<Float>.allocate(capacity: max(encoded.map { $0.elementCount }.reduce(0, +), 1))
         var decodedOffsets: [Int: Int] = [:]
         var next = 0
         for (i, t) in file.tensors.enumerated() where t.type != .f32 {
@@ -156,8 +156,8 @@ public final class Model: @unchecked Sendable {
     /// Floats of scratch a pass of `layers` needs for `batch` rows: two ping-pong buffers of the widest
     /// hidden layer, then the largest per-layer scratch (a convolution's column matrix).
     public static func scratchFloats(_ layers: [Layer], batch: Int) -> Int {
-        let widest = layers.dropLast().map(\.outputCount).max() ?? 0
-        return 2 * widest * batch + (layers.map(\.scratchFloats).max() ?? 0)
+        let widest = layers.dropLast().map { $0.outputCount }.max() ?? 0
+        return 2 * widest * batch + (layers.map { $0.scratchFloats }.max() ?? 0)
     }
 
     /// Runs `layers` on `batch` rows of `input` into `output`, using `scratch` (`scratchFloats` floats).
@@ -165,7 +165,7 @@ public final class Model: @unchecked Sendable {
         _ layers: [Layer], input: UnsafePointer<Float>, batch: Int,
         output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
     ) {
-        let half = (layers.dropLast().map(\.outputCount).max() ?? 0) * batch
+        let half = (layers.dropLast().map { $0.outputCount }.max() ?? 0) * batch
         let layerScratch = scratch + 2 * half
         var x = input
         for (i, layer) in layers.enumerated() {
