@@ -9,7 +9,7 @@ public struct WeightsFile: Sendable {
     public var dataOffset: Int
 
     public func metadataValue(_ key: String) -> MetadataValue? {
-        metadata.first { $0.key == key }?.value
+        metadata.first { $0.key.sameBytes(key) }?.value
     }
 
     /// Parses and validates `bytes`, a whole weights file.
@@ -137,8 +137,8 @@ public struct WeightsFile: Sendable {
     }
 
     static func checkTensorsDisjoint(_ tensors: [TensorRecord]) throws(VaertError) {
-        var names = Set<String>()
-        for t in tensors where !names.insert(t.name).inserted {
+        var names = Set<[UInt8]>()
+        for t in tensors where !names.insert(Array(t.name.utf8)).inserted {
             throw VaertError(.malformed, "tensor name '\(t.name)' appears twice")
         }
         let byOffset = tensors.sorted { $0.offset < $1.offset }
@@ -203,6 +203,7 @@ public struct WeightsFile: Sendable {
     }
     static func readMetadata(_ r: inout ByteReader, from start: Int, to end: Int, count: Int) throws(VaertError) -> [(key: String, value: MetadataValue)] {
         var out: [(key: String, value: MetadataValue)] = []
+        var keys = Set<[UInt8]>()
         var p = start
         for i in 0..<count {
             let key = try r.string(&p, end: end, maxBytes: 255, what: "metadata entry \(i) key")
@@ -219,7 +220,7 @@ public struct WeightsFile: Sendable {
                 value = .f64(Double(bitPattern: UInt64(hi) << 32 | UInt64(lo)))
             default: throw VaertError(.malformed, "metadata '\(key)': unknown type \(type)")
             }
-            if out.contains(where: { $0.key == key }) { throw VaertError(.malformed, "metadata key '\(key)' appears twice") }
+            if !keys.insert(Array(key.utf8)).inserted { throw VaertError(.malformed, "metadata key '\(key)' appears twice") }
             out.append((key, value))
         }
         guard p == end else { throw VaertError(.malformed, "metadata section has \(end - p) bytes after its \(count) entries") }
@@ -233,12 +234,18 @@ public struct WeightsFile: Sendable {
     }
 }
 
+extension String {
+    /// Equality of the UTF-8 bytes. Names in a weights file are byte strings: no Unicode normalisation
+    /// (which would also pull Unicode tables into an Embedded build).
+    public func sameBytes(_ other: String) -> Bool { utf8.elementsEqual(other.utf8) }
+}
+
 @inline(__always)
 func alignUp(_ n: Int, _ alignment: Int) -> Int { (n + alignment - 1) / alignment * alignment }
 
 func hex(_ v: UInt32) -> String {
     let digits = String(v, radix: 16)
-    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+    return "0x" + String(repeating: "0", count: 8 - digits.utf8.count) + digits
 }
 
 /// Little-endian reads from a byte buffer. Fixed-offset reads are for the header and tables, whose

@@ -11,7 +11,7 @@ public struct WeightsFileBuilder: Sendable {
     public mutating func addTensor(_ name: String, dims: [Int], values: [Float], type: ElementType = .f32) -> Int {
         precondition(!name.isEmpty && name.utf8.count <= WeightsFormat.maxNameBytes, "tensor name '\(name)' must be 1 to 23 bytes")
         precondition(dims.reduce(1, *) == values.count, "tensor '\(name)': \(values.count) values for shape \(dims)")
-        precondition(!tensors.contains { $0.name == name }, "tensor '\(name)' added twice")
+        precondition(!tensors.contains { $0.name.sameBytes(name) }, "tensor '\(name)' added twice")
         precondition(type.byteCount(dims: dims) != nil, "tensor '\(name)': \(type.name) needs rank 2 or more")
         tensors.append((name, dims, values, type))
         return tensors.count - 1
@@ -21,7 +21,7 @@ public struct WeightsFileBuilder: Sendable {
 
     /// Sets a metadata entry, replacing an earlier value of the same key.
     public mutating func setMetadata(_ key: String, _ value: MetadataValue) {
-        if let i = metadata.firstIndex(where: { $0.key == key }) {
+        if let i = metadata.firstIndex(where: { $0.key.sameBytes(key) }) {
             metadata[i].value = value
         } else {
             metadata.append((key, value))

@@ -124,9 +124,9 @@ public final class Model: @unchecked Sendable {
             return Int(v)
         }
         let kindName = try string(MetadataKey.kind)
-        guard let kind = ModelKind(rawValue: kindName) else { throw VaertError(.unsupported, "model kind '\(kindName)' is not supported by this library") }
+        guard let kind = ModelKind.allCases.first(where: { $0.rawValue.sameBytes(kindName) }) else { throw VaertError(.unsupported, "model kind '\(kindName)' is not supported by this library") }
         let likelihoodName = try string(MetadataKey.likelihood)
-        guard let likelihood = Likelihood(rawValue: likelihoodName) else { throw VaertError(.malformed, "unknown likelihood '\(likelihoodName)'") }
+        guard let likelihood = Likelihood.allCases.first(where: { $0.rawValue.sameBytes(likelihoodName) }) else { throw VaertError(.malformed, "unknown likelihood '\(likelihoodName)'") }
         let shape = Shape3(channels: try count(MetadataKey.channels), height: try count(MetadataKey.height), width: try count(MetadataKey.width))
         let classes = kind.isConditional ? try count(MetadataKey.classCount) : 0
         return (kind, likelihood, try count(MetadataKey.latentDim), shape, classes)
