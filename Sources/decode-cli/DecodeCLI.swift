@@ -42,9 +42,19 @@ func classNames(_ model: Model, count: Int) -> [String] {
     return (0..<count).map { "class \($0)" }
 }
 
-/// The test images of `folder` that `model` takes, with their labels as Int32 (first `limit` images).
-func testImages(_ folder: String, for model: Model, limit: Int? = nil) throws -> Dataset {
-    try Dataset.open(folder: folder, split: .test, limit: limit, shape: model.imageShape)
+/// The model and test data of the commands that look at data through a model.
+struct ModelAndTestData: ParsableArguments {
+    @Option(help: "Weights file.")
+    var weights: String
+    @Option(help: "Folder of IDX files or of JPEG images; the test split is used.")
+    var data = Dataset.defaultFolder
+
+    func model() throws -> Model { try Model.open(path: weights) }
+
+    /// The first `limit` test images, as the model takes them.
+    func testImages(for model: Model, limit: Int? = nil) throws -> Dataset {
+        try Dataset.open(folder: data, split: .test, limit: limit, shape: model.imageShape)
+    }
 }
 
 extension Dataset {

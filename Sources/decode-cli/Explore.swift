@@ -44,10 +44,7 @@ struct Classes: ParsableCommand {
 struct Interpolate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "The decoded path between the latent means of two test images, as one strip.")
 
-    @Option(help: "Weights file.")
-    var weights: String
-    @Option(help: "Folder of IDX files; the test split is used.")
-    var data = Dataset.defaultFolder
+    @OptionGroup var source: ModelAndTestData
     @Option(help: "Index of the first test image.")
     var from = 0
     @Option(help: "Index of the second test image.")
@@ -65,8 +62,8 @@ struct Interpolate: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let model = try Model.open(path: weights)
-            let test = try testImages(data, for: model, limit: max(from, to) + 1)
+            let model = try source.model()
+            let test = try source.testImages(for: model, limit: max(from, to) + 1)
             guard max(from, to) < test.count else { fail("the test set has \(test.count) images; --from and --to must be below that") }
             let d = model.latentDim, p = model.pixelCount
             let pair = Array(test.images[(from * p)..<((from + 1) * p)]) + Array(test.images[(to * p)..<((to + 1) * p)])
@@ -142,10 +139,7 @@ struct LatentMap: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The test set's latent means in 2-d (directly for a 2-d latent, PCA otherwise), one dot per image coloured by class, as SVG.")
 
-    @Option(help: "Weights file.")
-    var weights: String
-    @Option(help: "Folder of IDX files; the test split is used.")
-    var data = Dataset.defaultFolder
+    @OptionGroup var source: ModelAndTestData
     @Option(help: "Test images to plot.")
     var count = 5000
     @Option(help: "Output SVG.")
@@ -157,8 +151,8 @@ struct LatentMap: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let model = try Model.open(path: weights)
-            let test = try testImages(data, for: model, limit: count)
+            let model = try source.model()
+            let test = try source.testImages(for: model, limit: count)
             var mu = [Float](repeating: 0, count: test.count * model.latentDim)
             try model.encode(test.images, labels: labelsIfConditional(model, test.labels32), batch: test.count, mu: &mu, logVariance: nil)
             let points = PCA.project(mu, count: test.count, dim: model.latentDim)
@@ -177,10 +171,7 @@ struct Denoise: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Corrupted test images, their reconstructions and the originals (rows in that order); prints PSNR of noisy and denoised.")
 
-    @Option(help: "Weights file (a dae, or any autoencoder).")
-    var weights: String
-    @Option(help: "Folder of IDX files; the test split is used.")
-    var data = Dataset.defaultFolder
+    @OptionGroup var source: ModelAndTestData
     @Option(help: "Corruption: saltpepper:P or gaussian:S.")
     var noise = "saltpepper:0.3"
     @Option(help: "Test images over which PSNR is averaged.")
@@ -198,8 +189,8 @@ struct Denoise: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let model = try Model.open(path: weights)
-            let test = try testImages(data, for: model, limit: count)
+            let model = try source.model()
+            let test = try source.testImages(for: model, limit: count)
             let result = try DenoisingEvaluation.run(model, on: test, corruption: Corruption(noise)!, seed: seed)
             print(String(format: "PSNR over %d test images (%@): corrupted %.2f dB, denoised %.2f dB, gain %.2f dB",
                          test.count, noise, result.noisyPSNR, result.denoisedPSNR, result.denoisedPSNR - result.noisyPSNR))

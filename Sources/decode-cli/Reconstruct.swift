@@ -8,10 +8,7 @@ struct Reconstruct: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Originals next to their reconstructions (decoded posterior means): rows of originals, each followed by its reconstructions.")
 
-    @Option(help: "Weights file.")
-    var weights: String
-    @Option(help: "Folder of IDX files; the test split is used.")
-    var data = Dataset.defaultFolder
+    @OptionGroup var source: ModelAndTestData
     @Option(help: "Number of test images.")
     var count = 32
     @Option(help: "Output JPEG.")
@@ -24,8 +21,8 @@ struct Reconstruct: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let model = try Model.open(path: weights)
-            let test = try testImages(data, for: model, limit: count)
+            let model = try source.model()
+            let test = try source.testImages(for: model, limit: count)
             let labels = labelsIfConditional(model, test.labels32)
             let n = test.count
             let p = model.pixelCount

@@ -246,7 +246,7 @@ struct Eval: ParsableCommand {
 
     @Option(help: "Weights file (an export or a checkpoint).")
     var weights: String
-    @Option(help: "Folder of IDX files.")
+    @Option(help: "Folder of IDX files or of JPEG images; the test split is used.")
     var data = Dataset.defaultFolder
     @Option(help: "Importance samples per image for the NLL estimate (e.g. 1000); 0 skips it.")
     var iwSamples = 0
