@@ -1,15 +1,30 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Kernels need AVX2+FMA code generation: a SIMD fused multiply-add compiled for plain x86-64
-// becomes one libm `fmaf` call per lane (measured 160x slower). `VAERT_FMA` selects the fused
-// path in the kernels; without it they use `a * b + c`.
+// Kernel builds. A SIMD fused multiply-add compiled for plain x86-64 becomes one libm `fmaf` call per
+// lane (measured 160x slower), so `VAERT_FMA` selects the fused path only where the build targets a CPU
+// with FMA; without it the kernels use `a * b + c`.
+//
+// On x86-64 the kernel files are compiled twice: `VAEKernels` for any x86-64 and `VAEKernelsAVX2`
+// (symbolic links to the same files) for AVX2 + FMA + F16C. VAECore picks one at run time from CPUID,
+// so libvaert runs on any x86-64. The trainer and the commands are built for AVX2 machines.
 #if arch(x86_64)
-let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"]), .define("VAERT_FMA")]
-#elseif arch(arm64)
-let kernelSettings: [SwiftSetting] = [.define("VAERT_FMA")]
+let portableKernelSettings: [SwiftSetting] = []
+let fastKernelSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"]), .define("VAERT_FMA")]
+let kernelTargets: [Target] = [
+    .target(name: "VAEKernels", swiftSettings: portableKernelSettings),
+    .target(name: "VAEKernelsAVX2", swiftSettings: fastKernelSettings),
+]
+let kernelDependencies: [Target.Dependency] = ["VAEKernels", "VAEKernelsAVX2"]
 #else
-let kernelSettings: [SwiftSetting] = []
+#if arch(arm64)
+let portableKernelSettings: [SwiftSetting] = [.define("VAERT_FMA")]
+#else
+let portableKernelSettings: [SwiftSetting] = []
+#endif
+let fastKernelSettings = portableKernelSettings
+let kernelTargets: [Target] = [.target(name: "VAEKernels", swiftSettings: portableKernelSettings)]
+let kernelDependencies: [Target.Dependency] = ["VAEKernels"]
 #endif
 
 let package = Package(
@@ -29,9 +44,9 @@ let package = Package(
     ],
     targets: [
         // MARK: Public API
-        .target(name: "VAECore", exclude: ["README.md", "WEIGHTS_FORMAT.md"], swiftSettings: kernelSettings),
-        .target(name: "vaert", dependencies: ["VAECore", "_VaertSupport"], exclude: ["README.md"], swiftSettings: kernelSettings),
-        .target(name: "VAETraining", dependencies: ["VAECore", "vaert", "CZlib"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(name: "VAECore", dependencies: kernelDependencies + ["_VaertCPU"], exclude: ["README.md", "WEIGHTS_FORMAT.md"]),
+        .target(name: "vaert", dependencies: ["VAECore", "_VaertSupport"], exclude: ["README.md"]),
+        .target(name: "VAETraining", dependencies: ["VAECore", "vaert", "CZlib"], exclude: ["README.md"], swiftSettings: fastKernelSettings),
 
         // MARK: Commands
         .executableTarget(name: "vae-train", dependencies: [
@@ -46,6 +61,7 @@ let package = Package(
 
         // MARK: Implementation details
         .target(name: "_VaertSupport", linkerSettings: [.linkedLibrary("jpeg")]),
+        .target(name: "_VaertCPU"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Tests
@@ -54,5 +70,5 @@ let package = Package(
         .testTarget(name: "vaertTests", dependencies: ["vaert", "VAECore", "TestSupport"]),
         .testTarget(name: "VAETrainingTests", dependencies: ["VAETraining", "VAECore", "TestSupport"]),
         .testTarget(name: "CommandTests", dependencies: ["TestSupport"]),
-    ]
+    ] + kernelTargets
 )

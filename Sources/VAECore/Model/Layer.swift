@@ -43,7 +43,7 @@ public enum Layer: @unchecked Sendable {
     public func with(activation: Activation) -> Layer {
         switch self {
         case .dense(let l):
-            return .dense(DenseLayer(inputCount: l.inputCount, outputCount: l.outputCount, weights: l.weights, bias: l.bias, activation: activation))
+            return .dense(l.with(activation: activation))
         case .conv(let l):
             return .conv(ConvLayer(input: l.input, output: l.output, parameters: l.parameters, weights: l.weights, bias: l.bias, activation: activation))
         case .convTranspose(let l):

@@ -50,6 +50,8 @@ public final class Model: @unchecked Sendable {
     private let storage: UnsafeMutableRawPointer
     /// f32 copies of the file's f16 and int8 tensors.
     private let decoded: UnsafeMutablePointer<Float>
+    /// The dense layers' weights in the GEMM's panel layout.
+    private let packing: WeightPacking
 
     /// Validates `bytes` and copies them into 64-byte aligned memory owned by the model.
     public init(copying bytes: UnsafeRawBufferPointer) throws(VaertError) {
@@ -66,6 +68,7 @@ public final class Model: @unchecked Sendable {
             decodedOffsets[i] = next
             next += t.elementCount
         }
+        var packing = WeightPacking()
         do {
             (kind, likelihood, latentDim, imageShape, classCount) = try Model.readHeaderMetadata(file)
             let data = UnsafeRawPointer(storage + file.dataOffset)
@@ -76,7 +79,12 @@ public final class Model: @unchecked Sendable {
             var encoder: [Layer] = []
             var decoder: [Layer] = []
             for record in file.layers {
-                let layer = Model.layer(record, weights: tensor(record.weight), bias: record.bias.map(tensor))
+                var layer = Model.layer(record, weights: tensor(record.weight), bias: record.bias.map(tensor))
+                if case .dense(let dense) = layer {
+                    let t = file.tensors[record.weight]
+                    let half = t.type == .f16 ? (data + t.offset).assumingMemoryBound(to: Float16.self) : nil
+                    layer = .dense(packing.pack(dense, halfWeights: half))
+                }
                 if record.stack == .encoder { encoder.append(layer) } else { decoder.append(layer) }
             }
             let codeSize = kind.isVariational ? 2 * latentDim : latentDim
@@ -87,16 +95,19 @@ public final class Model: @unchecked Sendable {
         } catch {
             storage.deallocate()
             decoded.deallocate()
+            packing.free()
             throw error
         }
         self.file = file
         self.storage = storage
         self.decoded = decoded
+        self.packing = packing
     }
 
     deinit {
         storage.deallocate()
         decoded.deallocate()
+        packing.free()
     }
 
     /// The runnable layer a (validated) record describes, over the given weights.

@@ -15,8 +15,8 @@ public enum Losses {
         while i + vectorWidth <= count {
             let l: Vector = UnsafeRawPointer(logits + i).loadUnaligned(as: Vector.self)
             let x: Vector = UnsafeRawPointer(targets + i).loadUnaligned(as: Vector.self)
-            let e = FastMath.exp(pointwiseMin(l, -l))  // e^−|l|
-            lanes += pointwiseMax(l, Vector()) - l * x + FastMath.log1p(e)
+            let e = FastMath.exp(minimum(l, -l))  // e^−|l|
+            lanes += maximum(l, Vector()) - l * x + FastMath.log1p(e)
             if let gradient {
                 let r = 1 / (1 + e)
                 let p = r.replacing(with: e * r, where: l .< 0)

@@ -14,7 +14,7 @@ public enum Activation: UInt32, Sendable, CaseIterable {
 }
 
 /// Activation kernels over contiguous floats, SIMD with an explicit leftover loop.
-public enum ActivationKernels {
+public enum ActivationKernel {
     /// Applies `activation` to `count` floats at `p`, in place.
     public static func apply(_ activation: Activation, _ p: UnsafeMutablePointer<Float>, count: Int) {
         switch activation {
@@ -27,7 +27,7 @@ public enum ActivationKernels {
     public static func relu(_ p: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
         while i + vectorWidth <= count {
-            store(pointwiseMax(load(p + i, as: Vector.self), Vector()), to: p + i)
+            store(maximum(load(p + i, as: Vector.self), Vector()), to: p + i)
             i += vectorWidth
         }
         while i < count {

@@ -21,6 +21,32 @@ public func multiplyAdd<V: SIMD>(_ acc: V, _ a: V, _ b: V) -> V where V.Scalar =
     #endif
 }
 
+/// Lane-wise maximum and minimum as a compare and a blend, on the concrete vector types: the standard
+/// library's `pointwiseMax` / `pointwiseMin` are not inlined into hot loops, and any comparison written
+/// for a generic `SIMD` type compiles to a loop over the lanes (both measured in the assembly).
+/// A NaN lane in `a` stays NaN.
+@inlinable @inline(__always)
+public func maximum(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: a .< b) }
+
+@inlinable @inline(__always)
+public func minimum(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .< a) }
+
+@inlinable @inline(__always)
+public func maximum(_ a: WideVector, _ b: WideVector) -> WideVector { a.replacing(with: b, where: a .< b) }
+
+/// The vector types the generic kernels are specialised for, with the concrete operations they need.
+protocol KernelVector: SIMD where Scalar == Float {
+    static func relu(_ v: Self) -> Self
+}
+
+extension SIMD8: KernelVector where Scalar == Float {
+    @inline(__always) static func relu(_ v: Self) -> Self { maximum(v, Self()) }
+}
+
+extension SIMD16: KernelVector where Scalar == Float {
+    @inline(__always) static func relu(_ v: Self) -> Self { maximum(v, Self()) }
+}
+
 @inline(__always)
 func load<V: SIMD>(_ p: UnsafePointer<Float>, as _: V.Type = V.self) -> V where V.Scalar == Float {
     UnsafeRawPointer(p).loadUnaligned(as: V.self)

@@ -40,14 +40,14 @@ public struct GemmEpilogue: @unchecked Sendable {
     public static let accumulate = GemmEpilogue(accumulate: true)
 
     @inline(__always)
-    func finish<V: SIMD>(_ acc: V, row: Int, column: Int, into p: UnsafeMutablePointer<Float>) where V.Scalar == Float {
+    func finish<V: KernelVector>(_ acc: V, row: Int, column: Int, into p: UnsafeMutablePointer<Float>) {
         var v = acc
         if accumulate { v += load(p, as: V.self) }
         if let bias { v += load(bias + column, as: V.self) }
         if let rowBias { v += V(repeating: rowBias[row]) }
-        if activation == .relu { v = pointwiseMax(v, V()) }
+        if activation == .relu { v = V.relu(v) }
         store(v, to: p)
-        if activation == .sigmoid { ActivationKernels.sigmoid(p, count: V.scalarCount) }
+        if activation == .sigmoid { ActivationKernel.sigmoid(p, count: V.scalarCount) }
     }
 
     @inline(__always)
@@ -56,11 +56,11 @@ public struct GemmEpilogue: @unchecked Sendable {
         if accumulate { v += p.pointee }
         if let bias { v += bias[column] }
         if let rowBias { v += rowBias[row] }
-        p.pointee = ActivationKernels.reference(activation, v)
+        p.pointee = ActivationKernel.reference(activation, v)
     }
 }
 
-/// Single-precision matrix multiply: `C[m×n] = A[m×k] · B[k×n]`, then the epilogue
+/// Single-precision matrix multiply, one instruction set's build (VAECore's `Gemm` picks the build for this CPU): `C[m×n] = A[m×k] · B[k×n]`, then the epilogue
 /// (optional accumulate into C, bias per column, activation).
 ///
 /// A may be strided either way (so Aᵀ·B costs no copy); B and C are row-major with unit column stride,
@@ -69,7 +69,7 @@ public struct GemmEpilogue: @unchecked Sendable {
 ///
 /// Every element of C is the same sequential sum over k whatever tile computes it, so results are
 /// bit-identical for any batch size or split of rows across threads.
-public enum Gemm {
+public enum GemmKernel {
     public static let tileRows = 6
 
     public static func multiply(
@@ -126,7 +126,7 @@ public enum Gemm {
     }
 
     @inline(__always)
-    static func tile<V: SIMD>(
+    static func tile<V: KernelVector>(
         _: V.Type, rows: Int, row: Int, column: Int, k: Int, a: MatrixView, b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue
     ) where V.Scalar == Float {

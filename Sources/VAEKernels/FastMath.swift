@@ -9,16 +9,17 @@ public enum FastMath {
     /// exp is clamped to this range so that 2^n stays a normal float.
     static let expMin: Float = -87.3
     static let expMax: Float = 88.0
-    /// 1.5·2^23 and its bit pattern, for exact conversions between small integers and floats.
-    static let roundingMagic = Vector(repeating: 12_582_912)
-    static let roundingMagicBits = SIMD8<Int32>(repeating: 0x4B40_0000)
+    /// 1.5·2^23 and its bit pattern, for exact conversions between small integers and floats. Plain
+    /// scalars: a vector `static let` would cost a `swift_once` check in every loop iteration.
+    static let roundingMagic: Float = 12_582_912
+    static let roundingMagicBits: Int32 = 0x4B40_0000
 
     // MARK: exp
 
     /// e^x for every lane; inputs are clamped to [-87.3, 88], so the result is finite and positive (NaN stays NaN).
     @inline(__always)
     public static func exp(_ input: Vector) -> Vector {
-        let x = input.clamped(lowerBound: Vector(repeating: expMin), upperBound: Vector(repeating: expMax))
+        let x = minimum(maximum(input, Vector(repeating: expMin)), Vector(repeating: expMax))
         let n = (x * log2e).rounded(.toNearestOrEven)
         let r = x - n * ln2Hi - n * ln2Lo
         var p = Vector(repeating: 1.9875691500e-4)
@@ -30,7 +31,7 @@ public enum FastMath {
         p = multiplyAdd(r + 1, p, r * r)
         // Adding 1.5·2^23 puts the integer n in the low mantissa bits: a float-to-int conversion without
         // the generic (scalar) SIMD conversion initialiser.
-        let nBits = unsafeBitCast(n + roundingMagic, to: SIMD8<Int32>.self) &- roundingMagicBits
+        let nBits = unsafeBitCast(n + Vector(repeating: roundingMagic), to: SIMD8<Int32>.self) &- SIMD8<Int32>(repeating: roundingMagicBits)
         let bits = (nBits &+ 127) &<< 23
         // The clamp turned NaN into a bound; give it back.
         return (p * unsafeBitCast(bits, to: Vector.self)).replacing(with: input, where: input .!= input)

@@ -1,0 +1,41 @@
+/// Packs a loaded dense layer's weights into the GEMM's panel layout, once, at load.
+///
+/// f16 weights stay f16 when the active kernels widen them in hardware (half the bytes to stream, the same
+/// results); otherwise every layer packs as f32. The bias is copied into whole panels, zero-padded.
+struct WeightPacking {
+    /// The buffers the packed layers point into; the model frees them.
+    private(set) var buffers: [UnsafeMutableRawPointer] = []
+
+    mutating func pack(_ layer: DenseLayer, halfWeights: UnsafePointer<Float16>?) -> DenseLayer {
+        let (k, n) = (layer.inputCount, layer.outputCount)
+        let elements = PackedMatrix.elementCount(rows: k, columns: n)
+        let paddedColumns = PackedMatrix.panels(n) * PackedMatrix.panelWidth
+        let half = halfWeights != nil && KernelSet.widensHalfInHardware
+        let weightBytes = (elements * (half ? 2 : 4) + 63) / 64 * 64
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: weightBytes + paddedColumns * 4, alignment: WeightsFormat.alignment)
+        buffers.append(buffer)
+        let storage: PackedMatrix.Storage
+        if half, let halfWeights {
+            let out = buffer.bindMemory(to: Float16.self, capacity: elements)
+            PackedMatrix.pack(halfWeights, rows: k, columns: n, into: out, zero: 0)
+            storage = .f16(UnsafePointer(out))
+        } else {
+            let out = buffer.bindMemory(to: Float.self, capacity: elements)
+            PackedMatrix.pack(layer.weights, rows: k, columns: n, into: out, zero: 0)
+            storage = .f32(UnsafePointer(out))
+        }
+        var bias: UnsafePointer<Float>? = nil
+        if let source = layer.bias {
+            let padded = (buffer + weightBytes).bindMemory(to: Float.self, capacity: paddedColumns)
+            padded.update(from: source, count: n)
+            (padded + n).update(repeating: 0, count: paddedColumns - n)
+            bias = UnsafePointer(padded)
+        }
+        return DenseLayer(inputCount: k, outputCount: n, weights: layer.weights, bias: layer.bias, activation: layer.activation,
+                          packed: (PackedMatrix(rows: k, columns: n, storage: storage), bias))
+    }
+
+    func free() {
+        for buffer in buffers { buffer.deallocate() }
+    }
+}

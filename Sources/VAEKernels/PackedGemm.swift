@@ -1,0 +1,192 @@
+/// A constant matrix B [k × n] (a layer's weights) laid out once, at load time, the way the GEMM reads it:
+/// column panels of `PackedMatrix.panelWidth`, each holding rows 0 ..< k of its columns contiguously,
+/// zero beyond column n. A tile then streams its weights sequentially instead of striding across rows.
+///
+/// Elements are f32, or f16 that the kernel widens on the fly (half the bytes to stream, the same products:
+/// f16 → f32 is exact, so the result equals that of the f32 matrix widened at load).
+public struct PackedMatrix: @unchecked Sendable {
+    public enum Storage {
+        case f32(UnsafePointer<Float>)
+        case f16(UnsafePointer<Float16>)
+    }
+
+    public static let panelWidth = 16
+
+    public let rows: Int
+    public let columns: Int
+    public let storage: Storage
+
+    /// `storage` must hold `elementCount(rows:columns:)` elements packed by `pack`.
+    public init(rows: Int, columns: Int, storage: Storage) {
+        self.rows = rows
+        self.columns = columns
+        self.storage = storage
+    }
+
+    public var panels: Int { PackedMatrix.panels(columns) }
+
+    public static func panels(_ columns: Int) -> Int { (columns + panelWidth - 1) / panelWidth }
+
+    /// Elements of the packed layout: whole panels.
+    public static func elementCount(rows: Int, columns: Int) -> Int { rows * panels(columns) * panelWidth }
+
+    /// Packs row-major `source` [rows × columns] (element (r, c) at `source[r * columns + c]`) into `packed`.
+    public static func pack<T>(_ source: UnsafePointer<T>, rows: Int, columns: Int, into packed: UnsafeMutablePointer<T>, zero: T) {
+        for panel in 0..<panels(columns) {
+            let first = panel * panelWidth
+            let width = min(panelWidth, columns - first)
+            let out = packed + panel * rows * panelWidth
+            for r in 0..<rows {
+                let row = out + r * panelWidth
+                row.update(from: source + r * columns + first, count: width)
+                if width < panelWidth { (row + width).update(repeating: zero, count: panelWidth - width) }
+            }
+        }
+    }
+}
+
+/// How a panel's elements become floats.
+protocol PanelElement {
+    static func load16(_ p: UnsafePointer<Self>) -> SIMD16<Float>
+}
+
+extension Float: PanelElement {
+    @inline(__always)
+    static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+}
+
+extension Float16: PanelElement {
+    /// One `vcvtph2ps` per 8 lanes where the build has F16C.
+    @inline(__always)
+    static func load16(_ p: UnsafePointer<Float16>) -> SIMD16<Float> { SIMD16<Float>(UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float16>.self)) }
+}
+
+extension GemmKernel {
+    /// `C[m × n] = A[m × k] · B`, then the epilogue, with B packed. The epilogue's `bias`, when given, must be
+    /// readable for `panels × panelWidth` floats (pad it with zeros); `rowBias` is not supported here.
+    ///
+    /// Panels go in groups of four: a 6-row tile runs over each panel of the group in turn while the group
+    /// stays in cache; a single row (batch 1, or the rows left over) takes all four panels at once, eight
+    /// independent sums in flight. Every element of C is the same sequential sum over k whichever tile
+    /// computes it, so a row's result does not depend on the batch size or on how rows are split.
+    public static func multiply(m: Int, a: MatrixView, packed b: PackedMatrix, c: UnsafeMutablePointer<Float>, cRowStride: Int,
+                                epilogue: GemmEpilogue = .overwrite) {
+        switch b.storage {
+        case .f32(let p): multiply(m: m, a: a, panels: p, b: b, c: c, ldc: cRowStride, epilogue: epilogue)
+        case .f16(let p): multiply(m: m, a: a, panels: p, b: b, c: c, ldc: cRowStride, epilogue: epilogue)
+        }
+    }
+
+    @inline(__always)
+    static func multiply<E: PanelElement>(m: Int, a: MatrixView, panels base: UnsafePointer<E>, b: PackedMatrix,
+                                          c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue) {
+        let k = b.rows
+        let panelSize = k * PackedMatrix.panelWidth
+        let groupSize = 4
+        var row = 0
+        while row + tileRows <= m {
+            for q in 0..<b.panels {
+                panelTile(row: row, panel: q, k: k, a: a, b: base + q * panelSize, columns: b.columns, c: c, ldc: ldc, epilogue: epilogue)
+            }
+            row += tileRows
+        }
+        while row < m {
+            var q = 0
+            while q + groupSize <= b.panels {
+                singleRowPanels(row: row, panel: q, k: k, a: a, b: base + q * panelSize, panelSize: panelSize,
+                                columns: b.columns, c: c, ldc: ldc, epilogue: epilogue)
+                q += groupSize
+            }
+            while q < b.panels {
+                singleRowPanel(row: row, panel: q, k: k, a: a, b: base + q * panelSize, columns: b.columns, c: c, ldc: ldc, epilogue: epilogue)
+                q += 1
+            }
+            row += 1
+        }
+    }
+
+    /// Six rows × one panel: 12 accumulators, one panel row and six broadcasts per step of k.
+    @inline(__always)
+    static func panelTile<E: PanelElement>(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<E>, columns: Int,
+                                           c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue) {
+        let rs = a.rowStride, cs = a.columnStride
+        var pa = a.base + row * rs
+        var pb = b
+        var c0 = WideVector(), c1 = WideVector(), c2 = WideVector(), c3 = WideVector(), c4 = WideVector(), c5 = WideVector()
+        for _ in 0..<k {
+            let bv = E.load16(pb)
+            c0 = multiplyAdd(c0, WideVector(repeating: pa[0]), bv)
+            c1 = multiplyAdd(c1, WideVector(repeating: pa[rs]), bv)
+            c2 = multiplyAdd(c2, WideVector(repeating: pa[2 * rs]), bv)
+            c3 = multiplyAdd(c3, WideVector(repeating: pa[3 * rs]), bv)
+            c4 = multiplyAdd(c4, WideVector(repeating: pa[4 * rs]), bv)
+            c5 = multiplyAdd(c5, WideVector(repeating: pa[5 * rs]), bv)
+            pa += cs
+            pb += PackedMatrix.panelWidth
+        }
+        let column = panel * PackedMatrix.panelWidth
+        finishPanel(c0, row: row, column: column, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
+        finishPanel(c1, row: row + 1, column: column, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
+        finishPanel(c2, row: row + 2, column: column, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
+        finishPanel(c3, row: row + 3, column: column, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
+        finishPanel(c4, row: row + 4, column: column, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
+        finishPanel(c5, row: row + 5, column: column, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
+    }
+
+    /// One row × four consecutive panels (64 columns).
+    @inline(__always)
+    static func singleRowPanels<E: PanelElement>(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<E>, panelSize: Int,
+                                                 columns: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue) {
+        var pa = a.base + row * a.rowStride
+        var pb = b
+        var s0 = WideVector(), s1 = WideVector(), s2 = WideVector(), s3 = WideVector()
+        for _ in 0..<k {
+            let x = WideVector(repeating: pa[0])
+            s0 = multiplyAdd(s0, x, E.load16(pb))
+            s1 = multiplyAdd(s1, x, E.load16(pb + panelSize))
+            s2 = multiplyAdd(s2, x, E.load16(pb + 2 * panelSize))
+            s3 = multiplyAdd(s3, x, E.load16(pb + 3 * panelSize))
+            pa += a.columnStride
+            pb += PackedMatrix.panelWidth
+        }
+        let column = panel * PackedMatrix.panelWidth, w = PackedMatrix.panelWidth
+        finishPanel(s0, row: row, column: column, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
+        finishPanel(s1, row: row, column: column + w, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
+        finishPanel(s2, row: row, column: column + 2 * w, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
+        finishPanel(s3, row: row, column: column + 3 * w, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
+    }
+
+    @inline(__always)
+    static func singleRowPanel<E: PanelElement>(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<E>, columns: Int,
+                                                c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue) {
+        var pa = a.base + row * a.rowStride
+        var pb = b
+        var s = WideVector()
+        for _ in 0..<k {
+            s = multiplyAdd(s, WideVector(repeating: pa[0]), E.load16(pb))
+            pa += a.columnStride
+            pb += PackedMatrix.panelWidth
+        }
+        finishPanel(s, row: row, column: panel * PackedMatrix.panelWidth, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
+    }
+
+    /// Stores a panel's sums for one row: straight into C when the panel is whole, else through a
+    /// stack copy so that only the columns that exist are read and written.
+    @inline(__always)
+    static func finishPanel(_ acc: WideVector, row: Int, column: Int, columns: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                            epilogue: GemmEpilogue) {
+        let out = c + row * ldc + column
+        let valid = columns - column
+        if valid >= PackedMatrix.panelWidth {
+            epilogue.finish(acc, row: row, column: column, into: out)
+            return
+        }
+        var lanes = WideVector()
+        withUnsafeMutableBytes(of: &lanes) { raw in
+            let tmp = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+            if epilogue.accumulate { tmp.update(from: out, count: valid) }
+            epilogue.finish(acc, row: row, column: column, into: tmp)
+            out.update(from: tmp, count: valid)
+        }
+    }
+}
