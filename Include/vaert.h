@@ -14,7 +14,10 @@
  *   - Nothing is written halfway: on failure, output arrays may hold partial results but files are
  *     either complete or untouched.
  *   - Batches of any size are processed in passes of at most 256 rows, so the memory a call uses
- *     besides your arrays is bounded and does not grow with the batch.
+ *     besides your arrays is bounded and does not grow with the batch. That memory is kept per thread
+ *     for the thread's next call: after the first call, running a model allocates nothing.
+ *   - Thread safety: every function may be called from any number of threads at once, on one model
+ *     handle or several, except vaert_close on a handle in use.
  */
 #ifndef VAERT_H
 #define VAERT_H
@@ -191,6 +194,20 @@ VAERT_API vaert_status vaert_sample_conditional(const vaert_model *model, uint64
  * Returns as vae_encode. Thread-safe. */
 VAERT_API vaert_status vaert_anomaly_score(const vaert_model *model, const float *images, const int32_t *labels, size_t batch,
                                            float *scores);
+
+/* ---- Threads ---------------------------------------------------------------------------------- */
+
+/* Sets how many threads each encode, decode, sample or anomaly-score call splits its batch across,
+ * the calling thread included: 1 (the default) runs on the calling thread only; n > 1 starts n - 1
+ * workers shared by the process, which sleep while there is no work. A batch is split by rows, so
+ * results are bit-identical for any thread count. When several threads call at once, one call uses the
+ * workers and the others run on their own threads. Waits for a running call to finish first.
+ * Returns VAERT_OK; VAERT_E_INVALID_ARGUMENT (0 or more than 256); VAERT_E_OUT_OF_MEMORY (a thread could
+ * not be started; the setting is then 1). */
+VAERT_API vaert_status vaert_set_threads(size_t threads);
+
+/* The current thread count of vaert_set_threads. */
+VAERT_API size_t vaert_get_threads(void);
 
 /* ---- JPEG ------------------------------------------------------------------------------------- */
 

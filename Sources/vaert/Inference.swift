@@ -14,17 +14,15 @@ extension Model {
         guard hasEncoder else { throw VaertError(.unsupported, "this model file holds no encoder") }
         try checkInputs(images, count: pixelCount, labels: labels, batch: batch, what: "images")
         let codeSize = kind.isVariational ? 2 * latentDim : latentDim
-        let rows = Model.rowsPerPass
-        let layerScratch = Model.scratchFloats(encoder, batch: rows)
-        let joinedRows = classCount > 0 ? rows * (pixelCount + classCount) : 0
-        try withScratch(floats: layerScratch + rows * codeSize + joinedRows) { scratch in
-            let code = scratch + layerScratch
-            let joined = code + rows * codeSize
-            forEachPass(batch) { first, n in
-                let x = joinClasses(images + first * pixelCount, width: pixelCount, labels: labels.map { $0 + first }, rows: n, into: joined)
-                Model.run(encoder, input: x, batch: n, output: code, scratch: scratch)
-                splitCode(code, batch: n, mu: mu + first * latentDim, logVariance: logVariance.map { $0 + first * latentDim })
-            }
+        let inputWidth = pixelCount + classCount
+        try forEachChunk(batch, scratchFloats: { rows in
+            Model.scratchFloats(encoder, batch: rows) + rows * codeSize + (classCount > 0 ? rows * inputWidth : 0)
+        }) { first, n, scratch in
+            let code = scratch + Model.scratchFloats(encoder, batch: n)
+            let joined = code + n * codeSize
+            let x = joinClasses(images + first * pixelCount, width: pixelCount, labels: labels.map { $0 + first }, rows: n, into: joined)
+            Model.run(encoder, input: x, batch: n, output: code, scratch: scratch)
+            splitCode(code, batch: n, mu: mu + first * latentDim, logVariance: logVariance.map { $0 + first * latentDim })
         }
     }
 
@@ -32,14 +30,13 @@ extension Model {
     /// A conditional model needs one class label per vector.
     public func decode(_ z: UnsafePointer<Float>, labels: UnsafePointer<Int32>? = nil, batch: Int, pixels: UnsafeMutablePointer<Float>) throws(VaertError) {
         try checkInputs(z, count: latentDim, labels: labels, batch: batch, what: "latent vectors")
-        let rows = Model.rowsPerPass
-        let layerScratch = Model.scratchFloats(decoder, batch: rows)
-        try withScratch(floats: layerScratch + (classCount > 0 ? rows * (latentDim + classCount) : 0)) { scratch in
-            let joined = scratch + layerScratch
-            forEachPass(batch) { first, n in
-                let input = joinClasses(z + first * latentDim, width: latentDim, labels: labels.map { $0 + first }, rows: n, into: joined)
-                Model.run(decoder, input: input, batch: n, output: pixels + first * pixelCount, scratch: scratch)
-            }
+        let inputWidth = latentDim + classCount
+        try forEachChunk(batch, scratchFloats: { rows in
+            Model.scratchFloats(decoder, batch: rows) + (classCount > 0 ? rows * inputWidth : 0)
+        }) { first, n, scratch in
+            let joined = scratch + Model.scratchFloats(decoder, batch: n)
+            let input = joinClasses(z + first * latentDim, width: latentDim, labels: labels.map { $0 + first }, rows: n, into: joined)
+            Model.run(decoder, input: input, batch: n, output: pixels + first * pixelCount, scratch: scratch)
         }
     }
 
@@ -58,7 +55,7 @@ extension Model {
         try Model.checkBatch(count, rowSize: max(pixelCount, latentDim))
         try checkLabels(labels, batch: count)
         let rows = min(count, Model.rowsPerPass)
-        try withScratch(floats: rows * latentDim) { (z) throws(VaertError) in
+        try withScratch(slot: .outer, floats: rows * latentDim) { (z) throws(VaertError) in
             var done = 0
             while done < count {
                 let n = min(rows, count - done)
@@ -78,7 +75,7 @@ extension Model {
         guard hasEncoder else { throw VaertError(.unsupported, "this model file holds no encoder") }
         try checkInputs(images, count: pixelCount, labels: labels, batch: batch, what: "images")
         let rows = Model.rowsPerPass
-        try withScratch(floats: 2 * rows * latentDim + rows * pixelCount) { (scratch) throws(VaertError) in
+        try withScratch(slot: .outer, floats: 2 * rows * latentDim + rows * pixelCount) { (scratch) throws(VaertError) in
             let (mu, logVariance, reconstruction) = (scratch, scratch + rows * latentDim, scratch + 2 * rows * latentDim)
             var first = 0
             while first < batch {
@@ -128,12 +125,27 @@ extension Model {
         return UnsafePointer(joined)
     }
 
-    func forEachPass(_ batch: Int, _ body: (_ first: Int, _ rows: Int) -> Void) {
-        var first = 0
-        while first < batch {
-            let rows = min(Model.rowsPerPass, batch - first)
-            body(first, rows)
-            first += rows
+    /// Runs `body(first, rows, scratch)` over all `batch` rows: split into one chunk per thread of the pool
+    /// (whole GEMM tiles each), each chunk in passes of at most `rowsPerPass` rows with its own part of
+    /// the calling thread's scratch (`scratchFloats(rows)` floats per pass). Rows are independent, so the
+    /// results do not depend on the thread count; after the first call nothing is allocated.
+    func forEachChunk(_ batch: Int, scratchFloats: (Int) -> Int,
+                      _ body: (_ first: Int, _ rows: Int, _ scratch: UnsafeMutablePointer<Float>) -> Void) throws(VaertError) {
+        let tiles = (batch + Gemm.tileRows - 1) / Gemm.tileRows
+        let chunks = min(vaert_support_threads(), tiles)
+        let chunkRows = (tiles + chunks - 1) / chunks * Gemm.tileRows
+        let passRows = min(chunkRows, Model.rowsPerPass)
+        let perChunk = (scratchFloats(passRows) + 15) / 16 * 16  // whole cache lines, so chunks share none
+        try withScratch(slot: .inner, floats: chunks * perChunk) { scratch in
+            parallelFor(chunks) { chunk in
+                let end = min(batch, (chunk + 1) * chunkRows)
+                var first = chunk * chunkRows
+                while first < end {
+                    let rows = min(passRows, end - first)
+                    body(first, rows, scratch + chunk * perChunk)
+                    first += rows
+                }
+            }
         }
     }
 
@@ -170,11 +182,32 @@ extension Model {
     }
 }
 
-/// Runs `body` with `floats` floats of 64-byte aligned scratch, reporting allocation failure as a status.
-func withScratch<R>(floats: Int, _ body: (UnsafeMutablePointer<Float>) throws(VaertError) -> R) throws(VaertError) -> R {
-    guard let raw = vaert_support_alloc(max(floats, 1) * 4) else {
+/// The calling thread's two scratch buffers: `outer` for a call's own arrays, `inner` for the encode or
+/// decode it makes (sample and anomaly scoring nest one inside the other).
+enum ScratchSlot: Int32 {
+    case outer = 0
+    case inner = 1
+}
+
+/// Runs `body` with `floats` floats of the calling thread's 64-byte aligned scratch `slot`, which is kept
+/// for the thread's next call; allocation failure is reported as a status.
+func withScratch<R>(slot: ScratchSlot, floats: Int, _ body: (UnsafeMutablePointer<Float>) throws(VaertError) -> R) throws(VaertError) -> R {
+    guard let raw = vaert_support_scratch(slot.rawValue, max(floats, 1) * 4) else {
         throw VaertError(.outOfMemory, "could not allocate \(floats * 4) bytes of scratch memory")
     }
-    defer { vaert_support_free(raw) }
     return try body(raw.bindMemory(to: Float.self, capacity: max(floats, 1)))
+}
+
+/// Runs `task(i)` for every i in 0 ..< count on the pool's threads (see `vaert_set_threads`) and returns when
+/// all are done.
+func parallelFor(_ count: Int, _ task: (Int) -> Void) {
+    if count == 1 { return task(0) }
+    withoutActuallyEscaping(task) { task in
+        var job = task
+        withUnsafeMutablePointer(to: &job) { context in
+            vaert_support_parallel_for(count, { context, index in
+                context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
+            }, context)
+        }
+    }
 }

@@ -66,7 +66,7 @@ import VAECore
             let b = TestSupport.randomFloats(outChannels, seed: 3)
             let layer = ConvLayer(input: input, output: output, parameters: p, weights: w, bias: b, activation: .identity)
             var y = [Float](repeating: 0, count: 2 * output.count)
-            var scratch = [Float](repeating: 0, count: layer.scratchFloats)
+            var scratch = [Float](repeating: 0, count: layer.scratchFloats(batch: 2))
             layer.forward(x, batch: 2, into: &y, scratch: &scratch)
             for image in 0..<2 {
                 let expected = referenceConv(Array(x[(image * input.count)..<((image + 1) * input.count)]), w, b, input: input, output: output, p)
@@ -88,7 +88,7 @@ import VAECore
                 let b = TestSupport.randomFloats(outChannels, seed: 6)
                 let layer = ConvTransposeLayer(input: input, output: output, parameters: p, weights: w, bias: b, activation: .identity)
                 var y = [Float](repeating: 0, count: 2 * output.count)
-                var scratch = [Float](repeating: 0, count: layer.scratchFloats)
+                var scratch = [Float](repeating: 0, count: layer.scratchFloats(batch: 2))
                 layer.forward(x, batch: 2, into: &y, scratch: &scratch)
                 for image in 0..<2 {
                     let expected = referenceConvTranspose(Array(x[(image * input.count)..<((image + 1) * input.count)]), w, b, input: input, output: output, p)

@@ -27,9 +27,21 @@ public struct ConvParameters: Equatable, Sendable {
     }
 }
 
+/// Images a convolution layer runs through one GEMM: enough that the GEMM's columns (images × window
+/// positions) fill its tiles, few enough that the column matrix (`rows` × columns) stays in the L2 cache
+/// for the fold or copy that follows.
+func imagesPerGemm(batch: Int, positions: Int, rows: Int) -> Int {
+    let targetColumns = 384
+    let cacheFloats = 256 * 1024
+    let byColumns = targetColumns / max(positions, 1)
+    let byCache = cacheFloats / max(positions * rows, 1)
+    return max(1, min(batch, byColumns, byCache))
+}
+
 /// Conv2d over borrowed memory: weights [outC, inC, kH, kW] (PyTorch's layout), bias [outC].
-/// Per image: unfold the input (im2col), then one GEMM W[outC × patch] · columns[patch × positions]
-/// writes the output channels-first, with bias per channel and the activation fused into the tiles.
+/// Per group of images: unfold them side by side (im2col), one GEMM W[outC × patch] · columns[patch ×
+/// images·positions] with bias per channel and the activation fused into the tiles, then each image's
+/// channels are copied out (channels-first, image by image).
 public struct ConvLayer: @unchecked Sendable {
     public let input: Shape3
     public let output: Shape3
@@ -47,24 +59,41 @@ public struct ConvLayer: @unchecked Sendable {
         self.activation = activation
     }
 
-    /// Floats of scratch `forward` needs: one image's column matrix.
-    public var scratchFloats: Int { window.patchSize * window.positions }
+    /// Floats of scratch `forward` needs for `batch` images: a group's column matrix and GEMM output.
+    public func scratchFloats(batch: Int) -> Int {
+        imagesPerGemm(batch: batch, positions: window.positions, rows: window.patchSize) * window.positions * (window.patchSize + output.channels)
+    }
 
     public func forward(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                         activation override: Activation? = nil) {
-        for image in 0..<batch {
-            window.im2col(x + image * input.count, into: scratch)
-            Gemm.multiply(m: output.channels, n: window.positions, k: window.patchSize,
-                          a: MatrixView(weights, rowStride: window.patchSize), b: scratch, bRowStride: window.positions,
-                          c: y + image * output.count, cRowStride: window.positions,
-                          epilogue: GemmEpilogue(rowBias: bias, activation: override ?? activation))
+        let positions = window.positions
+        let group = imagesPerGemm(batch: batch, positions: positions, rows: window.patchSize)
+        var first = 0
+        while first < batch {
+            let images = min(group, batch - first)
+            let width = images * positions
+            let columns = scratch, product = scratch + window.patchSize * width
+            for g in 0..<images {
+                window.im2col(x + (first + g) * input.count, into: columns + g * positions, rowStride: width)
+            }
+            Gemm.multiply(m: output.channels, n: width, k: window.patchSize,
+                          a: MatrixView(weights, rowStride: window.patchSize), b: columns, bRowStride: width,
+                          c: product, cRowStride: width, epilogue: GemmEpilogue(rowBias: bias, activation: override ?? activation))
+            for g in 0..<images {
+                let image = y + (first + g) * output.count
+                for c in 0..<output.channels {
+                    (image + c * positions).update(from: product + c * width + g * positions, count: positions)
+                }
+            }
+            first += images
         }
     }
 }
 
 /// ConvTranspose2d over borrowed memory: weights [inC, outC, kH, kW] (PyTorch's layout), bias [outC].
-/// It is the adjoint of a convolution from the output shape to the input shape: per image, one GEMM
-/// Wᵀ[outC·kH·kW × inC] · x[inC × pixels] gives the columns, which fold back (col2im) into the output.
+/// It is the adjoint of a convolution from the output shape to the input shape: per group of images, the
+/// inputs are laid side by side (channels × images·pixels), one GEMM Wᵀ[outC·kH·kW × inC] · x gives the
+/// columns, which fold back (col2im) into each output image, then bias and activation per channel.
 public struct ConvTransposeLayer: @unchecked Sendable {
     public let input: Shape3
     public let output: Shape3
@@ -83,26 +112,33 @@ public struct ConvTransposeLayer: @unchecked Sendable {
         self.activation = activation
     }
 
-    public var scratchFloats: Int { window.patchSize * window.positions }
+    /// Floats of scratch `forward` needs for `batch` images: a group's inputs side by side and its columns.
+    public func scratchFloats(batch: Int) -> Int {
+        imagesPerGemm(batch: batch, positions: window.positions, rows: window.patchSize) * window.positions * (input.channels + window.patchSize)
+    }
 
     public func forward(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                         activation override: Activation? = nil) {
-        let plane = output.height * output.width
-        for image in 0..<batch {
-            Gemm.multiply(m: window.patchSize, n: window.positions, k: input.channels,
-                          a: MatrixView(weights, rowStride: 1, columnStride: window.patchSize), b: x + image * input.count,
-                          bRowStride: window.positions, c: scratch, cRowStride: window.positions)
-            let out = y + image * output.count
-            out.update(repeating: 0, count: output.count)
-            window.col2im(scratch, addingInto: out)
-            for c in 0..<output.channels {
-                let channel = out + c * plane
-                if let bias {
-                    let b = bias[c]
-                    for i in 0..<plane { channel[i] += b }
-                }
-                ActivationKernels.apply(override ?? activation, channel, count: plane)
+        let pixels = window.positions
+        let group = imagesPerGemm(batch: batch, positions: pixels, rows: window.patchSize)
+        var first = 0
+        while first < batch {
+            let images = min(group, batch - first)
+            let width = images * pixels
+            let gathered = scratch, columns = scratch + input.channels * width
+            for g in 0..<images {
+                let image = x + (first + g) * input.count
+                for c in 0..<input.channels { (gathered + c * width + g * pixels).update(from: image + c * pixels, count: pixels) }
             }
+            Gemm.multiply(m: window.patchSize, n: width, k: input.channels,
+                          a: MatrixView(weights, rowStride: 1, columnStride: window.patchSize), b: gathered,
+                          bRowStride: width, c: columns, cRowStride: width)
+            for g in 0..<images {
+                let out = y + (first + g) * output.count
+                window.col2im(columns + g * pixels, into: out, rowStride: width, bias: bias)
+                ActivationKernels.apply(override ?? activation, out, count: output.count)
+            }
+            first += images
         }
     }
 }

@@ -20,12 +20,12 @@ public enum Layer: @unchecked Sendable {
         }
     }
 
-    /// Scratch floats `forward` needs besides its input and output (independent of the batch).
-    public var scratchFloats: Int {
+    /// Scratch floats `forward` needs besides its input and output for `batch` rows.
+    public func scratchFloats(batch: Int) -> Int {
         switch self {
         case .dense: return 0
-        case .conv(let l): return l.scratchFloats
-        case .convTranspose(let l): return l.scratchFloats
+        case .conv(let l): return l.scratchFloats(batch: batch)
+        case .convTranspose(let l): return l.scratchFloats(batch: batch)
         }
     }
 

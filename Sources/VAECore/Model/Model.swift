@@ -167,8 +167,16 @@ public final class Model: @unchecked Sendable {
     /// Floats of scratch a pass of `layers` needs for `batch` rows: two ping-pong buffers of the widest
     /// hidden layer, then the largest per-layer scratch (a convolution's column matrix).
     public static func scratchFloats(_ layers: [Layer], batch: Int) -> Int {
-        let widest = layers.dropLast().map { $0.outputCount }.max() ?? 0
-        return 2 * widest * batch + (layers.map { $0.scratchFloats }.max() ?? 0)
+        var layerScratch = 0
+        for layer in layers { layerScratch = max(layerScratch, layer.scratchFloats(batch: batch)) }
+        return 2 * widestHidden(layers) * batch + layerScratch
+    }
+
+    /// Outputs of the widest layer but the last (loops, not `map`: running a model allocates nothing).
+    static func widestHidden(_ layers: [Layer]) -> Int {
+        var widest = 0
+        for i in 0..<max(layers.count - 1, 0) { widest = max(widest, layers[i].outputCount) }
+        return widest
     }
 
     /// Runs `layers` on `batch` rows of `input` into `output`, using `scratch` (`scratchFloats` floats).
@@ -176,12 +184,12 @@ public final class Model: @unchecked Sendable {
         _ layers: [Layer], input: UnsafePointer<Float>, batch: Int,
         output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
     ) {
-        let half = (layers.dropLast().map { $0.outputCount }.max() ?? 0) * batch
+        let half = widestHidden(layers) * batch
         let layerScratch = scratch + 2 * half
         var x = input
-        for (i, layer) in layers.enumerated() {
+        for i in 0..<layers.count {
             let y = i == layers.count - 1 ? output : scratch + (i % 2) * half
-            layer.forward(x, batch: batch, into: y, scratch: layerScratch)
+            layers[i].forward(x, batch: batch, into: y, scratch: layerScratch)
             x = UnsafePointer(y)
         }
     }

@@ -11,7 +11,7 @@ public final class ConvWorkspace: @unchecked Sendable {
     let permuted: FloatBuffer
 
     public init(layers: [Layer], batch: Int, threads: Int) {
-        let columns = layers.map(\.scratchFloats).max() ?? 0
+        let columns = layers.map { $0.scratchFloats(batch: 1) }.max() ?? 0
         perThread = (0..<max(threads, 1)).map { _ in FloatBuffer(count: columns) }
         columnsT = FloatBuffer(count: batch * columns)
         permuted = FloatBuffer(count: batch * (layers.map { max($0.inputCount, $0.outputCount) }.max() ?? 0))

@@ -24,6 +24,19 @@ int vaert_support_read_file(const char *path, void **data, size_t *size, int *fa
  * On failure nothing is left behind and the errno value is returned; 0 on success. */
 int vaert_support_write_file_atomic(const char *path, const void *data, size_t size);
 
+/* The worker pool: `threads` in all, the calling thread included (1 = no workers). 0 or an errno value. */
+int vaert_support_set_threads(size_t threads);
+size_t vaert_support_threads(void);
+
+/* Runs task(context, i) for every i in [0, count) on the calling thread and the pool's workers, and
+ * returns when all are done. When the pool is busy with another caller's job, runs them all here. */
+void vaert_support_parallel_for(size_t count, void (*task)(void *context, size_t index), void *context);
+
+/* The calling thread's scratch buffer `slot` (0 or 1) of at least `size` bytes, 64-byte aligned: grown on
+ * demand and kept for the thread's next call (so repeated calls allocate nothing), freed at thread exit.
+ * NULL when the memory is not there. */
+void *vaert_support_scratch(int slot, size_t size);
+
 /* Text of an errno value. */
 const char *vaert_support_strerror(int error_number);
 

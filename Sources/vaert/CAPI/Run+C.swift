@@ -1,4 +1,5 @@
 import VAECore
+import _VaertSupport
 
 @_cdecl("vae_encode")
 public func vae_encode(
@@ -86,4 +87,20 @@ public func vaert_anomaly_score(
         let m = try model(handle)
         try m.anomalyScores(try required(images, "images"), labels: labels, batch: batch, scores: try required(scores, "scores"))
     }
+}
+
+@_cdecl("vaert_set_threads")
+public func vaert_set_threads(_ threads: Int) -> Int32 {
+    cEntry { () throws(VaertError) in
+        guard (1...256).contains(threads) else { throw VaertError(.invalidArgument, "threads must be 1 to 256, got \(threads)") }
+        let status = vaert_support_set_threads(threads)
+        guard status == 0 else {
+            throw VaertError(.outOfMemory, "could not start \(threads - 1) worker threads: \(String(cString: vaert_support_strerror(status)))")
+        }
+    }
+}
+
+@_cdecl("vaert_get_threads")
+public func vaert_get_threads() -> Int {
+    vaert_support_threads()
 }

@@ -1,0 +1,135 @@
+/* The worker pool behind vaert_set_threads, and per-thread scratch memory. Workers sleep on a condition
+ * variable between jobs (no spinning). One job runs at a time; a caller that finds the pool busy runs
+ * its whole job on its own thread, which gives the same results (the tasks are independent). */
+#define _GNU_SOURCE
+#include "vaert_support.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+enum { max_workers = 255 };
+
+static struct {
+    pthread_mutex_t job_lock;   /* held by the caller whose job is running, and while resizing */
+    pthread_mutex_t lock;       /* guards the fields below */
+    pthread_cond_t work_ready, work_done;
+    pthread_t workers[max_workers];
+    size_t worker_count;
+    unsigned long generation;   /* bumped for each job and for shutdown */
+    int shutting_down;
+    void (*task)(void *, size_t);
+    void *context;
+    size_t next, count, unfinished;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+/* Claims and runs tasks of the current job until none are left; called with pool.lock held. */
+static void run_tasks(void) {
+    while (pool.next < pool.count) {
+        size_t index = pool.next++;
+        pthread_mutex_unlock(&pool.lock);
+        pool.task(pool.context, index);
+        pthread_mutex_lock(&pool.lock);
+        if (--pool.unfinished == 0) pthread_cond_broadcast(&pool.work_done);
+    }
+}
+
+static void *worker_main(void *unused) {
+    (void)unused;
+    pthread_mutex_lock(&pool.lock);
+    unsigned long seen = pool.generation;
+    for (;;) {
+        while (pool.generation == seen) pthread_cond_wait(&pool.work_ready, &pool.lock);
+        seen = pool.generation;
+        if (pool.shutting_down) break;
+        run_tasks();
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return NULL;
+}
+
+static void stop_workers(void) {
+    pthread_mutex_lock(&pool.lock);
+    pool.shutting_down = 1;
+    pool.generation++;
+    pthread_cond_broadcast(&pool.work_ready);
+    pthread_mutex_unlock(&pool.lock);
+    for (size_t i = 0; i < pool.worker_count; i++) pthread_join(pool.workers[i], NULL);
+    pool.worker_count = 0;
+    pool.shutting_down = 0;
+}
+
+int vaert_support_set_threads(size_t threads) {
+    if (threads == 0 || threads > max_workers + 1) return EINVAL;
+    pthread_mutex_lock(&pool.job_lock);
+    stop_workers();
+    int status = 0;
+    while (pool.worker_count < threads - 1) {
+        status = pthread_create(&pool.workers[pool.worker_count], NULL, worker_main, NULL);
+        if (status != 0) break;
+        pool.worker_count++;
+    }
+    if (status != 0) stop_workers();
+    pthread_mutex_unlock(&pool.job_lock);
+    return status;
+}
+
+size_t vaert_support_threads(void) {
+    pthread_mutex_lock(&pool.lock);
+    size_t threads = pool.worker_count + 1;
+    pthread_mutex_unlock(&pool.lock);
+    return threads;
+}
+
+void vaert_support_parallel_for(size_t count, void (*task)(void *, size_t), void *context) {
+    if (count > 1 && pthread_mutex_trylock(&pool.job_lock) == 0) {
+        if (pool.worker_count > 0) {
+            pthread_mutex_lock(&pool.lock);
+            pool.task = task;
+            pool.context = context;
+            pool.next = 0;
+            pool.count = pool.unfinished = count;
+            pool.generation++;
+            pthread_cond_broadcast(&pool.work_ready);
+            run_tasks();
+            while (pool.unfinished > 0) pthread_cond_wait(&pool.work_done, &pool.lock);
+            pthread_mutex_unlock(&pool.lock);
+            pthread_mutex_unlock(&pool.job_lock);
+            return;
+        }
+        pthread_mutex_unlock(&pool.job_lock);
+    }
+    for (size_t i = 0; i < count; i++) task(context, i);
+}
+
+/* Per-thread scratch: grown on demand, kept for the thread's next call, freed when the thread exits. */
+enum { scratch_slots = 2 };
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+struct scratch { void *pointer[scratch_slots]; size_t size[scratch_slots]; };
+
+static void free_scratch(void *value) {
+    struct scratch *s = value;
+    for (int i = 0; i < scratch_slots; i++) vaert_support_free(s->pointer[i]);
+    free(s);
+}
+
+static void make_scratch_key(void) { pthread_key_create(&scratch_key, free_scratch); }
+
+void *vaert_support_scratch(int slot, size_t size) {
+    if (slot < 0 || slot >= scratch_slots) return NULL;
+    pthread_once(&scratch_once, make_scratch_key);
+    struct scratch *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s || pthread_setspecific(scratch_key, s) != 0) { free(s); return NULL; }
+    }
+    if (s->size[slot] < size) {
+        void *grown = vaert_support_alloc(size);
+        if (!grown) return NULL;
+        vaert_support_free(s->pointer[slot]);
+        s->pointer[slot] = grown;
+        s->size[slot] = size;
+    }
+    return s->pointer[slot];
+}
