@@ -46,8 +46,8 @@ public struct GemmEpilogue: @unchecked Sendable {
         if let bias { v += load(bias + column, as: V.self) }
         if let rowBias { v += V(repeating: rowBias[row]) }
         if activation == .relu { v = V.relu(v) }
+        if activation == .sigmoid { v = V.sigmoid(v) }
         store(v, to: p)
-        if activation == .sigmoid { ActivationKernel.sigmoid(p, count: V.scalarCount) }
     }
 
     @inline(__always)

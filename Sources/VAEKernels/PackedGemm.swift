@@ -83,12 +83,28 @@ extension GemmKernel {
         let k = b.rows
         let panelSize = k * PackedMatrix.panelWidth
         let groupSize = 4
+        // A sigmoid runs as its own pass over each finished block of rows: measured faster than in the
+        // tile epilogue, where its burst of work after each tile stalls the next tile's multiply-adds.
+        var tileEpilogue = epilogue
+        let separateSigmoid = epilogue.activation == .sigmoid && ldc == b.columns
+        if separateSigmoid { tileEpilogue.activation = .identity }
+        func rowTile(_ row: Int) {
+            for q in 0..<b.panels {
+                panelTile(row: row, panel: q, k: k, a: a, b: base + q * panelSize, columns: b.columns, c: c, ldc: ldc, epilogue: tileEpilogue)
+            }
+            if separateSigmoid { ActivationKernel.sigmoid(c + row * ldc, count: tileRows * ldc) }
+        }
         var row = 0
         while row + tileRows <= m {
-            for q in 0..<b.panels {
-                panelTile(row: row, panel: q, k: k, a: a, b: base + q * panelSize, columns: b.columns, c: c, ldc: ldc, epilogue: epilogue)
-            }
+            rowTile(row)
             row += tileRows
+        }
+        // Leftover rows, fewer than a tile: when C is overwritten, one more tile ending at row m recomputes
+        // a few rows with the very same sums (and rewrites them whole, before any activation pass), so
+        // the weights stream once more instead of once per leftover row.
+        if row < m && m >= tileRows && !epilogue.accumulate {
+            rowTile(m - tileRows)
+            return
         }
         while row < m {
             var q = 0
@@ -176,11 +192,17 @@ extension GemmKernel {
     static func finishPanel(_ acc: WideVector, row: Int, column: Int, columns: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                             epilogue: GemmEpilogue) {
         let out = c + row * ldc + column
-        let valid = columns - column
-        if valid >= PackedMatrix.panelWidth {
+        if columns - column >= PackedMatrix.panelWidth {
             epilogue.finish(acc, row: row, column: column, into: out)
-            return
+        } else {
+            finishPartialPanel(acc, row: row, column: column, valid: columns - column, out: out, epilogue: epilogue)
         }
+    }
+
+    /// The last panel of a matrix whose width is not a multiple of the panel width (kept out of line).
+    @inline(never)
+    static func finishPartialPanel(_ acc: WideVector, row: Int, column: Int, valid: Int, out: UnsafeMutablePointer<Float>,
+                                   epilogue: GemmEpilogue) {
         var lanes = WideVector()
         withUnsafeMutableBytes(of: &lanes) { raw in
             let tmp = raw.baseAddress!.assumingMemoryBound(to: Float.self)

@@ -37,14 +37,19 @@ public func maximum(_ a: WideVector, _ b: WideVector) -> WideVector { a.replacin
 /// The vector types the generic kernels are specialised for, with the concrete operations they need.
 protocol KernelVector: SIMD where Scalar == Float {
     static func relu(_ v: Self) -> Self
+    static func sigmoid(_ v: Self) -> Self
 }
 
 extension SIMD8: KernelVector where Scalar == Float {
     @inline(__always) static func relu(_ v: Self) -> Self { maximum(v, Self()) }
+    @inline(__always) static func sigmoid(_ v: Self) -> Self { FastMath.sigmoid(v) }
 }
 
 extension SIMD16: KernelVector where Scalar == Float {
     @inline(__always) static func relu(_ v: Self) -> Self { maximum(v, Self()) }
+    @inline(__always) static func sigmoid(_ v: Self) -> Self {
+        SIMD16(lowHalf: FastMath.sigmoid(v.lowHalf), highHalf: FastMath.sigmoid(v.highHalf))
+    }
 }
 
 @inline(__always)

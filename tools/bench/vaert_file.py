@@ -41,11 +41,11 @@ def read(path):
                            weight=tensors[w][1], bias=None if b == 0xFFFFFFFF else tensors[b][1], input=inp, output=out, params=params))
     return layers
 
-def decoder_flop(layers):
-    """Multiply-adds of the decoder, 2 FLOP each."""
+def flop(layers, stack):
+    """Multiply-adds of the "encoder" or "decoder" per image, 2 FLOP each."""
     total = 0
     for l in layers:
-        if l["stack"] != "decoder": continue
+        if l["stack"] != stack: continue
         w = l["weight"]
         if l["kind"] == "dense": total += w.size
         elif l["kind"] == "conv2d": total += w.size * l["output"][1] * l["output"][2]

@@ -80,7 +80,7 @@ public final class Model: @unchecked Sendable {
             var decoder: [Layer] = []
             for record in file.layers {
                 var layer = Model.layer(record, weights: tensor(record.weight), bias: record.bias.map(tensor))
-                if case .dense(let dense) = layer {
+                if case .dense(let dense) = layer, WeightPacking.pays(dense) {
                     let t = file.tensors[record.weight]
                     let half = t.type == .f16 ? (data + t.offset).assumingMemoryBound(to: Float16.self) : nil
                     layer = .dense(packing.pack(dense, halfWeights: half))

@@ -1,13 +1,18 @@
-"""Decode throughput of ONNX Runtime and PyTorch eager on the decoder of a vaert weights file (the same
-weights: the graph is built from the file by vaert_file.py). Prints img/s at batch 1, 64 and 256 with
-1 and 2 threads.  Usage: python decode_peers.py MODEL.vaert [SECONDS]"""
+"""Throughput of ONNX Runtime and PyTorch eager on the encoder or decoder of a vaert weights file (the same
+weights: the graphs are built from the file by vaert_file.py, the ONNX one with the onnx package).
+Prints img/s per thread count and batch.
+Usage: python peers.py MODEL.vaert encode|decode [SECONDS] [BATCH ...]"""
 import sys, time
 import numpy as np
 import vaert_file
 
-layers = [l for l in vaert_file.read(sys.argv[1]) if l["stack"] == "decoder"]
-seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 2.0
-latent = layers[0]["weight"].shape[0] if layers[0]["kind"] == "dense" else int(np.prod(layers[0]["input"]))
+stack = {"encode": "encoder", "decode": "decoder"}[sys.argv[2]]
+layers = [l for l in vaert_file.read(sys.argv[1]) if l["stack"] == stack]
+seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 2.0
+batches = [int(b) for b in sys.argv[4:]] or [1, 64, 256]
+# The input of the first layer: a vector for a dense layer, an image (C, H, W) for a convolution.
+first = layers[0]
+input_shape = [first["weight"].shape[0]] if first["kind"] == "dense" else list(first["input"])
 
 def bench(f, z):
     f(z); n = 0; t = time.perf_counter()
@@ -27,7 +32,7 @@ def onnx_model():
             inits += [numpy_helper.from_array(l["weight"], w), numpy_helper.from_array(l["bias"], b)]
             nodes.append(helper.make_node("Gemm", [x, w, b], [f"y{i}"]))
         else:
-            if l["input"][1] * l["input"][2] > 1 and i > 0 and layers[i - 1]["kind"] == "dense":
+            if i > 0 and layers[i - 1]["kind"] == "dense":
                 shape = numpy_helper.from_array(np.array([-1, *l["input"]], np.int64), f"s{i}")
                 inits.append(shape); nodes.append(helper.make_node("Reshape", [x, f"s{i}"], [f"r{i}"])); x = f"r{i}"
             kh, kw, stride, pad, out_pad = l["params"]
@@ -40,7 +45,7 @@ def onnx_model():
         if l["activation"] != "identity":
             nodes.append(helper.make_node({"relu": "Relu", "sigmoid": "Sigmoid"}[l["activation"]], [x], [f"a{i}"])); x = f"a{i}"
     nodes.append(helper.make_node("Identity", [x], ["x"]))
-    g = helper.make_graph(nodes, "decoder", [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", latent])],
+    g = helper.make_graph(nodes, stack, [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", *input_shape])],
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, None)], inits)
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
 
@@ -70,9 +75,10 @@ for threads in (1, 2):
     so = ort.SessionOptions(); so.intra_op_num_threads = threads; so.inter_op_num_threads = 1
     session = ort.InferenceSession(graph, so, providers=["CPUExecutionProvider"])
     torch.set_num_threads(threads)
-    for batch in (1, 64, 256):
-        z = rng.standard_normal((batch, latent), dtype=np.float32)
+    for batch in batches:
+        shape = (batch, *input_shape)
+        z = rng.random(shape, dtype=np.float32) if stack == "encoder" else rng.standard_normal(shape, dtype=np.float32)
         o = bench(lambda a: session.run(None, {"z": a}), z)
         with torch.inference_mode():
             p = bench(lambda a: net(a), torch.tensor(z))
-        print(f"peers threads {threads} batch {batch}: onnxruntime {o:.0f} img/s pytorch {p:.0f} img/s", flush=True)
+        print(f"peers {sys.argv[2]} threads {threads} batch {batch}: onnxruntime {o:.0f} img/s pytorch {p:.0f} img/s", flush=True)

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The benchmark, in one run on this machine and on the same weights:
+#   - libvaert from C (tools/bench/vaert_bench.c, linked as the README says) against ONNX Runtime and
+#     PyTorch eager on graphs built from the same weights file (tools/bench/peers.py): decode and encode
+#     of the course VAE (f32; batch 1 also from f16 and int8 files), decode of the conv VAE; 1 and 2 threads;
+#   - training the course VAE with vae-train against ../shared/bench/ref_vae.py (tools/bench/train-vs-pytorch.sh).
+# Prints markdown tables: images/s, the ratio vaert / peer, and vaert's fraction of the FMA peak the tool
+# measures. Usage: tools/bench/bench.sh [SECONDS_PER_POINT] [TRAINING_EPOCHS (0 skips training)]
+# PYTHON=... selects a Python with onnxruntime, torch and onnx (default: ../shared/bench/setup-peers.sh's).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-2}; epochs=${2:-10}
+python=${PYTHON:-$HOME/.cache/vaert-peers/bin/python}
+"$python" -c "import onnx, onnxruntime, torch" || { echo "bench: needs onnx, onnxruntime and torch in $python (run ../shared/bench/setup-peers.sh)" >&2; exit 1; }
+tools/build-lib.sh >/dev/null
+swift build -c release --product export-weights >/dev/null
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+cc -O2 tools/bench/vaert_bench.c $(PKG_CONFIG_PATH=.build/vaert/lib/pkgconfig pkg-config --cflags --libs vaert) -o "$work/bench"
+mlp=tools/models/fashion-vae.vaert conv=tools/models/fashion-conv-vae.vaert
+.build/release/export-weights convert "$mlp" --dtype f16 --out "$work/mlp-f16.vaert" >/dev/null
+.build/release/export-weights convert "$mlp" --dtype int8 --out "$work/mlp-int8.vaert" >/dev/null
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(date -u +%Y-%m-%d)"
+
+# compare NAME MODEL OP BATCH...: one table row per (threads, batch).
+compare() {
+    local name=$1 model=$2 op=$3; shift 3
+    local stack=${op/encode/encoder}; stack=${stack/decode/decoder}
+    local flop
+    flop=$("$python" -c "import sys; sys.path.insert(0, 'tools/bench'); import vaert_file; print(vaert_file.flop(vaert_file.read('$model'), '$stack'))")
+    "$work/bench" "$model" "$op" "$seconds" "$@" > "$work/vaert.txt"
+    (cd tools/bench && "$python" peers.py "$(realpath "$model")" "$op" "$seconds" "$@") > "$work/peers.txt"
+    python3 - "$name" "$work/vaert.txt" "$work/peers.txt" "$flop" <<'PY'
+import re, sys
+name, ours_text, peers_text, flop = sys.argv[1], open(sys.argv[2]).read(), open(sys.argv[3]).read(), float(sys.argv[4])
+ours = {(int(t), int(b)): float(r) for t, b, r in re.findall(r"threads (\d+) batch (\d+): (\d+)", ours_text)}
+peak = float(re.search(r"fma peak, one core: ([0-9.]+)", ours_text).group(1))
+for t, b, o, p in re.findall(r"threads (\d+) batch (\d+): onnxruntime (\d+) img/s pytorch (\d+)", peers_text):
+    v = ours[(int(t), int(b))]
+    print(f"| {name} | {b} | {t} | {v:.0f} | {1e6 / v * int(t):.1f} | {float(o):.0f} | {float(p):.0f} | {v / float(o):.2f} | {v / float(p):.2f} | {100 * v * flop / 1e9 / (peak * int(t)):.0f}% |")
+print(f"<!-- {name}: {flop / 1e6:.3f} MFLOP per image; FMA peak measured {peak} GFLOP/s per core -->")
+PY
+}
+
+echo
+echo "| what | batch | threads | vaert img/s | vaert µs/img·thread | ONNX Runtime img/s | PyTorch img/s | vaert/ORT | vaert/PyTorch | vaert % of FMA peak |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+compare "decode, course VAE, f32" "$mlp" decode 1 64 256
+compare "decode, course VAE, f16 file" "$work/mlp-f16.vaert" decode 1
+compare "decode, course VAE, int8 file" "$work/mlp-int8.vaert" decode 1
+compare "encode, course VAE" "$mlp" encode 1 256
+compare "decode, conv VAE" "$conv" decode 1 64 256
+if [ "$epochs" -gt 0 ]; then
+    echo
+    tools/bench/train-vs-pytorch.sh "$epochs" 2 "$python" | tail -2
+fi

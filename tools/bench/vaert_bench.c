@@ -1,0 +1,86 @@
+/* vaert_bench: libvaert encode or decode throughput from C, and this machine's FMA peak.
+ *   vaert_bench MODEL.vaert encode|decode [SECONDS] [BATCH ...]
+ * Prints one line per (threads, batch): images/s, with the thread count set through vaert_set_threads
+ * (one caller; the library splits each batch), then the measured single-core FMA peak. */
+#define _POSIX_C_SOURCE 200809L
+#include <immintrin.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vaert.h"
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static void check(vaert_status s) {
+    if (s != VAERT_OK) { fprintf(stderr, "vaert_bench: %s\n", vaert_last_error()); exit(1); }
+}
+
+/* Twelve independent FMA chains in registers: enough to cover the FMA latency on two ports. */
+__attribute__((target("avx2,fma"))) static double fma_peak(double seconds) {
+    __m256 b = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(0.001f);
+    __m256 a0 = _mm256_set1_ps(0), a1 = _mm256_set1_ps(1), a2 = _mm256_set1_ps(2), a3 = _mm256_set1_ps(3), a4 = _mm256_set1_ps(4),
+           a5 = _mm256_set1_ps(5), a6 = _mm256_set1_ps(6), a7 = _mm256_set1_ps(7), a8 = _mm256_set1_ps(8), a9 = _mm256_set1_ps(9),
+           a10 = _mm256_set1_ps(10), a11 = _mm256_set1_ps(11);
+    long rounds = 0;
+    double start = now();
+    while (now() - start < seconds) {
+        for (int r = 0; r < 100000; r++) {
+            a0 = _mm256_fmadd_ps(a0, b, c); a1 = _mm256_fmadd_ps(a1, b, c); a2 = _mm256_fmadd_ps(a2, b, c);
+            a3 = _mm256_fmadd_ps(a3, b, c); a4 = _mm256_fmadd_ps(a4, b, c); a5 = _mm256_fmadd_ps(a5, b, c);
+            a6 = _mm256_fmadd_ps(a6, b, c); a7 = _mm256_fmadd_ps(a7, b, c); a8 = _mm256_fmadd_ps(a8, b, c);
+            a9 = _mm256_fmadd_ps(a9, b, c); a10 = _mm256_fmadd_ps(a10, b, c); a11 = _mm256_fmadd_ps(a11, b, c);
+        }
+        rounds += 100000;
+    }
+    double elapsed = now() - start;
+    __m256 sum = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)), _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+    sum = _mm256_add_ps(sum, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
+    if (_mm256_cvtss_f32(sum) == 12345.0f) puts("");
+    return rounds * 12.0 * 8 * 2 / elapsed / 1e9;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3 || (strcmp(argv[2], "encode") && strcmp(argv[2], "decode"))) {
+        fprintf(stderr, "usage: vaert_bench MODEL encode|decode [SECONDS] [BATCH ...]\n");
+        return 2;
+    }
+    int encode = strcmp(argv[2], "encode") == 0;
+    double seconds = argc > 3 ? atof(argv[3]) : 2.0;
+    size_t batches[16] = {1, 64, 256}, batch_count = 3;
+    if (argc > 4) for (batch_count = 0; batch_count < 16 && (int)batch_count + 4 < argc; batch_count++) batches[batch_count] = strtoul(argv[4 + batch_count], NULL, 10);
+    vaert_model *model = NULL;
+    check(vaert_open_file(argv[1], &model));
+    size_t latent, c, h, w, largest = 0;
+    check(vaert_get_latent_dim(model, &latent));
+    check(vaert_get_image_shape(model, &c, &h, &w));
+    for (size_t i = 0; i < batch_count; i++) if (batches[i] > largest) largest = batches[i];
+    size_t pixels = c * h * w;
+    float *z = malloc(largest * latent * sizeof(float)), *logvar = malloc(largest * latent * sizeof(float));
+    float *images = malloc(largest * pixels * sizeof(float));
+    if (!z || !logvar || !images) { fprintf(stderr, "vaert_bench: out of memory\n"); return 1; }
+    check(vaert_sample(model, 1, 0, largest, images));  /* realistic inputs for encode */
+    check(vaert_sample_latent(model, 2, 0, largest, z));
+    for (int threads = 1; threads <= 2; threads++) {
+        check(vaert_set_threads(threads));
+        for (size_t b = 0; b < batch_count; b++) {
+            size_t batch = batches[b];
+            long images_done = 0;
+            double start = now(), elapsed;
+            do {
+                check(encode ? vae_encode(model, images, batch, z, logvar) : vae_decode(model, z, batch, images));
+                images_done += (long)batch;
+            } while ((elapsed = now() - start) < seconds);
+            printf("vaert %s threads %d batch %zu: %.0f img/s\n", argv[2], threads, batch, images_done / elapsed);
+            fflush(stdout);
+        }
+    }
+    printf("fma peak, one core: %.1f GFLOP/s\n", fma_peak(1.0));
+    vaert_close(model);
+    return 0;
+}
