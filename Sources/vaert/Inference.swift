@@ -13,31 +13,43 @@ extension Model {
                        logVariance: UnsafeMutablePointer<Float>?) throws(VaertError) {
         guard hasEncoder else { throw VaertError(.unsupported, "this model file holds no encoder") }
         try checkInputs(images, count: pixelCount, labels: labels, batch: batch, what: "images")
-        let codeSize = kind.isVariational ? 2 * latentDim : latentDim
-        let inputWidth = pixelCount + classCount
-        try forEachChunk(batch, scratchFloats: { rows in
-            Model.scratchFloats(encoder, batch: rows) + rows * codeSize + (classCount > 0 ? rows * inputWidth : 0)
-        }) { first, n, scratch in
-            let code = scratch + Model.scratchFloats(encoder, batch: n)
-            let joined = code + n * codeSize
-            let x = joinClasses(images + first * pixelCount, width: pixelCount, labels: labels.map { $0 + first }, rows: n, into: joined)
-            Model.run(encoder, input: x, batch: n, output: code, scratch: scratch)
-            splitCode(code, batch: n, mu: mu + first * latentDim, logVariance: logVariance.map { $0 + first * latentDim })
-        }
+        try ChunkedCall.run(.encode, on: self, input: images, labels: labels, batch: batch, output: mu, logVariance: logVariance)
     }
 
     /// `z` (batch × latent, finite) → pixels (batch × pixels); with a sigmoid output layer they lie in [0, 1].
     /// A conditional model needs one class label per vector.
     public func decode(_ z: UnsafePointer<Float>, labels: UnsafePointer<Int32>? = nil, batch: Int, pixels: UnsafeMutablePointer<Float>) throws(VaertError) {
         try checkInputs(z, count: latentDim, labels: labels, batch: batch, what: "latent vectors")
-        let inputWidth = latentDim + classCount
-        try forEachChunk(batch, scratchFloats: { rows in
-            Model.scratchFloats(decoder, batch: rows) + (classCount > 0 ? rows * inputWidth : 0)
-        }) { first, n, scratch in
-            let joined = scratch + Model.scratchFloats(decoder, batch: n)
-            let input = joinClasses(z + first * latentDim, width: latentDim, labels: labels.map { $0 + first }, rows: n, into: joined)
-            Model.run(decoder, input: input, batch: n, output: pixels + first * pixelCount, scratch: scratch)
-        }
+        try ChunkedCall.run(.decode, on: self, input: z, labels: labels, batch: batch, output: pixels, logVariance: nil)
+    }
+
+    /// Scratch floats of one encode pass of `rows` rows: the layers', the code, the joined inputs.
+    func encodeScratchFloats(rows: Int) -> Int {
+        let codeSize = kind.isVariational ? 2 * latentDim : latentDim
+        return Model.scratchFloats(encoder, batch: rows) + rows * codeSize + (classCount > 0 ? rows * (pixelCount + classCount) : 0)
+    }
+
+    /// Encodes rows `first ..< first + rows`, using `scratch` (`encodeScratchFloats(rows:)` floats).
+    func encodePass(_ images: UnsafePointer<Float>, labels: UnsafePointer<Int32>?, first: Int, rows: Int, mu: UnsafeMutablePointer<Float>,
+                    logVariance: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>) {
+        let code = scratch + Model.scratchFloats(encoder, batch: rows)
+        let joined = code + rows * (kind.isVariational ? 2 * latentDim : latentDim)
+        let x = joinClasses(images + first * pixelCount, width: pixelCount, labels: labels.map { $0 + first }, rows: rows, into: joined)
+        Model.run(encoder, input: x, batch: rows, output: code, scratch: scratch)
+        splitCode(code, batch: rows, mu: mu + first * latentDim, logVariance: logVariance.map { $0 + first * latentDim })
+    }
+
+    /// Scratch floats of one decode pass of `rows` rows: the layers', the joined inputs.
+    func decodeScratchFloats(rows: Int) -> Int {
+        Model.scratchFloats(decoder, batch: rows) + (classCount > 0 ? rows * (latentDim + classCount) : 0)
+    }
+
+    /// Decodes rows `first ..< first + rows`, using `scratch` (`decodeScratchFloats(rows:)` floats).
+    func decodePass(_ z: UnsafePointer<Float>, labels: UnsafePointer<Int32>?, first: Int, rows: Int, pixels: UnsafeMutablePointer<Float>,
+                    scratch: UnsafeMutablePointer<Float>) {
+        let joined = scratch + Model.scratchFloats(decoder, batch: rows)
+        let input = joinClasses(z + first * latentDim, width: latentDim, labels: labels.map { $0 + first }, rows: rows, into: joined)
+        Model.run(decoder, input: input, batch: rows, output: pixels + first * pixelCount, scratch: scratch)
     }
 
     /// The latent vectors of samples `first ..< first + count` under `seed`: N(0, I), each depending only on (seed, index).
@@ -125,30 +137,6 @@ extension Model {
         return UnsafePointer(joined)
     }
 
-    /// Runs `body(first, rows, scratch)` over all `batch` rows: split into one chunk per thread of the pool
-    /// (whole GEMM tiles each), each chunk in passes of at most `rowsPerPass` rows with its own part of
-    /// the calling thread's scratch (`scratchFloats(rows)` floats per pass). Rows are independent, so the
-    /// results do not depend on the thread count; after the first call nothing is allocated.
-    func forEachChunk(_ batch: Int, scratchFloats: (Int) -> Int,
-                      _ body: (_ first: Int, _ rows: Int, _ scratch: UnsafeMutablePointer<Float>) -> Void) throws(VaertError) {
-        let tiles = (batch + Gemm.tileRows - 1) / Gemm.tileRows
-        let chunks = min(vaert_support_threads(), tiles)
-        let chunkRows = (tiles + chunks - 1) / chunks * Gemm.tileRows
-        let passRows = min(chunkRows, Model.rowsPerPass)
-        let perChunk = (scratchFloats(passRows) + 15) / 16 * 16  // whole cache lines, so chunks share none
-        try withScratch(slot: .inner, floats: chunks * perChunk) { scratch in
-            parallelFor(chunks) { chunk in
-                let end = min(batch, (chunk + 1) * chunkRows)
-                var first = chunk * chunkRows
-                while first < end {
-                    let rows = min(passRows, end - first)
-                    body(first, rows, scratch + chunk * perChunk)
-                    first += rows
-                }
-            }
-        }
-    }
-
     /// Largest batch accepted: beyond it batch × row size could overflow the caller's buffers' size_t.
     public static let maxBatch = 1 << 40
 
@@ -196,18 +184,4 @@ func withScratch<R>(slot: ScratchSlot, floats: Int, _ body: (UnsafeMutablePointe
         throw VaertError(.outOfMemory, "could not allocate \(floats * 4) bytes of scratch memory")
     }
     return try body(raw.bindMemory(to: Float.self, capacity: max(floats, 1)))
-}
-
-/// Runs `task(i)` for every i in 0 ..< count on the pool's threads (see `vaert_set_threads`) and returns when
-/// all are done.
-func parallelFor(_ count: Int, _ task: (Int) -> Void) {
-    if count == 1 { return task(0) }
-    withoutActuallyEscaping(task) { task in
-        var job = task
-        withUnsafeMutablePointer(to: &job) { context in
-            vaert_support_parallel_for(count, { context, index in
-                context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
-            }, context)
-        }
-    }
 }

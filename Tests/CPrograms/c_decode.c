@@ -2,7 +2,8 @@
  *   c_decode MODEL.vaert Z_FILE PIXELS_FILE [LABELS_FILE] [SCORES_FILE IMAGES_FILE]
  * Z_FILE holds float32 latent vectors; LABELS_FILE int32 classes (conditional models); PIXELS_FILE
  * receives the decoded float32 pixels. With SCORES_FILE and IMAGES_FILE it also writes the anomaly
- * scores of the float32 images. Exits 0, or prints the failure and exits 1. */
+ * scores of the float32 images. Prints the kernels in use ("kernels: avx2" or "kernels: baseline").
+ * Exits 0, or prints the failure and exits 1. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -35,6 +36,7 @@ static int fail(vaert_status status, const char *what) {
 
 int main(int argc, char **argv) {
     if (argc != 4 && argc != 5 && argc != 7) { fprintf(stderr, "usage: c_decode MODEL Z PIXELS [LABELS] [SCORES IMAGES]\n"); return 2; }
+    printf("kernels: %s\n", vaert_kernels());
     vaert_model *model = NULL;
     vaert_status s = vaert_open_file(argv[1], &model);
     if (s != VAERT_OK) return fail(s, "open");

@@ -106,6 +106,44 @@ import vaert
         #expect(TestSupport.maxAbsDifference(fromC, expected) <= 1e-5, "\(name)")
     }
 
+    @Test("after warm-up no call allocates; results are bit-identical for 1, 2 and 4 threads and from 8 caller threads",
+          arguments: ["vae", "conv-vae", "cvae"])
+    func runtimeGuarantees(name: String) throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try compile("\(TestSupport.root)/Tests/CPrograms/c_runtime_check.c", package: "vaert", output: "\(folder)/check")
+        let run = try TestSupport.run("\(folder)/check", ["\(TestSupport.root)/tools/models/fashion-\(name).vaert"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("threads 2: 0 heap allocations") && run.stdout.contains("runtime checks passed"), "\(run.stdout)")
+    }
+
+    #if arch(x86_64)
+    @Test("any x86-64: under qemu64 (no AVX) the library picks its baseline kernels and gives the same bits as they do natively, within 1e-5 of the AVX2 kernels",
+          arguments: ["vae", "conv-vae"])
+    func anyX86(name: String) throws {
+        let qemu = "/usr/bin/qemu-x86_64"
+        #expect(FileManager.default.fileExists(atPath: qemu), "install Debian's qemu-user (tools/setup.sh does)")
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try compile("\(TestSupport.root)/Tests/CPrograms/c_decode.c", package: "vaert", output: "\(folder)/decode")
+        let path = "\(TestSupport.root)/tools/models/fashion-\(name).vaert"
+        let z = TestSupport.randomFloats(16 * 20, seed: 12, in: -2...2)
+        try z.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/z.bin")) }
+        func decode(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, into file: String) throws -> (String, [Float]) {
+            let run = try TestSupport.run(executable, arguments + [path, "\(folder)/z.bin", "\(folder)/\(file)"], environment: environment)
+            #expect(run.status == 0, "\(run.stderr)")
+            let pixels = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(file)")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            return (run.stdout, pixels)
+        }
+        let (emulatedKernels, emulated) = try decode(qemu, ["-cpu", "qemu64", "\(folder)/decode"], into: "emulated.bin")
+        let (baselineKernels, baseline) = try decode("\(folder)/decode", [], environment: ["VAERT_KERNELS": "baseline"], into: "baseline.bin")
+        let (_, native) = try decode("\(folder)/decode", [], into: "native.bin")
+        #expect(emulatedKernels.contains("kernels: baseline") && baselineKernels.contains("kernels: baseline"))
+        #expect(emulated.count == 16 * 784 && emulated == baseline)
+        #expect(TestSupport.maxAbsDifference(native, baseline) <= 1e-5)
+    }
+    #endif
+
     /// The trainer's own decoder (its training forward path, sigmoid applied to the logits) on `z` and
     /// one-hot classes; at most the trainer's batch size of rows.
     func trainerDecode(_ trainer: Trainer, z: [Float], labels: [Int32]) -> [Float] {

@@ -104,3 +104,9 @@ public func vaert_set_threads(_ threads: Int) -> Int32 {
 public func vaert_get_threads() -> Int {
     vaert_support_threads()
 }
+
+@_cdecl("vaert_kernels")
+public func vaert_kernels() -> UnsafePointer<CChar> {
+    let name: StaticString = KernelSet.active == .avx2 ? "avx2" : "baseline"
+    return UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
+}
