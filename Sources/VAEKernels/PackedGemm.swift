@@ -2,25 +2,21 @@
 /// column panels of `PackedMatrix.panelWidth`, each holding rows 0 ..< k of its columns contiguously,
 /// zero beyond column n. A tile then streams its weights sequentially instead of striding across rows.
 ///
-/// Elements are f32, or f16 that the kernel widens on the fly (half the bytes to stream, the same products:
-/// f16 → f32 is exact, so the result equals that of the f32 matrix widened at load).
+/// Elements are f32 whatever the file stores. Widening f16 panels on the fly (half the bytes to stream)
+/// measured slower on AMD Zen 2, at batch 1 (50 vs 27 µs per image) and at 256: `vcvtph2ps` throughput,
+/// not memory, then bounds the loop.
 public struct PackedMatrix: @unchecked Sendable {
-    public enum Storage {
-        case f32(UnsafePointer<Float>)
-        case f16(UnsafePointer<Float16>)
-    }
-
     public static let panelWidth = 16
 
     public let rows: Int
     public let columns: Int
-    public let storage: Storage
+    public let values: UnsafePointer<Float>
 
-    /// `storage` must hold `elementCount(rows:columns:)` elements packed by `pack`.
-    public init(rows: Int, columns: Int, storage: Storage) {
+    /// `values` must hold `elementCount(rows:columns:)` floats packed by `pack`.
+    public init(rows: Int, columns: Int, values: UnsafePointer<Float>) {
         self.rows = rows
         self.columns = columns
-        self.storage = storage
+        self.values = values
     }
 
     public var panels: Int { PackedMatrix.panels(columns) }
@@ -31,7 +27,7 @@ public struct PackedMatrix: @unchecked Sendable {
     public static func elementCount(rows: Int, columns: Int) -> Int { rows * panels(columns) * panelWidth }
 
     /// Packs row-major `source` [rows × columns] (element (r, c) at `source[r * columns + c]`) into `packed`.
-    public static func pack<T>(_ source: UnsafePointer<T>, rows: Int, columns: Int, into packed: UnsafeMutablePointer<T>, zero: T) {
+    public static func pack(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into packed: UnsafeMutablePointer<Float>) {
         for panel in 0..<panels(columns) {
             let first = panel * panelWidth
             let width = min(panelWidth, columns - first)
@@ -39,27 +35,14 @@ public struct PackedMatrix: @unchecked Sendable {
             for r in 0..<rows {
                 let row = out + r * panelWidth
                 row.update(from: source + r * columns + first, count: width)
-                if width < panelWidth { (row + width).update(repeating: zero, count: panelWidth - width) }
+                if width < panelWidth { (row + width).update(repeating: 0, count: panelWidth - width) }
             }
         }
     }
 }
 
-/// How a panel's elements become floats.
-protocol PanelElement {
-    static func load16(_ p: UnsafePointer<Self>) -> SIMD16<Float>
-}
-
-extension Float: PanelElement {
-    @inline(__always)
-    static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-}
-
-extension Float16: PanelElement {
-    /// One `vcvtph2ps` per 8 lanes where the build has F16C.
-    @inline(__always)
-    static func load16(_ p: UnsafePointer<Float16>) -> SIMD16<Float> { SIMD16<Float>(UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float16>.self)) }
-}
+@inline(__always)
+private func load16(_ p: UnsafePointer<Float>) -> WideVector { UnsafeRawPointer(p).loadUnaligned(as: WideVector.self) }
 
 extension GemmKernel {
     /// `C[m × n] = A[m × k] · B`, then the epilogue, with B packed. The epilogue's `bias`, when given, must be
@@ -71,16 +54,7 @@ extension GemmKernel {
     /// computes it, so a row's result does not depend on the batch size or on how rows are split.
     public static func multiply(m: Int, a: MatrixView, packed b: PackedMatrix, c: UnsafeMutablePointer<Float>, cRowStride: Int,
                                 epilogue: GemmEpilogue = .overwrite) {
-        switch b.storage {
-        case .f32(let p): multiply(m: m, a: a, panels: p, b: b, c: c, ldc: cRowStride, epilogue: epilogue)
-        case .f16(let p): multiply(m: m, a: a, panels: p, b: b, c: c, ldc: cRowStride, epilogue: epilogue)
-        }
-    }
-
-    @inline(__always)
-    static func multiply<E: PanelElement>(m: Int, a: MatrixView, panels base: UnsafePointer<E>, b: PackedMatrix,
-                                          c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue) {
-        let k = b.rows
+        let (base, k, ldc) = (b.values, b.rows, cRowStride)
         let panelSize = k * PackedMatrix.panelWidth
         let groupSize = 4
         // A sigmoid runs as its own pass over each finished block of rows: measured faster than in the
@@ -123,14 +97,14 @@ extension GemmKernel {
 
     /// Six rows × one panel: 12 accumulators, one panel row and six broadcasts per step of k.
     @inline(__always)
-    static func panelTile<E: PanelElement>(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<E>, columns: Int,
+    static func panelTile(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<Float>, columns: Int,
                                            c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue) {
         let rs = a.rowStride, cs = a.columnStride
         var pa = a.base + row * rs
         var pb = b
         var c0 = WideVector(), c1 = WideVector(), c2 = WideVector(), c3 = WideVector(), c4 = WideVector(), c5 = WideVector()
         for _ in 0..<k {
-            let bv = E.load16(pb)
+            let bv = load16(pb)
             c0 = multiplyAdd(c0, WideVector(repeating: pa[0]), bv)
             c1 = multiplyAdd(c1, WideVector(repeating: pa[rs]), bv)
             c2 = multiplyAdd(c2, WideVector(repeating: pa[2 * rs]), bv)
@@ -151,17 +125,17 @@ extension GemmKernel {
 
     /// One row × four consecutive panels (64 columns).
     @inline(__always)
-    static func singleRowPanels<E: PanelElement>(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<E>, panelSize: Int,
+    static func singleRowPanels(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<Float>, panelSize: Int,
                                                  columns: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue) {
         var pa = a.base + row * a.rowStride
         var pb = b
         var s0 = WideVector(), s1 = WideVector(), s2 = WideVector(), s3 = WideVector()
         for _ in 0..<k {
             let x = WideVector(repeating: pa[0])
-            s0 = multiplyAdd(s0, x, E.load16(pb))
-            s1 = multiplyAdd(s1, x, E.load16(pb + panelSize))
-            s2 = multiplyAdd(s2, x, E.load16(pb + 2 * panelSize))
-            s3 = multiplyAdd(s3, x, E.load16(pb + 3 * panelSize))
+            s0 = multiplyAdd(s0, x, load16(pb))
+            s1 = multiplyAdd(s1, x, load16(pb + panelSize))
+            s2 = multiplyAdd(s2, x, load16(pb + 2 * panelSize))
+            s3 = multiplyAdd(s3, x, load16(pb + 3 * panelSize))
             pa += a.columnStride
             pb += PackedMatrix.panelWidth
         }
@@ -173,13 +147,13 @@ extension GemmKernel {
     }
 
     @inline(__always)
-    static func singleRowPanel<E: PanelElement>(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<E>, columns: Int,
+    static func singleRowPanel(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<Float>, columns: Int,
                                                 c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue) {
         var pa = a.base + row * a.rowStride
         var pb = b
         var s = WideVector()
         for _ in 0..<k {
-            s = multiplyAdd(s, WideVector(repeating: pa[0]), E.load16(pb))
+            s = multiplyAdd(s, WideVector(repeating: pa[0]), load16(pb))
             pa += a.columnStride
             pb += PackedMatrix.panelWidth
         }

@@ -7,7 +7,7 @@ internal import VAEKernelsAVX2
 /// The builds of the kernels this library carries, and the one this CPU runs.
 ///
 /// On x86-64 the kernels (`VAEKernels`) are compiled twice from the same files: once for any x86-64
-/// (SSE2, separate multiply and add) and once for AVX2 + FMA + F16C (`VAEKernelsAVX2`). The choice is made
+/// (SSE2, separate multiply and add) and once for the Haswell level, AVX2 + FMA + F16C (`VAEKernelsAVX2`). The choice is made
 /// once, from CPUID, so the shipped library runs on any x86-64 and at full speed where it can.
 /// Elsewhere there is one build (on aarch64 it uses NEON's fused multiply-add).
 public enum KernelSet: String, Sendable {
@@ -22,8 +22,6 @@ public enum KernelSet: String, Sendable {
         return .baseline
     }()
 
-    /// Whether the active kernels widen f16 weights in hardware, so that packing them as f16 pays.
-    public static var widensHalfInHardware: Bool { active == .avx2 }
 }
 
 /// Single-precision matrix multiply on the active kernel build: `C[m×n] = A[m×k] · B[k×n]`, then the
@@ -102,11 +100,6 @@ extension VAEKernels.GemmEpilogue {
 }
 
 extension VAEKernels.PackedMatrix {
-    var avx2: VAEKernelsAVX2.PackedMatrix {
-        switch storage {
-        case .f32(let p): return VAEKernelsAVX2.PackedMatrix(rows: rows, columns: columns, storage: .f32(p))
-        case .f16(let p): return VAEKernelsAVX2.PackedMatrix(rows: rows, columns: columns, storage: .f16(p))
-        }
-    }
+    var avx2: VAEKernelsAVX2.PackedMatrix { VAEKernelsAVX2.PackedMatrix(rows: rows, columns: columns, values: values) }
 }
 #endif

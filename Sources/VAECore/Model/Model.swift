@@ -81,9 +81,7 @@ public final class Model: @unchecked Sendable {
             for record in file.layers {
                 var layer = Model.layer(record, weights: tensor(record.weight), bias: record.bias.map(tensor))
                 if case .dense(let dense) = layer, WeightPacking.pays(dense) {
-                    let t = file.tensors[record.weight]
-                    let half = t.type == .f16 ? (data + t.offset).assumingMemoryBound(to: Float16.self) : nil
-                    layer = .dense(packing.pack(dense, halfWeights: half))
+                    layer = .dense(packing.pack(dense))
                 }
                 if record.stack == .encoder { encoder.append(layer) } else { decoder.append(layer) }
             }

@@ -1,7 +1,7 @@
 /// Packs a loaded dense layer's weights into the GEMM's panel layout, once, at load.
 ///
-/// f16 weights stay f16 when the active kernels widen them in hardware (half the bytes to stream, the same
-/// results); otherwise every layer packs as f32. The bias is copied into whole panels, zero-padded.
+/// The panels hold f32 (an f16 or int8 file's weights as decoded at load); the bias is copied into whole
+/// panels, zero-padded.
 struct WeightPacking {
     /// The buffers the packed layers point into; the model frees them.
     private(set) var buffers: [UnsafeMutableRawPointer] = []
@@ -10,24 +10,15 @@ struct WeightPacking {
     /// a small layer's weights stay in cache anyway, and its short panels ran slower (20→400: 23 vs 32 GFLOP/s).
     static func pays(_ layer: DenseLayer) -> Bool { layer.inputCount * layer.outputCount >= 1 << 16 }
 
-    mutating func pack(_ layer: DenseLayer, halfWeights: UnsafePointer<Float16>?) -> DenseLayer {
+    mutating func pack(_ layer: DenseLayer) -> DenseLayer {
         let (k, n) = (layer.inputCount, layer.outputCount)
         let elements = PackedMatrix.elementCount(rows: k, columns: n)
         let paddedColumns = PackedMatrix.panels(n) * PackedMatrix.panelWidth
-        let half = halfWeights != nil && KernelSet.widensHalfInHardware
-        let weightBytes = (elements * (half ? 2 : 4) + 63) / 64 * 64
+        let weightBytes = (elements * 4 + 63) / 64 * 64
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: weightBytes + paddedColumns * 4, alignment: WeightsFormat.alignment)
         buffers.append(buffer)
-        let storage: PackedMatrix.Storage
-        if half, let halfWeights {
-            let out = buffer.bindMemory(to: Float16.self, capacity: elements)
-            PackedMatrix.pack(halfWeights, rows: k, columns: n, into: out, zero: 0)
-            storage = .f16(UnsafePointer(out))
-        } else {
-            let out = buffer.bindMemory(to: Float.self, capacity: elements)
-            PackedMatrix.pack(layer.weights, rows: k, columns: n, into: out, zero: 0)
-            storage = .f32(UnsafePointer(out))
-        }
+        let values = buffer.bindMemory(to: Float.self, capacity: elements)
+        PackedMatrix.pack(layer.weights, rows: k, columns: n, into: values)
         var bias: UnsafePointer<Float>? = nil
         if let source = layer.bias {
             let padded = (buffer + weightBytes).bindMemory(to: Float.self, capacity: paddedColumns)
@@ -36,7 +27,7 @@ struct WeightPacking {
             bias = UnsafePointer(padded)
         }
         return DenseLayer(inputCount: k, outputCount: n, weights: layer.weights, bias: layer.bias, activation: layer.activation,
-                          packed: (PackedMatrix(rows: k, columns: n, storage: storage), bias))
+                          packed: (PackedMatrix(rows: k, columns: n, values: UnsafePointer(values)), bias))
     }
 
     func free() {
