@@ -1,23 +1,25 @@
 /// Float exp, log, sigmoid and sine/cosine written out in Swift, so that VAECore needs no libm,
-/// runs the same on every target (Embedded, WebAssembly) and gives the same bits everywhere.
+/// runs the same on every target (Embedded, WebAssembly) and gives the same bits everywhere. The vector
+/// forms are `@inlinable`, so the trainer's loss loops compile them for its own (AVX2) target.
 ///
 /// The polynomials are Cephes' single-precision ones (relative error about 1e-7 on the ranges used).
 public enum FastMath {
-    static let log2e: Float = 1.44269504088896341
-    static let ln2Hi: Float = 0.693359375
-    static let ln2Lo: Float = -2.12194440e-4
+    // Constants as computed properties: they inline as literals into `@inlinable` callers in other
+    // modules (a `static let` would cost an accessor and a `swift_once` check per call there).
+    @inlinable static var log2e: Float { 1.44269504088896341 }
+    @inlinable static var ln2Hi: Float { 0.693359375 }
+    @inlinable static var ln2Lo: Float { -2.12194440e-4 }
     /// exp is clamped to this range so that 2^n stays a normal float.
-    static let expMin: Float = -87.3
-    static let expMax: Float = 88.0
-    /// 1.5·2^23 and its bit pattern, for exact conversions between small integers and floats. Plain
-    /// scalars: a vector `static let` would cost a `swift_once` check in every loop iteration.
-    static let roundingMagic: Float = 12_582_912
-    static let roundingMagicBits: Int32 = 0x4B40_0000
+    @inlinable static var expMin: Float { -87.3 }
+    @inlinable static var expMax: Float { 88.0 }
+    /// 1.5·2^23 and its bit pattern, for exact conversions between small integers and floats.
+    @inlinable static var roundingMagic: Float { 12_582_912 }
+    @inlinable static var roundingMagicBits: Int32 { 0x4B40_0000 }
 
     // MARK: exp
 
     /// e^x for every lane; inputs are clamped to [-87.3, 88], so the result is finite and positive (NaN stays NaN).
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func exp(_ input: Vector) -> Vector {
         let x = minimum(maximum(input, Vector(repeating: expMin)), Vector(repeating: expMax))
         let n = (x * log2e).rounded(.toNearestOrEven)
@@ -56,7 +58,7 @@ public enum FastMath {
     // MARK: sigmoid
 
     /// 1 / (1 + e^-x) for every lane.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func sigmoid(_ x: Vector) -> Vector {
         1 / (1 + exp(-x))
     }
@@ -96,7 +98,7 @@ public enum FastMath {
     }
 
     /// `log(_: Float)` for every lane (positive, finite, normal inputs).
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func log(_ x: Vector) -> Vector {
         let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
         let small = unsafeBitCast((bits & 0x007f_ffff) | 0x3f00_0000, to: Vector.self) .< 0.707106781186547524
@@ -123,7 +125,7 @@ public enum FastMath {
     }
 
     /// `log1p(_: Float)` for every lane (x >= 0).
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func log1p(_ x: Vector) -> Vector {
         let u = 1 + x
         let exact = u .== 1

@@ -84,6 +84,13 @@ public enum GemmKernel {
             rowBlock(rows: tileRows, row: row, n: n, k: k, a: a, b: b, ldb: bRowStride, c: c, ldc: cRowStride, epilogue: epilogue)
             row += tileRows
         }
+        // Leftover rows, fewer than a tile: when C is overwritten, one more tile ending at row m recomputes
+        // a few rows with the very same sums (the epilogue works on the sums, so rewriting is harmless);
+        // B then streams once more instead of once per leftover row.
+        if row < m && m >= tileRows && !epilogue.accumulate {
+            rowBlock(rows: tileRows, row: m - tileRows, n: n, k: k, a: a, b: b, ldb: bRowStride, c: c, ldc: cRowStride, epilogue: epilogue)
+            return
+        }
         while row < m {
             rowBlock(rows: 1, row: row, n: n, k: k, a: a, b: b, ldb: bRowStride, c: c, ldc: cRowStride, epilogue: epilogue)
             row += 1

@@ -83,6 +83,20 @@ public enum ActivationKernels {
     public static func reference(_ activation: VAEKernels.Activation, _ x: Float) -> Float { VAEKernels.ActivationKernel.reference(activation, x) }
 }
 
+/// Loss kernels on the active kernel build.
+public enum LossKernels {
+    /// Σ BCE(σ(l), x) from logits, with the gradient scale·(σ(l) − x) when `gradient` is given.
+    public static func bceWithLogits(logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, count: Int,
+                                     gradient: UnsafeMutablePointer<Float>?, scale: Float) -> Double {
+        #if canImport(VAEKernelsAVX2)
+        if KernelSet.active == .avx2 {
+            return VAEKernelsAVX2.LossKernel.bceWithLogits(logits: logits, targets: targets, count: count, gradient: gradient, scale: scale)
+        }
+        #endif
+        return VAEKernels.LossKernel.bceWithLogits(logits: logits, targets: targets, count: count, gradient: gradient, scale: scale)
+    }
+}
+
 #if canImport(VAEKernelsAVX2)
 // The AVX2 build's copies of the kernel types: same fields, converted field by field.
 extension VAEKernels.MatrixView {
