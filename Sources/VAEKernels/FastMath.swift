@@ -35,8 +35,8 @@ public enum FastMath {
         // the generic (scalar) SIMD conversion initialiser.
         let nBits = unsafeBitCast(n + Vector(repeating: roundingMagic), to: SIMD8<Int32>.self) &- SIMD8<Int32>(repeating: roundingMagicBits)
         let bits = (nBits &+ 127) &<< 23
-        // The clamp turned NaN into a bound; give it back.
-        return (p * unsafeBitCast(bits, to: Vector.self)).replacing(with: input, where: input .!= input)
+        // NaN needs no case of its own: the clamp (compare and blend) keeps it, and it carries through p.
+        return p * unsafeBitCast(bits, to: Vector.self)
     }
 
     /// Scalar reference for `exp(_: Vector)`: the same steps on one value.

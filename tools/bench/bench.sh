@@ -49,6 +49,11 @@ compare "decode, course VAE, f16 file" "$work/mlp-f16.vaert" decode 1
 compare "decode, course VAE, int8 file" "$work/mlp-int8.vaert" decode 1
 compare "encode, course VAE" "$mlp" encode 1 256
 compare "decode, conv VAE" "$conv" decode 1 64 256
+echo
+"$work/bench" "$mlp" idle
+echo "kernels: $(cc -x c - -o "$work/kernels" $(PKG_CONFIG_PATH=.build/vaert/lib/pkgconfig pkg-config --cflags --libs vaert) <<<'#include <stdio.h>
+#include "vaert.h"
+int main(void) { puts(vaert_kernels()); return 0; }' && "$work/kernels")"
 if [ "$epochs" -gt 0 ]; then
     echo
     tools/bench/train-vs-pytorch.sh "$epochs" 2 "$python" | tail -2

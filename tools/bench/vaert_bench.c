@@ -1,12 +1,16 @@
 /* vaert_bench: libvaert encode or decode throughput from C, and this machine's FMA peak.
  *   vaert_bench MODEL.vaert encode|decode [SECONDS] [BATCH ...]
- * Prints one line per (threads, batch): images/s, with the thread count set through vaert_set_threads
- * (one caller; the library splits each batch), then the measured single-core FMA peak. */
+ *   vaert_bench MODEL.vaert idle
+ * encode / decode: one line per (threads, batch): images/s, with the thread count set through
+ * vaert_set_threads (one caller; the library splits each batch), then the measured single-core FMA peak.
+ * idle: a sparse workload on 2 threads (a batch of 256 every 20 ms for 2 s) and the process's CPU time
+ * against the time its decodes take, to show that idle workers sleep instead of spinning. */
 #define _POSIX_C_SOURCE 200809L
 #include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "vaert.h"
@@ -45,9 +49,37 @@ __attribute__((target("avx2,fma"))) static double fma_peak(double seconds) {
     return rounds * 12.0 * 8 * 2 / elapsed / 1e9;
 }
 
+static double cpu_seconds(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+/* A decode of 256 every 20 ms on 2 threads: CPU time should be about twice the busy time, not the wall time. */
+static int idle(vaert_model *model, size_t latent, size_t pixels) {
+    enum { batch = 256, rounds = 100 };
+    float *z = malloc(batch * latent * sizeof(float)), *out = malloc(batch * pixels * sizeof(float));
+    if (!z || !out) return 1;
+    check(vaert_sample_latent(model, 1, 0, batch, z));
+    check(vaert_set_threads(2));
+    check(vae_decode(model, z, batch, out));
+    double busy = 0, start = now(), cpu_start = cpu_seconds();
+    for (int i = 0; i < rounds; i++) {
+        double t = now();
+        check(vae_decode(model, z, batch, out));
+        busy += now() - t;
+        struct timespec pause = {0, 20 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    double wall = now() - start, cpu = cpu_seconds() - cpu_start;
+    printf("idle workload, 2 threads: wall %.2f s, decoding %.3f s, process CPU time %.3f s (%.0f%% of 2 x decoding time)\n",
+           wall, busy, cpu, 100 * cpu / (2 * busy));
+    return 0;
+}
+
 int main(int argc, char **argv) {
-    if (argc < 3 || (strcmp(argv[2], "encode") && strcmp(argv[2], "decode"))) {
-        fprintf(stderr, "usage: vaert_bench MODEL encode|decode [SECONDS] [BATCH ...]\n");
+    if (argc < 3 || (strcmp(argv[2], "encode") && strcmp(argv[2], "decode") && strcmp(argv[2], "idle"))) {
+        fprintf(stderr, "usage: vaert_bench MODEL encode|decode [SECONDS] [BATCH ...]\n       vaert_bench MODEL idle\n");
         return 2;
     }
     int encode = strcmp(argv[2], "encode") == 0;
@@ -61,6 +93,7 @@ int main(int argc, char **argv) {
     check(vaert_get_image_shape(model, &c, &h, &w));
     for (size_t i = 0; i < batch_count; i++) if (batches[i] > largest) largest = batches[i];
     size_t pixels = c * h * w;
+    if (strcmp(argv[2], "idle") == 0) return idle(model, latent, pixels);
     float *z = malloc(largest * latent * sizeof(float)), *logvar = malloc(largest * latent * sizeof(float));
     float *images = malloc(largest * pixels * sizeof(float));
     if (!z || !logvar || !images) { fprintf(stderr, "vaert_bench: out of memory\n"); return 1; }
