@@ -12,8 +12,8 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-2}; epochs=${2:-10}
 python=${PYTHON:-$HOME/.cache/vaert-peers/bin/python}
 "$python" -c "import onnx, onnxruntime, torch" || { echo "bench: needs onnx, onnxruntime and torch in $python (run ../shared/bench/setup-peers.sh)" >&2; exit 1; }
-tools/build-lib.sh >/dev/null
-swift build -c release --product export-weights >/dev/null
+tools/build-lib.sh >/dev/null 2>&1
+swift build -c release --product export-weights >/dev/null 2>&1
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cc -O2 tools/bench/vaert_bench.c $(PKG_CONFIG_PATH=.build/vaert/lib/pkgconfig pkg-config --cflags --libs vaert) -o "$work/bench"
 mlp=tools/models/fashion-vae.vaert conv=tools/models/fashion-conv-vae.vaert
@@ -28,7 +28,8 @@ compare() {
     local flop
     flop=$("$python" -c "import sys; sys.path.insert(0, 'tools/bench'); import vaert_file; print(vaert_file.flop(vaert_file.read('$model'), '$stack'))")
     "$work/bench" "$model" "$op" "$seconds" "$@" > "$work/vaert.txt"
-    (cd tools/bench && "$python" peers.py "$(realpath "$model")" "$op" "$seconds" "$@") > "$work/peers.txt"
+    local absolute; absolute=$(realpath "$model")
+    (cd tools/bench && "$python" peers.py "$absolute" "$op" "$seconds" "$@") > "$work/peers.txt"
     python3 - "$name" "$work/vaert.txt" "$work/peers.txt" "$flop" <<'PY'
 import re, sys
 name, ours_text, peers_text, flop = sys.argv[1], open(sys.argv[2]).read(), open(sys.argv[3]).read(), float(sys.argv[4])

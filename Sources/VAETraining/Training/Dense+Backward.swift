@@ -1,3 +1,4 @@
+import Dispatch
 import VAECore
 
 /// Backward pass of `DenseLayer.forward` (y = x·W + b, before activation), on the shared GEMM.
@@ -20,7 +21,7 @@ public enum DenseBackward {
             for j in 0..<m { db[j] += row[j] }
         }
         guard let dX else { return }
-        transpose(layer.weights, rows: n, columns: m, into: transposeScratch)
+        transpose(layer.weights, rows: n, columns: m, into: transposeScratch, threads: threads)
         ParallelGemm.multiply(m: batch, n: n, k: m, a: MatrixView(dY, rowStride: m),
                               b: transposeScratch, bRowStride: n, c: dX, cRowStride: n, threads: threads)
     }
@@ -35,13 +36,20 @@ public enum DenseBackward {
         }
     }
 
-    /// out[c × r] = in[r × c]ᵀ, in 32 × 32 blocks to stay in cache.
-    public static func transpose(_ a: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+    /// out[c × r] = in[r × c]ᵀ, in 32 × 32 blocks to stay in cache, bands of rows split across threads.
+    public static func transpose(_ a: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>, threads: Int = 1) {
         let block = 32
-        for r0 in stride(from: 0, to: rows, by: block) {
-            for c0 in stride(from: 0, to: columns, by: block) {
-                for r in r0..<min(r0 + block, rows) {
-                    for c in c0..<min(c0 + block, columns) { out[c * rows + r] = a[r * columns + c] }
+        let bands = (rows + block - 1) / block
+        let workers = max(1, min(threads, bands, rows * columns / (1 << 16)))
+        let bandsPerWorker = (bands + workers - 1) / workers
+        nonisolated(unsafe) let (a, out) = (a, out)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            for band in (w * bandsPerWorker)..<min(bands, (w + 1) * bandsPerWorker) {
+                let r0 = band * block
+                for c0 in stride(from: 0, to: columns, by: block) {
+                    for r in r0..<min(r0 + block, rows) {
+                        for c in c0..<min(c0 + block, columns) { out[c * rows + r] = a[r * columns + c] }
+                    }
                 }
             }
         }

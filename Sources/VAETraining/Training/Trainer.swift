@@ -32,6 +32,8 @@ public final class Trainer: @unchecked Sendable {
     var stepsPerEpoch = 1
     let epsilon, logVariance, sigma, dDecoderInput, dCode, gradientA, gradientB, transposeScratch: FloatBuffer
     let convWork: ConvWorkspace
+    /// Per-row reconstruction losses of the last forward pass.
+    let rowLosses: DoubleBuffer
 
     public init(options: TrainingOptions, threads: Int) {
         self.options = options
@@ -60,6 +62,7 @@ public final class Trainer: @unchecked Sendable {
         gradientB = FloatBuffer(count: rows * widest)
         transposeScratch = FloatBuffer(count: net.specs.map(\.weightCount).max() ?? 1)
         convWork = ConvWorkspace(layers: net.specs.indices.map(net.layer), batch: rows, threads: max(1, threads))
+        rowLosses = DoubleBuffer(count: rows)
     }
 
     var architecture: Architecture { options.architecture }
@@ -114,9 +117,26 @@ public final class Trainer: @unchecked Sendable {
             for r in 0..<rows { OneHot.write(labels[r], classes: a.classCount, into: z + r * zStride + d) }
         }
         decodeForward(rows: rows)
-        let rec = Losses.reconstruction(a.modelLikelihood, logits: logits, targets: targets, count: rows * a.pixels,
-                                        gradient: training ? gradientA.pointer : nil)
+        let rec = reconstruction(rows: rows, gradient: training ? gradientA.pointer : nil)
         return LossSums(reconstruction: rec, kl: kl, penalty: penalty(rows: rows), count: rows)
+    }
+
+    /// The reconstruction loss of the batch (and its gradient), rows split across threads. Each row's loss
+    /// lands in `rowLosses`, which are then summed in row order: the same total for any thread count.
+    func reconstruction(rows: Int, gradient: UnsafeMutablePointer<Float>?) -> Double {
+        let (likelihood, p) = (architecture.modelLikelihood, architecture.pixels)
+        nonisolated(unsafe) let (logits, targets, gradient, sums) = (UnsafePointer(self.logits), UnsafePointer(self.targets), gradient, rowLosses.pointer)
+        let workers = min(threads, rows)
+        let perWorker = (rows + workers - 1) / workers
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            for r in (w * perWorker)..<min(rows, (w + 1) * perWorker) {
+                sums[r] = Losses.reconstruction(likelihood, logits: logits + r * p, targets: targets + r * p, count: p,
+                                                gradient: gradient.map { $0 + r * p })
+            }
+        }
+        var total: Double = 0
+        for r in 0..<rows { total += sums[r] }
+        return total
     }
 
     /// Runs the decoder on the `rows` rows of `latentBatch`, leaving logits in `logits`.
