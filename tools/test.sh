@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The test command: builds everything in release (tests run the real kernels at speed), lays out
-# libvaert with its pkg-config files (the C consumer tests compile against them), runs the suite.
+# The test command: builds everything in release (tests run the real kernels at speed), checks the
+# kernels' assembly, lays out libvaert with its pkg-config files (the C consumer tests compile against
+# them), builds the Embedded Swift runtime for the host and the cross targets (failing when a target's
+# decode-only size grows past tools/embedded-budgets.txt; the Embedded tests link the host library),
+# then runs the suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release
 tools/check-kernel-asm.sh
 tools/build-lib.sh
+tools/build-embedded.sh all --check-budgets
 swift test -c release --disable-xctest

@@ -138,7 +138,8 @@ extension Model {
     }
 
     /// Largest batch accepted: beyond it batch × row size could overflow the caller's buffers' size_t.
-    public static let maxBatch = 1 << 40
+    /// (2^40 on 64-bit targets; 2^24 on 32-bit ones, where 1 << 40 would shift out to 0.)
+    public static let maxBatch = Int.bitWidth == 64 ? 1 << 40 : 1 << 24
 
     func checkInputs(_ values: UnsafePointer<Float>, count: Int, labels: UnsafePointer<Int32>?, batch: Int, what: String) throws(VaertError) {
         try Model.checkBatch(batch, rowSize: max(pixelCount, 2 * latentDim))

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The Embedded Swift build of libvaert (`tools/build-embedded.sh host`, run by tools/test.sh first):
+/// a static library with no Swift runtime whose only global symbols are the C API's.
+@Suite(.serialized) struct EmbeddedTests {
+    static let library = "\(TestSupport.root)/.build/embedded/host/libvaert.a"
+    static let desktopLib = "\(TestSupport.root)/.build/vaert/lib"
+
+    /// The functions vaert.h declares.
+    static var api: Set<String> {
+        get throws {
+            let header = try String(contentsOfFile: "\(TestSupport.root)/Include/vaert.h", encoding: .utf8)
+            let pattern = try NSRegularExpression(pattern: "^VAERT_API [^(]*?[ *]([a-z_0-9]+)\\(", options: .anchorsMatchLines)
+            let range = NSRange(header.startIndex..., in: header)
+            return Set(pattern.matches(in: header, range: range).map { String(header[Range($0.range(at: 1), in: header)!]) })
+        }
+    }
+
+    func build(_ source: String, output: String, embedded: Bool) throws {
+        #expect(FileManager.default.fileExists(atPath: Self.library), "run tools/build-embedded.sh host first")
+        let link = embedded ? [Self.library, "-ljpeg", "-lm"] : ["-L", Self.desktopLib, "-lvaert", "-Wl,-rpath,\(Self.desktopLib)", "-lm"]
+        let cc = try TestSupport.run("/usr/bin/cc", ["-std=c99", "-O2", "-I", "\(TestSupport.root)/Include", source, "-o", output] + link)
+        #expect(cc.status == 0, "cc: \(cc.stderr)")
+    }
+
+    @Test("the Embedded libvaert.a exports exactly the C API and nothing else")
+    func onlyTheAPI() throws {
+        let nm = try TestSupport.run("/usr/bin/env", ["llvm-nm", "-g", "--defined-only", Self.library])
+        #expect(nm.status == 0, "\(nm.stderr)")
+        let exported = Set(nm.stdout.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ")
+            return fields.count == 3 ? String(fields[2]) : nil
+        })
+        let api = try Self.api
+        #expect(api.count > 20 && exported == api, "extra: \(exported.subtracting(api)), missing: \(api.subtracting(exported))")
+    }
+
+    @Test("a C program linked with it needs no Swift library and decodes the desktop library's pixels bit for bit",
+          arguments: ["vae", "conv-vae", "cvae"])
+    func sameBitsAsDesktop(name: String) throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let source = "\(TestSupport.root)/Tests/CPrograms/c_decode.c"
+        try build(source, output: "\(folder)/embedded", embedded: true)
+        try build(source, output: "\(folder)/desktop", embedded: false)
+        let ldd = try TestSupport.run("/usr/bin/ldd", ["\(folder)/embedded"])
+        #expect(ldd.status == 0 && !ldd.stdout.contains("swift"), "\(ldd.stdout)")
+        let z = TestSupport.randomFloats(64 * 20, seed: 21, in: -2...2)
+        let labels = (0..<64).map { Int32($0 % 10) }
+        try z.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/z.bin")) }
+        try labels.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/labels.bin")) }
+        let model = "\(TestSupport.root)/tools/models/fashion-\(name).vaert"
+        for program in ["embedded", "desktop"] {
+            let run = try TestSupport.run("\(folder)/\(program)", [model, "\(folder)/z.bin", "\(folder)/\(program).bin", "\(folder)/labels.bin"])
+            #expect(run.status == 0, "\(program): \(run.stderr)")
+        }
+        let embedded = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/embedded.bin"))
+        let desktop = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/desktop.bin"))
+        #expect(embedded.count == 64 * 784 * 4 && embedded == desktop)
+    }
+
+    @Test("with it, calls allocate nothing after warm-up and give the same bits for any thread count")
+    func runtimeGuarantees() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try build("\(TestSupport.root)/Tests/CPrograms/c_runtime_check.c", output: "\(folder)/check", embedded: true)
+        let run = try TestSupport.run("\(folder)/check", [TestSupport.readyModel])
+        #expect(run.status == 0 && run.stdout.contains("runtime checks passed"), "\(run.stdout)\(run.stderr)")
+    }
+
+    @Test("a normal Swift program links it next to the Swift runtime without clashes, and decodes as with the desktop library")
+    func swiftProgram() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "module CVaert { header \"\(TestSupport.root)/Include/vaert.h\" export * }\n".write(toFile: "\(folder)/module.modulemap", atomically: true, encoding: .utf8)
+        let source = "\(TestSupport.root)/Tests/CPrograms/swift_consumer.swift"
+        let swiftc = ProcessInfo.processInfo.environment["SWIFTC"] ?? "/opt/swift/usr/bin/swiftc"
+        let embedded = try TestSupport.run(swiftc, ["-O", "-I", folder, source, Self.library, "-ljpeg", "-lm", "-o", "\(folder)/embedded"])
+        #expect(embedded.status == 0, "\(embedded.stderr)")
+        let desktop = try TestSupport.run(swiftc, ["-O", "-I", folder, source, "-L", Self.desktopLib, "-lvaert", "-Xlinker", "-rpath", "-Xlinker", Self.desktopLib,
+                                                   "-o", "\(folder)/desktop"])
+        #expect(desktop.status == 0, "\(desktop.stderr)")
+        let a = try TestSupport.run("\(folder)/embedded", [TestSupport.readyModel])
+        let b = try TestSupport.run("\(folder)/desktop", [TestSupport.readyModel])
+        #expect(a.status == 0 && b.status == 0, "\(a.stderr)\(b.stderr)")
+        #expect(a.stdout.hasPrefix("sum ") && a.stdout == b.stdout, "\(a.stdout) vs \(b.stdout)")
+    }
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Builds the runtime (VAEKernels + VAECore + the C ABI of Sources/vaert) in Embedded Swift, from the
+# same source files as the package, with no Swift runtime library.
+#
+#   tools/build-embedded.sh host     .build/embedded/host/libvaert.a: x86-64 Linux with the C glue, for AVX2 +
+#                                    FMA CPUs (one kernel build: in Embedded Swift a client module re-emits the
+#                                    code it calls from another module, so the portable and AVX2 builds cannot
+#                                    be kept apart as in the package). Its only global symbols are the C API's
+#                                    (everything else is localised: ld -r, then objcopy --keep-global-symbols),
+#                                    so it links into a plain C program (cc app.c libvaert.a -ljpeg -lm) and
+#                                    next to a normal Swift runtime without clashing.
+#   tools/build-embedded.sh cross    the Swift part for armv7em-none-none-eabi, aarch64-none-none-elf,
+#                                    riscv32-none-none-eabi and wasm32-unknown-none-wasm (-Osize), and a report
+#                                    of the code (.text) and data a decode-only program keeps (linked with
+#                                    --gc-sections from the decode API's entry points).
+#   tools/build-embedded.sh          both.
+# With --check-budgets, exits 1 when a cross target's decode-only code or data grows past its budget in
+# tools/embedded-budgets.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=$root/.build/embedded
+# The Swift toolchain's own LLVM tools (no other LLVM install needed).
+tools=$(dirname "$(command -v swiftc)")
+what=${1:-all}; [ "$what" = --check-budgets ] && what=all
+check_budgets=0; for a in "$@"; do [ "$a" = --check-budgets ] && check_budgets=1; done
+mkdir -p "$out/maps"
+# Module maps for the C targets (SwiftPM writes its own; swiftc needs them spelled out).
+cat > "$out/maps/module.modulemap" <<EOF
+module _VaertCPU { header "$root/Sources/_VaertCPU/include/vaert_cpu.h" export * }
+module _VaertSupport { header "$root/Sources/_VaertSupport/include/vaert_support.h" export * }
+EOF
+api=$(sed -n 's/^VAERT_API [^(]*[ *]\([a-z_0-9]*\)(.*/\1/p' Include/vaert.h | sort -u)
+decode_api="vaert_open_memory vaert_close vaert_get_kind vaert_get_latent_dim vaert_get_image_shape vaert_get_class_count
+            vae_decode vae_decode_conditional vaert_sample_latent vaert_sample vaert_sample_conditional vaert_status_string
+            vaert_last_error vaert_version_number"
+
+# swift_module DIR TARGET NAME FLAGS... SOURCES: one Embedded module, whole-module, to DIR/NAME.o.
+swift_module() {
+    local dir=$1 target=$2 name=$3; shift 3
+    swiftc -enable-experimental-feature Embedded -wmo -parse-as-library -target "$target" -module-name "$name" \
+        -I "$dir" -I "$out/maps" -Xfrontend -function-sections -emit-module -emit-module-path "$dir/$name.swiftmodule" \
+        -c "$@" -o "$dir/$name.o"
+}
+
+kernels=$(ls Sources/VAEKernels/*.swift)
+core=$(find Sources/VAECore -name '*.swift' | sort)
+capi=$(find Sources/vaert -name '*.swift' | sort)
+
+build_host() {
+    local dir=$out/host target=x86_64-unknown-linux-gnu
+    rm -rf "$dir"; mkdir -p "$dir"
+    local fast="-O -target-cpu haswell -DVAERT_FMA"
+    swift_module "$dir" $target VAEKernels $fast $kernels
+    swift_module "$dir" $target VAECore $fast $core
+    swift_module "$dir" $target vaert $fast $capi
+    for c in Sources/_VaertCPU/cpu.c Sources/_VaertSupport/*.c; do
+        cc -O2 -fPIC -ffunction-sections -I Sources/_VaertCPU/include -I Sources/_VaertSupport/include -c "$c" -o "$dir/$(basename "$c" .c).c.o"
+    done
+    # One relocatable object, keeping only what the C API reaches (unused code such as derived String
+    # comparisons would otherwise pull in Unicode tables), then every other symbol made local.
+    printf '%s\n' $api > "$dir/api.txt"
+    local roots=""; for f in $api; do roots="$roots -u $f"; done
+    ld -r --gc-sections $roots "$dir"/*.o -o "$dir/vaert-all.o"
+    "$tools/llvm-objcopy" --keep-global-symbols="$dir/api.txt" "$dir/vaert-all.o"
+    rm -f "$dir/libvaert.a"
+    ar rcs "$dir/libvaert.a" "$dir/vaert-all.o"
+    echo "embedded host: $dir/libvaert.a ($("$tools/llvm-nm" -g --defined-only "$dir/libvaert.a" | grep -c ' T ') global functions)"
+}
+
+# section_sizes FILE: bytes of code (TEXT sections) and of initialised data (DATA: .rodata, .data, ...).
+section_sizes() {
+    local text=0 data=0 size kind
+    while read -r size kind; do
+        case $kind in
+            TEXT) text=$((text + 16#$size)) ;;
+            DATA) data=$((data + 16#$size)) ;;
+        esac
+    done < <("$tools/llvm-objdump" -h "$1" | awk '$1 ~ /^[0-9]+$/ && NF >= 5 {print $3, $NF}')
+    echo "$text $data"
+}
+
+build_cross() {
+    printf '%-26s %10s %8s\n' target decode-text data
+    for target in armv7em-none-none-eabi aarch64-none-none-elf riscv32-none-none-eabi wasm32-unknown-none-wasm; do
+        local dir=$out/$target
+        rm -rf "$dir"; mkdir -p "$dir"
+        swift_module "$dir" $target VAEKernels -Osize $kernels
+        swift_module "$dir" $target VAECore -Osize $core
+        swift_module "$dir" $target vaert -Osize $capi
+        local text data
+        if [ $target = wasm32-unknown-none-wasm ]; then
+            local exports=""; for f in $decode_api; do exports="$exports --export=$f"; done
+            "$tools/wasm-ld" --no-entry --gc-sections --allow-undefined $exports "$dir"/*.o -o "$dir/decode.wasm"
+            read -r text data <<<"$(section_sizes "$dir/decode.wasm")"
+        else
+            local roots=""; for f in $decode_api; do roots="$roots -u $f"; done
+            "$tools/ld.lld" --gc-sections --unresolved-symbols=ignore-all -e vae_decode $roots "$dir"/*.o -o "$dir/decode.elf"
+            read -r text data <<<"$(section_sizes "$dir/decode.elf")"
+        fi
+        printf '%-26s %10s %8s\n' $target "$text" "$data"
+        echo "$target $text $data" >> "$out/sizes.txt"
+    done
+}
+
+check() {
+    local failed=0
+    while read -r target text data; do
+        read -r _ max_text max_data <<<"$(grep "^$target " tools/embedded-budgets.txt)"
+        if [ "$text" -gt "$max_text" ] || [ "$data" -gt "$max_data" ]; then
+            echo "over budget: $target decode-only text $text (budget $max_text), data $data (budget $max_data)"
+            failed=1
+        fi
+    done < "$out/sizes.txt"
+    [ $failed -eq 0 ] && echo "embedded sizes within budget (tools/embedded-budgets.txt)"
+    return $failed
+}
+
+rm -f "$out/sizes.txt"
+case $what in
+    host) build_host ;;
+    cross) build_cross ;;
+    all) build_host; build_cross ;;
+    *) echo "usage: tools/build-embedded.sh [host|cross] [--check-budgets]" >&2; exit 2 ;;
+esac
+if [ $check_budgets -eq 1 ] && [ -f "$out/sizes.txt" ]; then check; fi
