@@ -195,6 +195,40 @@ VAERT_API vaert_status vaert_sample_conditional(const vaert_model *model, uint64
 VAERT_API vaert_status vaert_anomaly_score(const vaert_model *model, const float *images, const int32_t *labels, size_t batch,
                                            float *scores);
 
+/* ---- Running in your own memory ---------------------------------------------------------------- */
+
+/* For devices that own their memory. A model can run on the weights where they lie (flash, ROM, a C
+ * array from `export-weights --c-array`), and encode / decode / sample can run in a workspace you
+ * provide, on the calling thread, with no allocation at all.
+ *
+ * vaert_open_memory_in_place: as vaert_open_memory, but the `size` bytes at `data` are used where they
+ * are, not copied: they must stay valid and unchanged until vaert_close, and `data` must be 64-byte
+ * aligned (the format's tensor alignment; `--c-array` output declares _Alignas(64)). Weights are not
+ * repacked, so large layers run somewhat slower than after vaert_open_memory; f16 and int8 tensors are
+ * still widened to f32 in memory the library allocates at open. Returns as vaert_open_memory, and
+ * VAERT_E_INVALID_ARGUMENT for a misaligned buffer. */
+VAERT_API vaert_status vaert_open_memory_in_place(const void *data, size_t size, vaert_model **model);
+
+/* The operations a workspace is sized for. */
+enum { VAERT_OP_ENCODE = 1, VAERT_OP_DECODE = 2, VAERT_OP_SAMPLE = 3 };
+
+/* Writes to *bytes the exact workspace size operation `op` needs for `batch` rows (any alignment of the
+ * workspace pointer will do). Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT (unknown
+ * op, batch 0 or too large); VAERT_E_UNSUPPORTED (VAERT_OP_ENCODE on a decoder-only file). */
+VAERT_API vaert_status vaert_workspace_size(const vaert_model *model, int op, size_t batch, size_t *bytes);
+
+/* As vae_encode / vae_decode / vaert_sample (and their _conditional forms: `labels` is NULL for an
+ * unconditional model), in `workspace_size` bytes at `workspace`, which must be at least
+ * vaert_workspace_size's answer. Run on the calling thread; never allocate. Same results, bit for bit,
+ * as the calls without a workspace. Besides their statuses, VAERT_E_INVALID_ARGUMENT when the workspace
+ * is too small (the message gives both sizes). Thread-safe with distinct workspaces. */
+VAERT_API vaert_status vae_encode_ws(const vaert_model *model, const float *images, const int32_t *labels, size_t batch, float *mu,
+                                     float *logvar, void *workspace, size_t workspace_size);
+VAERT_API vaert_status vae_decode_ws(const vaert_model *model, const float *z, const int32_t *labels, size_t batch, float *pixels,
+                                     void *workspace, size_t workspace_size);
+VAERT_API vaert_status vaert_sample_ws(const vaert_model *model, uint64_t seed, uint64_t first_index, size_t count, const int32_t *labels,
+                                       float *pixels, void *workspace, size_t workspace_size);
+
 /* ---- Threads ---------------------------------------------------------------------------------- */
 
 /* Sets how many threads each encode, decode, sample or anomaly-score call splits its batch across,

@@ -12,7 +12,10 @@
 #   tools/build-embedded.sh cross    the Swift part for armv7em-none-none-eabi, aarch64-none-none-elf,
 #                                    riscv32-none-none-eabi and wasm32-unknown-none-wasm (-Osize), and a report
 #                                    of the code (.text) and data a decode-only program keeps (linked with
-#                                    --gc-sections from the decode API's entry points).
+#                                    --gc-sections from the entry points a device uses: in-place model,
+#                                    workspace, decode and sample).
+#                                    For wasm32 it also links vaert.wasm, runnable under node with
+#                                    tools/wasm/decode.mjs.
 #   tools/build-embedded.sh          both.
 # With --check-budgets, exits 1 when a cross target's decode-only code or data grows past its budget in
 # tools/embedded-budgets.txt.
@@ -31,9 +34,9 @@ module _VaertCPU { header "$root/Sources/_VaertCPU/include/vaert_cpu.h" export *
 module _VaertSupport { header "$root/Sources/_VaertSupport/include/vaert_support.h" export * }
 EOF
 api=$(sed -n 's/^VAERT_API [^(]*[ *]\([a-z_0-9]*\)(.*/\1/p' Include/vaert.h | sort -u)
-decode_api="vaert_open_memory vaert_close vaert_get_kind vaert_get_latent_dim vaert_get_image_shape vaert_get_class_count
-            vae_decode vae_decode_conditional vaert_sample_latent vaert_sample vaert_sample_conditional vaert_status_string
-            vaert_last_error vaert_version_number"
+# What a device that decodes uses: the model in place, a workspace of its own, decode and sample.
+decode_api="vaert_open_memory_in_place vaert_close vaert_get_kind vaert_get_latent_dim vaert_get_image_shape vaert_get_class_count
+            vaert_workspace_size vae_decode_ws vaert_sample_ws vaert_sample_latent vaert_status_string vaert_last_error vaert_version_number"
 
 # swift_module DIR TARGET NAME FLAGS... SOURCES: one Embedded module, whole-module, to DIR/NAME.o.
 swift_module() {
@@ -93,6 +96,10 @@ build_cross() {
             local exports=""; for f in $decode_api; do exports="$exports --export=$f"; done
             "$tools/wasm-ld" --no-entry --gc-sections --allow-undefined $exports "$dir"/*.o -o "$dir/decode.wasm"
             read -r text data <<<"$(section_sizes "$dir/decode.wasm")"
+            # A runnable module for node (tools/wasm/decode.mjs): the same code plus a freestanding
+            # allocator, mem* functions and the message buffer.
+            "$tools/clang" --target=wasm32-unknown-unknown -ffreestanding -nostdlib -O2 -c tools/wasm/wasm_support.c -o "$dir/support.c.o"
+            "$tools/wasm-ld" --no-entry --gc-sections $exports --export=malloc "$dir"/*.o -o "$dir/vaert.wasm"
         else
             local roots=""; for f in $decode_api; do roots="$roots -u $f"; done
             "$tools/ld.lld" --gc-sections --unresolved-symbols=ignore-all -e vae_decode $roots "$dir"/*.o -o "$dir/decode.elf"

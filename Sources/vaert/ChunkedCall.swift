@@ -47,6 +47,14 @@ struct ChunkedCall {
         }
     }
 
+    /// The whole batch on the calling thread, in `scratch` (the layer scratch of one pass of at most
+    /// `Model.rowsPerPass` rows).
+    static func onCallingThread(_ operation: Operation, on model: Model, input: UnsafePointer<Float>, labels: UnsafePointer<Int32>?, batch: Int,
+                                output: UnsafeMutablePointer<Float>, logVariance: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>) {
+        ChunkedCall(operation: operation, model: model, input: input, labels: labels, output: output, logVariance: logVariance, batch: batch,
+                    chunkRows: batch, passRows: min(batch, Model.rowsPerPass), scratchPerChunk: 0, scratch: scratch).run(chunk: 0)
+    }
+
     func run(chunk: Int) {
         let end = min(batch, (chunk + 1) * chunkRows)
         let chunkScratch = scratch + chunk * scratchPerChunk

@@ -117,6 +117,16 @@ import vaert
         #expect(run.stdout.contains("threads 2: 0 heap allocations") && run.stdout.contains("runtime checks passed"), "\(run.stdout)")
     }
 
+    @Test("caller-owned memory: in-place open, exact workspace sizes (one byte fewer is refused), no allocation from the first call, same bits",
+          arguments: ["vae", "conv-vae", "cvae"])
+    func workspace(name: String) throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try compile("\(TestSupport.root)/Tests/CPrograms/c_workspace_check.c", package: "vaert", output: "\(folder)/check")
+        let run = try TestSupport.run("\(folder)/check", ["\(TestSupport.root)/tools/models/fashion-\(name).vaert"])
+        #expect(run.status == 0 && run.stdout.contains("workspace checks passed"), "\(run.stdout)\(run.stderr)")
+    }
+
     #if arch(x86_64)
     @Test("any x86-64: under qemu64 (no AVX) the library picks its baseline kernels and gives the same bits as they do natively, within 1e-5 of the AVX2 kernels",
           arguments: ["vae", "conv-vae"])

@@ -61,13 +61,14 @@ import TestSupport
         #expect(embedded.count == 64 * 784 * 4 && embedded == desktop)
     }
 
-    @Test("with it, calls allocate nothing after warm-up and give the same bits for any thread count")
-    func runtimeGuarantees() throws {
+    @Test("with it: no allocation after warm-up, the same bits for any thread count, and caller-owned memory (in place, exact workspaces)",
+          arguments: [("c_runtime_check", "runtime checks passed"), ("c_workspace_check", "workspace checks passed")])
+    func runtimeGuarantees(program: String, passed: String) throws {
         let folder = try TestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try build("\(TestSupport.root)/Tests/CPrograms/c_runtime_check.c", output: "\(folder)/check", embedded: true)
+        try build("\(TestSupport.root)/Tests/CPrograms/\(program).c", output: "\(folder)/check", embedded: true)
         let run = try TestSupport.run("\(folder)/check", [TestSupport.readyModel])
-        #expect(run.status == 0 && run.stdout.contains("runtime checks passed"), "\(run.stdout)\(run.stderr)")
+        #expect(run.status == 0 && run.stdout.contains(passed), "\(run.stdout)\(run.stderr)")
     }
 
     @Test("a normal Swift program links it next to the Swift runtime without clashes, and decodes as with the desktop library")
@@ -86,5 +87,28 @@ import TestSupport
         let b = try TestSupport.run("\(folder)/desktop", [TestSupport.readyModel])
         #expect(a.status == 0 && b.status == 0, "\(a.stderr)\(b.stderr)")
         #expect(a.stdout.hasPrefix("sum ") && a.stdout == b.stdout, "\(a.stdout) vs \(b.stdout)")
+    }
+
+    @Test("the wasm32 build, run under node on the device path (model in place, workspace), decodes within 1e-6 of the native library",
+          arguments: ["vae", "conv-vae"])
+    func webAssembly(name: String) throws {
+        let module = "\(TestSupport.root)/.build/embedded/wasm32-unknown-none-wasm/vaert.wasm"
+        #expect(FileManager.default.fileExists(atPath: module), "run tools/build-embedded.sh cross first")
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let z = TestSupport.randomFloats(32 * 20, seed: 31, in: -2...2)
+        try z.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/z.bin")) }
+        let model = "\(TestSupport.root)/tools/models/fashion-\(name).vaert"
+        let node = try TestSupport.run("/usr/bin/env", ["node", "\(TestSupport.root)/tools/wasm/decode.mjs", module, model, "\(folder)/z.bin", "\(folder)/wasm.bin"])
+        #expect(node.status == 0, "\(node.stderr)")
+        try build("\(TestSupport.root)/Tests/CPrograms/c_decode.c", output: "\(folder)/native", embedded: false)
+        let native = try TestSupport.run("\(folder)/native", [model, "\(folder)/z.bin", "\(folder)/native.bin"])
+        #expect(native.status == 0, "\(native.stderr)")
+        let load = { (file: String) throws -> [Float] in
+            try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(file)")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        }
+        let (wasm, reference) = (try load("wasm.bin"), try load("native.bin"))
+        #expect(wasm.count == 32 * 784 && wasm.count == reference.count)
+        #expect(TestSupport.maxAbsDifference(wasm, reference) <= 1e-6)
     }
 }

@@ -48,16 +48,38 @@ public final class Model: @unchecked Sendable {
     public let encoder: [Layer]
     public let decoder: [Layer]
     private let storage: UnsafeMutableRawPointer
+    /// False for a model used in place: the caller owns the bytes.
+    private let ownsStorage: Bool
     /// f32 copies of the file's f16 and int8 tensors.
     private let decoded: UnsafeMutablePointer<Float>
     /// The dense layers' weights in the GEMM's panel layout.
     private let packing: WeightPacking
 
-    /// Validates `bytes` and copies them into 64-byte aligned memory owned by the model.
-    public init(copying bytes: UnsafeRawBufferPointer) throws(VaertError) {
-        let file = try WeightsFile.parse(bytes)
+    /// Validates `bytes` and copies them into 64-byte aligned memory owned by the model; large dense
+    /// layers are packed into the GEMM's panel layout.
+    public convenience init(copying bytes: UnsafeRawBufferPointer) throws(VaertError) {
         let storage = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: WeightsFormat.alignment)
-        storage.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        if bytes.count > 0 { storage.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+        do throws(VaertError) {
+            try self.init(storage: storage, count: bytes.count, owned: true)
+        } catch {
+            storage.deallocate()
+            throw error
+        }
+    }
+
+    /// Validates `bytes` and runs the network on the weights where they lie (flash, ROM, a C array
+    /// compiled in): nothing is copied or packed (f16 and int8 tensors are still decoded to f32), and the
+    /// bytes must outlive the model. They must be 64-byte aligned, the format's tensor alignment.
+    public convenience init(inPlace bytes: UnsafeRawBufferPointer) throws(VaertError) {
+        guard let base = bytes.baseAddress, Int(bitPattern: base) % WeightsFormat.alignment == 0 else {
+            throw VaertError(.invalidArgument, "a model used in place must start on a 64-byte boundary")
+        }
+        try self.init(storage: UnsafeMutableRawPointer(mutating: base), count: bytes.count, owned: false)
+    }
+
+    private init(storage: UnsafeMutableRawPointer, count: Int, owned: Bool) throws(VaertError) {
+        let file = try WeightsFile.parse(UnsafeRawBufferPointer(start: storage, count: count))
         // f16 and int8 tensors are decoded to f32 once, here: the kernels then run as for an f32 file.
         let encoded = file.tensors.filter { $0.type != .f32 }
         let decoded = UnsafeMutablePointer<Float>.allocate(capacity: max(encoded.map { $0.elementCount }.reduce(0, +), 1))
@@ -80,7 +102,7 @@ public final class Model: @unchecked Sendable {
             var decoder: [Layer] = []
             for record in file.layers {
                 var layer = Model.layer(record, weights: tensor(record.weight), bias: record.bias.map(tensor))
-                if case .dense(let dense) = layer, WeightPacking.pays(dense) {
+                if owned, case .dense(let dense) = layer, WeightPacking.pays(dense) {
                     layer = .dense(packing.pack(dense))
                 }
                 if record.stack == .encoder { encoder.append(layer) } else { decoder.append(layer) }
@@ -91,19 +113,19 @@ public final class Model: @unchecked Sendable {
             self.encoder = encoder
             self.decoder = decoder
         } catch {
-            storage.deallocate()
             decoded.deallocate()
             packing.free()
             throw error
         }
         self.file = file
         self.storage = storage
+        self.ownsStorage = owned
         self.decoded = decoded
         self.packing = packing
     }
 
     deinit {
-        storage.deallocate()
+        if ownsStorage { storage.deallocate() }
         decoded.deallocate()
         packing.free()
     }

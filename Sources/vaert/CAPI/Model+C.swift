@@ -38,12 +38,18 @@ public func vaert_open_file(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutableP
 
 @_cdecl("vaert_open_memory")
 public func vaert_open_memory(_ data: UnsafeRawPointer?, _ size: Int, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    openMemory(data, size, out) { (bytes) throws(VaertError) in try Model(copying: bytes) }
+}
+
+/// The checks and the hand-over shared by the calls that open a model from memory.
+func openMemory(_ data: UnsafeRawPointer?, _ size: Int, _ out: UnsafeMutablePointer<OpaquePointer?>?,
+                _ open: (UnsafeRawBufferPointer) throws(VaertError) -> Model) -> Int32 {
     cEntry { () throws(VaertError) in
         let out = try required(out, "model")
         out.pointee = nil
         let data = try required(data, "data")
         guard size >= 0 else { throw VaertError(.invalidArgument, "size is larger than SIZE_MAX/2") }
-        publish(try Model(copying: UnsafeRawBufferPointer(start: data, count: size)), to: out)
+        publish(try open(UnsafeRawBufferPointer(start: data, count: size)), to: out)
     }
 }
 

@@ -1,0 +1,68 @@
+import VAECore
+
+/// Encode, decode and sample in memory the caller provides (`vaert_workspace_size` and the `_ws`
+/// functions of the C API): on the calling thread, with no allocation at all, for devices that own
+/// their memory.
+extension Model {
+    /// The calls that take a workspace. Raw values are the header's `VAERT_OP_*` codes.
+    public enum WorkspaceOperation: Int32 {
+        case encode = 1
+        case decode = 2
+        case sample = 3
+    }
+
+    /// Bytes of workspace `operation` needs for `batch` rows: passes of at most `rowsPerPass` rows, plus
+    /// up to 63 bytes to align the start, so any pointer with this many bytes behind it will do.
+    public func workspaceBytes(_ operation: WorkspaceOperation, batch: Int) throws(VaertError) -> Int {
+        try Model.checkBatch(batch, rowSize: max(pixelCount, 2 * latentDim))
+        let rows = min(batch, Model.rowsPerPass)
+        let floats: Int
+        switch operation {
+        case .encode:
+            guard hasEncoder else { throw VaertError(.unsupported, "this model file holds no encoder") }
+            floats = encodeScratchFloats(rows: rows)
+        case .decode: floats = decodeScratchFloats(rows: rows)
+        case .sample: floats = rows * latentDim + decodeScratchFloats(rows: rows)
+        }
+        return floats * 4 + WeightsFormat.alignment - 1
+    }
+
+    public func encode(_ images: UnsafePointer<Float>, labels: UnsafePointer<Int32>?, batch: Int, mu: UnsafeMutablePointer<Float>,
+                       logVariance: UnsafeMutablePointer<Float>?, workspace: UnsafeMutableRawPointer, workspaceBytes: Int) throws(VaertError) {
+        let scratch = try workspaceFloats(workspace, bytes: workspaceBytes, needed: try self.workspaceBytes(.encode, batch: batch))
+        try checkInputs(images, count: pixelCount, labels: labels, batch: batch, what: "images")
+        ChunkedCall.onCallingThread(.encode, on: self, input: images, labels: labels, batch: batch, output: mu, logVariance: logVariance, scratch: scratch)
+    }
+
+    public func decode(_ z: UnsafePointer<Float>, labels: UnsafePointer<Int32>?, batch: Int, pixels: UnsafeMutablePointer<Float>,
+                       workspace: UnsafeMutableRawPointer, workspaceBytes: Int) throws(VaertError) {
+        let scratch = try workspaceFloats(workspace, bytes: workspaceBytes, needed: try self.workspaceBytes(.decode, batch: batch))
+        try checkInputs(z, count: latentDim, labels: labels, batch: batch, what: "latent vectors")
+        ChunkedCall.onCallingThread(.decode, on: self, input: z, labels: labels, batch: batch, output: pixels, logVariance: nil, scratch: scratch)
+    }
+
+    public func sample(seed: UInt64, first: UInt64, count: Int, labels: UnsafePointer<Int32>?, pixels: UnsafeMutablePointer<Float>,
+                       workspace: UnsafeMutableRawPointer, workspaceBytes: Int) throws(VaertError) {
+        let scratch = try workspaceFloats(workspace, bytes: workspaceBytes, needed: try self.workspaceBytes(.sample, batch: count))
+        try checkLabels(labels, batch: count)
+        let rows = min(count, Model.rowsPerPass)
+        let z = scratch, decodeScratch = scratch + rows * latentDim
+        var done = 0
+        while done < count {
+            let n = min(rows, count - done)
+            try sampleLatents(seed: seed, first: first + UInt64(done), count: n, into: z)
+            ChunkedCall.onCallingThread(.decode, on: self, input: z, labels: labels.map { $0 + done }, batch: n,
+                                        output: pixels + done * pixelCount, logVariance: nil, scratch: decodeScratch)
+            done += n
+        }
+    }
+
+    /// The workspace as 64-byte aligned floats, after checking it holds `needed` bytes.
+    func workspaceFloats(_ workspace: UnsafeMutableRawPointer, bytes: Int, needed: Int) throws(VaertError) -> UnsafeMutablePointer<Float> {
+        guard bytes >= needed else {
+            throw VaertError(.invalidArgument, "the workspace holds \(bytes) bytes; this call needs \(needed) (vaert_workspace_size)")
+        }
+        let aligned = (Int(bitPattern: workspace) + WeightsFormat.alignment - 1) / WeightsFormat.alignment * WeightsFormat.alignment
+        return UnsafeMutableRawPointer(bitPattern: aligned)!.assumingMemoryBound(to: Float.self)
+    }
+}
