@@ -3,6 +3,7 @@
 #   - libvaert from C (tools/bench/vaert_bench.c, linked as the README says) against ONNX Runtime and
 #     PyTorch eager on graphs built from the same weights file (tools/bench/peers.py): decode and encode
 #     of the course VAE (f32; batch 1 also from f16 and int8 files), decode of the conv VAE; 1 and 2 threads;
+#   - the Embedded Swift build of libvaert against the desktop one (when tools/build-embedded.sh host has run);
 #   - training the course VAE with vae-train against ../shared/bench/ref_vae.py (tools/bench/train-vs-pytorch.sh).
 # Prints markdown tables: images/s, the ratio vaert / peer, and vaert's fraction of the FMA peak the tool
 # measures. Usage: tools/bench/bench.sh [SECONDS_PER_POINT] [TRAINING_EPOCHS (0 skips training)]
@@ -51,6 +52,14 @@ compare "decode, course VAE, int8 file" "$work/mlp-int8.vaert" decode 1
 compare "encode, course VAE" "$mlp" encode 1 256
 compare "decode, conv VAE" "$conv" decode 1 64 256
 echo
+# The Embedded Swift build (tools/build-embedded.sh host) against the desktop library, same program.
+if [ -f .build/embedded/host/libvaert.a ]; then
+    cc -O2 tools/bench/vaert_bench.c -I Include .build/embedded/host/libvaert.a -ljpeg -lm -o "$work/bench-embedded"
+    for build in embedded desktop; do
+        program="$work/bench"; [ $build = embedded ] && program="$work/bench-embedded"
+        "$program" "$mlp" decode "$seconds" 1 256 | sed -n "s/^vaert decode threads 1 /$build build, decode, course VAE, 1 thread, /p"
+    done
+fi
 "$work/bench" "$mlp" idle
 echo "kernels: $(cc -x c - -o "$work/kernels" $(PKG_CONFIG_PATH=.build/vaert/lib/pkgconfig pkg-config --cflags --libs vaert) <<<'#include <stdio.h>
 #include "vaert.h"
