@@ -88,9 +88,11 @@ build_cross() {
     for target in armv7em-none-none-eabi aarch64-none-none-elf riscv32-none-none-eabi wasm32-unknown-none-wasm; do
         local dir=$out/$target
         rm -rf "$dir"; mkdir -p "$dir"
-        swift_module "$dir" $target VAEKernels -Osize $kernels
-        swift_module "$dir" $target VAECore -Osize $core
-        swift_module "$dir" $target vaert -Osize $capi
+        # Cores without SIMD units get the compact kernels (one element at a time); AArch64 keeps NEON tiles.
+        local flags="-Osize"; [ $target = aarch64-none-none-elf ] || flags="-Osize -DVAERT_COMPACT_KERNELS"
+        swift_module "$dir" $target VAEKernels $flags $kernels
+        swift_module "$dir" $target VAECore $flags $core
+        swift_module "$dir" $target vaert $flags $capi
         local text data
         if [ $target = wasm32-unknown-none-wasm ]; then
             local exports=""; for f in $decode_api; do exports="$exports --export=$f"; done

@@ -17,11 +17,15 @@ public enum Activation: UInt32, Sendable, CaseIterable {
 public enum ActivationKernel {
     /// Applies `activation` to `count` floats at `p`, in place.
     public static func apply(_ activation: Activation, _ p: UnsafeMutablePointer<Float>, count: Int) {
+        #if VAERT_COMPACT_KERNELS
+        for i in 0..<count { p[i] = reference(activation, p[i]) }  // see GemmKernel.multiply
+        #else
         switch activation {
         case .identity: return
         case .relu: relu(p, count: count)
         case .sigmoid: sigmoid(p, count: count)
         }
+        #endif
     }
 
     public static func relu(_ p: UnsafeMutablePointer<Float>, count: Int) {

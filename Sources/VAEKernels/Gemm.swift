@@ -79,6 +79,11 @@ public enum GemmKernel {
         c: UnsafeMutablePointer<Float>, cRowStride: Int,
         epilogue: GemmEpilogue = .overwrite
     ) {
+        #if VAERT_COMPACT_KERNELS
+        // Cores without SIMD units (Cortex-M, RV32, wasm32 without simd128) would emulate the tiles lane by
+        // lane in a lot of code: one element at a time is smaller, as fast there, and sums in the same order.
+        reference(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+        #else
         var row = 0
         while row + tileRows <= m {
             rowBlock(rows: tileRows, row: row, n: n, k: k, a: a, b: b, ldb: bRowStride, c: c, ldc: cRowStride, epilogue: epilogue)
@@ -95,6 +100,7 @@ public enum GemmKernel {
             rowBlock(rows: 1, row: row, n: n, k: k, a: a, b: b, ldb: bRowStride, c: c, ldc: cRowStride, epilogue: epilogue)
             row += 1
         }
+        #endif
     }
 
     @inline(__always)

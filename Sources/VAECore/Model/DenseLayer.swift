@@ -30,11 +30,13 @@ public struct DenseLayer: @unchecked Sendable {
     /// `y[batch × output] = activation(x[batch × input] · W + b)`, bias and activation fused into the GEMM tiles.
     public func forward(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, activation override: Activation? = nil) {
         let a = MatrixView(x, rowStride: inputCount)
+        #if !VAERT_COMPACT_KERNELS
         if let packed {
             Gemm.multiply(m: batch, a: a, packed: packed.weights, c: y, cRowStride: outputCount,
                           epilogue: GemmEpilogue(bias: packed.bias, activation: override ?? activation))
             return
         }
+        #endif
         Gemm.multiply(m: batch, n: outputCount, k: inputCount, a: a, b: weights, bRowStride: outputCount, c: y, cRowStride: outputCount,
                       epilogue: GemmEpilogue(bias: bias, activation: override ?? activation))
     }

@@ -8,7 +8,14 @@ struct WeightPacking {
 
     /// Packing pays for large layers (measured: 400→784 runs 2% faster at batch 256 and 1.5x at batch 1);
     /// a small layer's weights stay in cache anyway, and its short panels ran slower (20→400: 23 vs 32 GFLOP/s).
-    static func pays(_ layer: DenseLayer) -> Bool { layer.inputCount * layer.outputCount >= 1 << 16 }
+    /// Never with the compact kernels of cores without SIMD units, which do not use panels.
+    static func pays(_ layer: DenseLayer) -> Bool {
+        #if VAERT_COMPACT_KERNELS
+        return false
+        #else
+        return layer.inputCount * layer.outputCount >= 1 << 16
+        #endif
+    }
 
     mutating func pack(_ layer: DenseLayer) -> DenseLayer {
         let (k, n) = (layer.inputCount, layer.outputCount)
