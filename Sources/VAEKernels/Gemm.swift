@@ -187,23 +187,32 @@ public enum GemmKernel {
         c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue
     ) {
         let w = WideVector.scalarCount
-        var pa = a.base + row * a.rowStride
-        var pb = b + column
-        var s0 = WideVector(), s1 = WideVector(), s2 = WideVector(), s3 = WideVector()
-        for _ in 0..<k {
-            let x = WideVector(repeating: pa[0])
-            s0 = multiplyAdd(s0, x, load(pb))
-            s1 = multiplyAdd(s1, x, load(pb + w))
-            s2 = multiplyAdd(s2, x, load(pb + 2 * w))
-            s3 = multiplyAdd(s3, x, load(pb + 3 * w))
-            pa += a.columnStride
-            pb += ldb
-        }
+        let (s0, s1, s2, s3) = fourStripRow(k: k, a: a.base + row * a.rowStride, aStep: a.columnStride, b: b + column, stripOffset: w, bStep: ldb)
         let out = c + row * ldc + column
         epilogue.finish(s0, row: row, column: column, into: out)
         epilogue.finish(s1, row: row, column: column + w, into: out + w)
         epilogue.finish(s2, row: row, column: column + 2 * w, into: out + 2 * w)
         epilogue.finish(s3, row: row, column: column + 3 * w, into: out + 3 * w)
+    }
+
+    /// The sums of one row of A (advancing `aStep` per step of k) against four 16-column strips of B:
+    /// strip j starts at `b + j · stripOffset` and advances `bStep` floats per step of k. Shared by the
+    /// strided and the packed single-row tiles.
+    @inline(__always)
+    static func fourStripRow(k: Int, a: UnsafePointer<Float>, aStep: Int, b: UnsafePointer<Float>, stripOffset: Int, bStep: Int)
+        -> (WideVector, WideVector, WideVector, WideVector) {
+        var pa = a, pb = b
+        var s0 = WideVector(), s1 = WideVector(), s2 = WideVector(), s3 = WideVector()
+        for _ in 0..<k {
+            let x = WideVector(repeating: pa[0])
+            s0 = multiplyAdd(s0, x, load(pb))
+            s1 = multiplyAdd(s1, x, load(pb + stripOffset))
+            s2 = multiplyAdd(s2, x, load(pb + 2 * stripOffset))
+            s3 = multiplyAdd(s3, x, load(pb + 3 * stripOffset))
+            pa += aStep
+            pb += bStep
+        }
+        return (s0, s1, s2, s3)
     }
 
     /// Scalar reference of `multiply`: deliberately simple, for tests.

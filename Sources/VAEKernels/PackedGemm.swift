@@ -41,9 +41,6 @@ public struct PackedMatrix: @unchecked Sendable {
     }
 }
 
-@inline(__always)
-private func load16(_ p: UnsafePointer<Float>) -> WideVector { UnsafeRawPointer(p).loadUnaligned(as: WideVector.self) }
-
 extension GemmKernel {
     /// `C[m × n] = A[m × k] · B`, then the epilogue, with B packed. The epilogue's `bias`, when given, must be
     /// readable for `panels × panelWidth` floats (pad it with zeros); `rowBias` is not supported here.
@@ -104,7 +101,7 @@ extension GemmKernel {
         var pb = b
         var c0 = WideVector(), c1 = WideVector(), c2 = WideVector(), c3 = WideVector(), c4 = WideVector(), c5 = WideVector()
         for _ in 0..<k {
-            let bv = load16(pb)
+            let bv = load(pb, as: WideVector.self)
             c0 = multiplyAdd(c0, WideVector(repeating: pa[0]), bv)
             c1 = multiplyAdd(c1, WideVector(repeating: pa[rs]), bv)
             c2 = multiplyAdd(c2, WideVector(repeating: pa[2 * rs]), bv)
@@ -127,18 +124,8 @@ extension GemmKernel {
     @inline(__always)
     static func singleRowPanels(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<Float>, panelSize: Int,
                                                  columns: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue) {
-        var pa = a.base + row * a.rowStride
-        var pb = b
-        var s0 = WideVector(), s1 = WideVector(), s2 = WideVector(), s3 = WideVector()
-        for _ in 0..<k {
-            let x = WideVector(repeating: pa[0])
-            s0 = multiplyAdd(s0, x, load16(pb))
-            s1 = multiplyAdd(s1, x, load16(pb + panelSize))
-            s2 = multiplyAdd(s2, x, load16(pb + 2 * panelSize))
-            s3 = multiplyAdd(s3, x, load16(pb + 3 * panelSize))
-            pa += a.columnStride
-            pb += PackedMatrix.panelWidth
-        }
+        let (s0, s1, s2, s3) = fourStripRow(k: k, a: a.base + row * a.rowStride, aStep: a.columnStride, b: b, stripOffset: panelSize,
+                                            bStep: PackedMatrix.panelWidth)
         let column = panel * PackedMatrix.panelWidth, w = PackedMatrix.panelWidth
         finishPanel(s0, row: row, column: column, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
         finishPanel(s1, row: row, column: column + w, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
@@ -153,7 +140,7 @@ extension GemmKernel {
         var pb = b
         var s = WideVector()
         for _ in 0..<k {
-            s = multiplyAdd(s, WideVector(repeating: pa[0]), load16(pb))
+            s = multiplyAdd(s, WideVector(repeating: pa[0]), load(pb, as: WideVector.self))
             pa += a.columnStride
             pb += PackedMatrix.panelWidth
         }

@@ -10,7 +10,7 @@ internal import VAEKernelsAVX2
 /// (SSE2, separate multiply and add) and once for the Haswell level, AVX2 + FMA + F16C (`VAEKernelsAVX2`). The choice is made
 /// once, from CPUID, so the shipped library runs on any x86-64 and at full speed where it can.
 /// Elsewhere there is one build (on aarch64 it uses NEON's fused multiply-add).
-public enum KernelSet: String, Sendable {
+public enum KernelSet: Sendable {
     case baseline
     case avx2
 
@@ -76,11 +76,6 @@ public enum ActivationKernels {
         #endif
         VAEKernels.ActivationKernel.apply(activation, p, count: count)
     }
-
-    public static func sigmoid(_ p: UnsafeMutablePointer<Float>, count: Int) { apply(VAEKernels.Activation.sigmoid, p, count: count) }
-
-    /// Scalar reference: deliberately simple, for tests.
-    public static func reference(_ activation: VAEKernels.Activation, _ x: Float) -> Float { VAEKernels.ActivationKernel.reference(activation, x) }
 }
 
 /// Loss kernels on the active kernel build.
