@@ -128,7 +128,9 @@ struct Inspect: ParsableCommand {
                 print("metadata:")
                 for (k, v) in f.metadata {
                     switch v {
-                    case .string(let s): print("  \(k) = \(s.count > 200 ? String(s.prefix(200)) + "..." : s)")
+                    case .string(let bytes):
+                        let s = bytes.description
+                        print("  \(k) = \(s.count > 200 ? String(s.prefix(200)) + "..." : s)")
                     case .u32(let x): print("  \(k) = \(x)")
                     case .f32(let x): print("  \(k) = \(x)")
                     case .f64(let x): print("  \(k) = \(x)")

@@ -10,7 +10,7 @@ public enum FileIO {
         var step: Int32 = 0
         let e = vaert_support_read_file(path, &data, &size, &step)
         guard e == 0, let data else {
-            throw VaertError(step == 1 ? .ioOpen : (e == ENOMEM_ ? .outOfMemory : .ioRead), "\(path): \(errorText(e))")
+            throw VaertError(step == 1 ? .ioOpen : (e == ENOMEM_ ? .outOfMemory : .ioRead), "\(path): \(cString: vaert_support_strerror(e))")
         }
         defer { vaert_support_free(data) }
         return try body(UnsafeRawBufferPointer(start: data, count: size))
@@ -19,16 +19,12 @@ public enum FileIO {
     /// Writes `bytes` to `path` through a temporary file, fsync and rename: the file is whole or untouched.
     public static func writeAtomically(_ bytes: UnsafeRawBufferPointer, to path: String) throws(VaertError) {
         let e = vaert_support_write_file_atomic(path, bytes.baseAddress, bytes.count)
-        guard e == 0 else { throw VaertError(.ioWrite, "\(path): \(errorText(e))") }
+        guard e == 0 else { throw VaertError(.ioWrite, "\(path): \(cString: vaert_support_strerror(e))") }
     }
 
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(VaertError) {
         let result = bytes.withUnsafeBytes { b in Result { () throws(VaertError) in try writeAtomically(b, to: path) } }
         try result.get()
-    }
-
-    static func errorText(_ e: Int32) -> String {
-        String(cString: vaert_support_strerror(e))
     }
 
     static let ENOMEM_: Int32 = 12
@@ -41,7 +37,7 @@ extension Model {
             do throws(VaertError) {
                 return try Model(copying: bytes)
             } catch {
-                throw VaertError(error.status, "\(path): \(error.message)")
+                throw VaertError(error.status, "\(path): \(error)")
             }
         }
     }

@@ -141,7 +141,7 @@ extension Model {
     /// (2^40 on 64-bit targets; 2^24 on 32-bit ones, where 1 << 40 would shift out to 0.)
     public static let maxBatch = Int.bitWidth == 64 ? 1 << 40 : 1 << 24
 
-    func checkInputs(_ values: UnsafePointer<Float>, count: Int, labels: UnsafePointer<Int32>?, batch: Int, what: String) throws(VaertError) {
+    func checkInputs(_ values: UnsafePointer<Float>, count: Int, labels: UnsafePointer<Int32>?, batch: Int, what: StaticString) throws(VaertError) {
         try Model.checkBatch(batch, rowSize: max(pixelCount, 2 * latentDim))
         try Model.checkFinite(values, count: batch * count, what: what)
         try checkLabels(labels, batch: batch)
@@ -154,19 +154,19 @@ extension Model {
                 throw VaertError(.invalidArgument, "label \(i) is \(labels[i]); the model has classes 0 to \(classCount - 1)")
             }
         } else if labels != nil {
-            throw VaertError(.unsupported, "this \(kind.rawValue) model is not conditional: pass NULL labels")
+            throw VaertError(.unsupported, "this \(kind.name) model is not conditional: pass NULL labels")
         }
     }
 
     static func checkBatch(_ batch: Int, rowSize: Int) throws(VaertError) {
-        guard batch > 0 else { throw VaertError(.invalidArgument, "batch size must be at least 1, got \(batch < 0 ? "a value above SIZE_MAX/2" : "0")") }
+        guard batch > 0 else { throw VaertError(.invalidArgument, "batch size must be at least 1, got \(batch < 0 ? "a value above SIZE_MAX/2" : "0" as StaticString)") }
         let (bytes, overflow) = batch.multipliedReportingOverflow(by: rowSize * 4)
         guard batch <= maxBatch, !overflow, bytes > 0 else { throw VaertError(.invalidArgument, "batch size \(batch) is too large") }
     }
 
-    static func checkFinite(_ p: UnsafePointer<Float>, count: Int, what: String) throws(VaertError) {
+    static func checkFinite(_ p: UnsafePointer<Float>, count: Int, what: StaticString) throws(VaertError) {
         for i in 0..<count where !p[i].isFinite {
-            throw VaertError(.nonFiniteInput, "\(what): value \(i) is \(p[i])")
+            throw VaertError(.nonFiniteInput, "\(what): value \(i) is \(nonFinite: p[i])")
         }
     }
 }

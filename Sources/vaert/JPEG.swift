@@ -29,7 +29,7 @@ public enum JPEG {
                 &jpeg, &size, &message, message.count)
         }
         guard failed == 0, let jpeg else {
-            throw VaertError(.jpeg, "libjpeg: \(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+            throw VaertError(.jpeg, "libjpeg: \(cString: message)")
         }
         defer { vaert_support_jpeg_free(jpeg) }
         return Array(UnsafeBufferPointer(start: jpeg, count: Int(size)))
@@ -66,7 +66,7 @@ extension JPEG {
         var message = [CChar](repeating: 0, count: 200)
         let failed = vaert_support_jpeg_decompress(path, &samples, &width, &height, &components, &message, message.count)
         guard failed == 0, let samples else {
-            throw VaertError(.jpeg, "\(path): \(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+            throw VaertError(.jpeg, "\(path): \(cString: message)")
         }
         defer { vaert_support_jpeg_free(samples) }
         let count = Int(width) * Int(height) * Int(components)

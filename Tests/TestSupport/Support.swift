@@ -78,7 +78,7 @@ public enum TestSupport {
 
     /// The weights file bytes of a tiny trained-from-init model.
     public static func tinyModelBytes(kind: ModelKind = .vae) -> [UInt8] {
-        tinyTrainer(kind: kind).net.weightsFile(extraMetadata: [(MetadataKey.dataset, .string("blobs"))]).serialize()
+        tinyTrainer(kind: kind).net.weightsFile(extraMetadata: [(ByteString(MetadataKey.dataset), .string("blobs"))]).serialize()
     }
 
     /// Recomputes the CRC of a weights file after a test changed its bytes, so the next check is reached.

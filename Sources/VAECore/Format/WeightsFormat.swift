@@ -46,7 +46,7 @@ public enum ElementType: UInt32, Sendable, CaseIterable {
     case q8Dim1 = 3
 
     /// The file's name for the type (inspect output, command options).
-    public var name: String {
+    public var name: StaticString {
         switch self {
         case .f32: return "f32"
         case .f16: return "f16"
@@ -124,13 +124,13 @@ public struct LayerRecord: Equatable, Sendable {
 
 /// One row of the tensor table. `offset` is relative to the data section.
 public struct TensorRecord: Equatable, Sendable {
-    public var name: String
+    public var name: ByteString
     public var type: ElementType
     public var dims: [Int]
     public var offset: Int
     public var byteCount: Int
 
-    public init(name: String, type: ElementType = .f32, dims: [Int], offset: Int, byteCount: Int) {
+    public init(name: ByteString, type: ElementType = .f32, dims: [Int], offset: Int, byteCount: Int) {
         self.name = name
         self.type = type
         self.dims = dims
@@ -145,8 +145,10 @@ public struct TensorRecord: Equatable, Sendable {
 public enum MetadataValue: Equatable, Sendable {
     case u32(UInt32)
     case f32(Float)
-    case string(String)
+    case string(ByteString)
     case f64(Double)
+
+    public static func string(_ text: String) -> MetadataValue { .string(ByteString(text)) }
 
     var typeCode: UInt32 {
         switch self {
@@ -160,14 +162,14 @@ public enum MetadataValue: Equatable, Sendable {
 
 /// Metadata keys vaert writes and reads.
 public enum MetadataKey {
-    public static let kind = "vaert.kind"
-    public static let latentDim = "vaert.latent_dim"
-    public static let channels = "vaert.image.channels"
-    public static let height = "vaert.image.height"
-    public static let width = "vaert.image.width"
-    public static let likelihood = "vaert.likelihood"
-    public static let dataset = "vaert.dataset"
-    public static let testNegELBO = "vaert.test_neg_elbo"
+    public static let kind: StaticString = "vaert.kind"
+    public static let latentDim: StaticString = "vaert.latent_dim"
+    public static let channels: StaticString = "vaert.image.channels"
+    public static let height: StaticString = "vaert.image.height"
+    public static let width: StaticString = "vaert.image.width"
+    public static let likelihood: StaticString = "vaert.likelihood"
+    public static let dataset: StaticString = "vaert.dataset"
+    public static let testNegELBO: StaticString = "vaert.test_neg_elbo"
     /// Number of classes of a conditional model (u32, required for cvae).
-    public static let classCount = "vaert.num_classes"
+    public static let classCount: StaticString = "vaert.num_classes"
 }

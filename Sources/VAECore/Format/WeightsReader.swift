@@ -4,13 +4,19 @@
 public struct WeightsFile: Sendable {
     public var layers: [LayerRecord]
     public var tensors: [TensorRecord]
-    public var metadata: [(key: String, value: MetadataValue)]
+    public var metadata: [(key: ByteString, value: MetadataValue)]
     /// Byte offset of the data section from the start of the file.
     public var dataOffset: Int
 
-    public func metadataValue(_ key: String) -> MetadataValue? {
-        metadata.first { $0.key.sameBytes(key) }?.value
+    public func metadataValue(_ key: ByteString) -> MetadataValue? {
+        metadata.first { $0.key == key }?.value
     }
+
+    public func metadataValue(_ key: StaticString) -> MetadataValue? {
+        metadata.first { $0.key == key }?.value
+    }
+
+    public func metadataValue(_ key: String) -> MetadataValue? { metadataValue(ByteString(key)) }
 
     /// Parses and validates `bytes`, a whole weights file.
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(VaertError) -> WeightsFile {
@@ -43,7 +49,7 @@ public struct WeightsFile: Sendable {
         let storedCRC = r.u32(WeightsFormat.crcOffset)
         let actualCRC = WeightsFile.checksum(bytes)
         guard storedCRC == actualCRC else {
-            throw VaertError(.checksum, "CRC-32 is \(hex(actualCRC)), the header says \(hex(storedCRC))")
+            throw VaertError(.checksum, "CRC-32 is \(hex: actualCRC), the header says \(hex: storedCRC)")
         }
         guard r.u32(28) == 0, r.u32(44) == 0 else {
             throw VaertError(.malformed, "flags and reserved header fields must be 0 in version 1")
@@ -100,7 +106,7 @@ public struct WeightsFile: Sendable {
 
     static func readTensor(_ r: inout ByteReader, at o: Int, index: Int, dataSize: Int) throws(VaertError) -> TensorRecord {
         let name = try r.name(o, count: WeightsFormat.maxNameBytes + 1, what: "tensor \(index)")
-        let where_ = "tensor '\(name)'"
+        let where_: ErrorMessage = "tensor '\(name)'"
         guard let type = ElementType(rawValue: r.u32(o + 24)) else {
             throw VaertError(.malformed, "\(where_): unknown element type \(r.u32(o + 24))")
         }
@@ -137,9 +143,8 @@ public struct WeightsFile: Sendable {
     }
 
     static func checkTensorsDisjoint(_ tensors: [TensorRecord]) throws(VaertError) {
-        var names = Set<[UInt8]>()
-        for t in tensors where !names.insert(Array(t.name.utf8)).inserted {
-            throw VaertError(.malformed, "tensor name '\(t.name)' appears twice")
+        if let i = ByteString.firstRepeated(tensors.map { $0.name }) {
+            throw VaertError(.malformed, "tensor name '\(tensors[i].name)' appears twice")
         }
         let byOffset = tensors.sorted { $0.offset < $1.offset }
         for i in byOffset.indices.dropFirst() where byOffset[i - 1].offset + byOffset[i - 1].byteCount > byOffset[i].offset {
@@ -148,7 +153,7 @@ public struct WeightsFile: Sendable {
     }
 
     static func readLayer(_ r: inout ByteReader, at o: Int, index: Int, tensors: [TensorRecord]) throws(VaertError) -> LayerRecord {
-        let where_ = "layer \(index)"
+        let where_: ErrorMessage = "layer \(index)"
         guard let kind = LayerKind(rawValue: r.u32(o)) else { throw VaertError(.malformed, "\(where_): unknown kind \(r.u32(o))") }
         guard let stack = StackRole(rawValue: r.u32(o + 4)) else { throw VaertError(.malformed, "\(where_): unknown stack \(r.u32(o + 4))") }
         guard let activation = Activation(rawValue: r.u32(o + 8)) else {
@@ -201,9 +206,8 @@ public struct WeightsFile: Sendable {
         }
         return record
     }
-    static func readMetadata(_ r: inout ByteReader, from start: Int, to end: Int, count: Int) throws(VaertError) -> [(key: String, value: MetadataValue)] {
-        var out: [(key: String, value: MetadataValue)] = []
-        var keys = Set<[UInt8]>()
+    static func readMetadata(_ r: inout ByteReader, from start: Int, to end: Int, count: Int) throws(VaertError) -> [(key: ByteString, value: MetadataValue)] {
+        var out: [(key: ByteString, value: MetadataValue)] = []
         var p = start
         for i in 0..<count {
             let key = try r.string(&p, end: end, maxBytes: 255, what: "metadata entry \(i) key")
@@ -220,9 +224,9 @@ public struct WeightsFile: Sendable {
                 value = .f64(Double(bitPattern: UInt64(hi) << 32 | UInt64(lo)))
             default: throw VaertError(.malformed, "metadata '\(key)': unknown type \(type)")
             }
-            if !keys.insert(Array(key.utf8)).inserted { throw VaertError(.malformed, "metadata key '\(key)' appears twice") }
             out.append((key, value))
         }
+        if let i = ByteString.firstRepeated(out.map { $0.key }) { throw VaertError(.malformed, "metadata key '\(out[i].key)' appears twice") }
         guard p == end else { throw VaertError(.malformed, "metadata section has \(end - p) bytes after its \(count) entries") }
         return out
     }
@@ -234,19 +238,8 @@ public struct WeightsFile: Sendable {
     }
 }
 
-extension String {
-    /// Equality of the UTF-8 bytes. Names in a weights file are byte strings: no Unicode normalisation
-    /// (which would also pull Unicode tables into an Embedded build).
-    public func sameBytes(_ other: String) -> Bool { utf8.elementsEqual(other.utf8) }
-}
-
 @inline(__always)
 func alignUp(_ n: Int, _ alignment: Int) -> Int { (n + alignment - 1) / alignment * alignment }
-
-func hex(_ v: UInt32) -> String {
-    let digits = String(v, radix: 16)
-    return "0x" + String(repeating: "0", count: 8 - digits.utf8.count) + digits
-}
 
 /// Little-endian reads from a byte buffer. Fixed-offset reads are for the header and tables, whose
 /// extents were checked first; cursor reads check against `end` themselves.
@@ -257,13 +250,13 @@ struct ByteReader {
     func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
     func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
 
-    func u32(_ p: inout Int, end: Int, what: String) throws(VaertError) -> UInt32 {
+    func u32(_ p: inout Int, end: Int, what: ErrorMessage) throws(VaertError) -> UInt32 {
         guard end - p >= 4 else { throw VaertError(.malformed, "\(what): runs past the end of its section") }
         defer { p += 4 }
         return u32(p)
     }
 
-    func string(_ p: inout Int, end: Int, maxBytes: Int, what: String) throws(VaertError) -> String {
+    func string(_ p: inout Int, end: Int, maxBytes: Int, what: ErrorMessage) throws(VaertError) -> ByteString {
         let length = Int(try u32(&p, end: end, what: what))
         guard length <= maxBytes, length <= end - p else { throw VaertError(.malformed, "\(what): length \(length) runs past its section") }
         defer { p += length }
@@ -271,7 +264,7 @@ struct ByteReader {
     }
 
     /// A NUL-padded name in a fixed field of `count` bytes.
-    func name(_ o: Int, count: Int, what: String) throws(VaertError) -> String {
+    func name(_ o: Int, count: Int, what: ErrorMessage) throws(VaertError) -> ByteString {
         var length = 0
         while length < count && bytes[o + length] != 0 { length += 1 }
         guard length > 0, length < count else { throw VaertError(.malformed, "\(what): name is empty or not NUL-terminated") }
@@ -281,7 +274,7 @@ struct ByteReader {
         return try utf8(o, count: length, what: what)
     }
 
-    func shape(_ o: Int, what: String) throws(VaertError) -> Shape3 {
+    func shape(_ o: Int, what: ErrorMessage) throws(VaertError) -> Shape3 {
         let s = Shape3(channels: Int(u32(o)), height: Int(u32(o + 4)), width: Int(u32(o + 8)))
         guard s.channels > 0, s.height > 0, s.width > 0, s.channels <= 1 << 24, s.height <= 1 << 16, s.width <= 1 << 16,
             s.count <= 1 << 28
@@ -289,9 +282,9 @@ struct ByteReader {
         return s
     }
 
-    func utf8(_ o: Int, count: Int, what: String) throws(VaertError) -> String {
+    func utf8(_ o: Int, count: Int, what: ErrorMessage) throws(VaertError) -> ByteString {
         let slice = UnsafeRawBufferPointer(rebasing: bytes[o..<(o + count)])
-        guard let s = String(validating: slice, as: UTF8.self) else { throw VaertError(.malformed, "\(what) is not valid UTF-8") }
-        return s
+        guard ByteString.isValidUTF8(slice) else { throw VaertError(.malformed, "\(what) is not valid UTF-8") }
+        return ByteString(validated: slice)
     }
 }

@@ -2,7 +2,7 @@
 public struct WeightsFileBuilder: Sendable {
     public private(set) var layers: [LayerRecord] = []
     public private(set) var tensors: [(name: String, dims: [Int], values: [Float], type: ElementType)] = []
-    public private(set) var metadata: [(key: String, value: MetadataValue)] = []
+    public private(set) var metadata: [(key: ByteString, value: MetadataValue)] = []
 
     public init() {}
 
@@ -11,7 +11,7 @@ public struct WeightsFileBuilder: Sendable {
     public mutating func addTensor(_ name: String, dims: [Int], values: [Float], type: ElementType = .f32) -> Int {
         precondition(!name.isEmpty && name.utf8.count <= WeightsFormat.maxNameBytes, "tensor name '\(name)' must be 1 to 23 bytes")
         precondition(dims.reduce(1, *) == values.count, "tensor '\(name)': \(values.count) values for shape \(dims)")
-        precondition(!tensors.contains { $0.name.sameBytes(name) }, "tensor '\(name)' added twice")
+        precondition(!tensors.contains { $0.name.utf8.elementsEqual(name.utf8) }, "tensor '\(name)' added twice")
         precondition(type.byteCount(dims: dims) != nil, "tensor '\(name)': \(type.name) needs rank 2 or more")
         tensors.append((name, dims, values, type))
         return tensors.count - 1
@@ -20,13 +20,16 @@ public struct WeightsFileBuilder: Sendable {
     public mutating func addLayer(_ layer: LayerRecord) { layers.append(layer) }
 
     /// Sets a metadata entry, replacing an earlier value of the same key.
-    public mutating func setMetadata(_ key: String, _ value: MetadataValue) {
-        if let i = metadata.firstIndex(where: { $0.key.sameBytes(key) }) {
+    public mutating func setMetadata(_ key: ByteString, _ value: MetadataValue) {
+        if let i = metadata.firstIndex(where: { $0.key == key }) {
             metadata[i].value = value
         } else {
             metadata.append((key, value))
         }
     }
+
+    public mutating func setMetadata(_ key: StaticString, _ value: MetadataValue) { setMetadata(ByteString(key), value) }
+    public mutating func setMetadata(_ key: String, _ value: MetadataValue) { setMetadata(ByteString(key), value) }
 
     /// The file's bytes: header, layer table, tensor table, metadata, 64-byte aligned data; CRC last.
     public func serialize() -> [UInt8] {
@@ -114,7 +117,7 @@ extension Array where Element == UInt8 {
         Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) }
     }
 
-    mutating func appendString(_ s: String) {
+    mutating func appendString(_ s: ByteString) {
         appendLE(UInt32(s.utf8.count))
         append(contentsOf: s.utf8)
     }

@@ -1,19 +1,42 @@
-/// The model families a weights file can hold. Raw values are the `vaert.kind` metadata strings.
-public enum ModelKind: String, Sendable, CaseIterable {
+/// The model families a weights file can hold.
+public enum ModelKind: Equatable, Sendable, CaseIterable {
     case vae
     case ae
     /// A VAE trained with β > 1 on the KL term.
-    case betaVAE = "beta-vae"
-    case convVAE = "conv-vae"
-    case convAE = "conv-ae"
+    case betaVAE
+    case convVAE
+    case convAE
     /// Denoising autoencoder: trained to rebuild clean images from corrupted ones.
     case dae
     /// Sparse autoencoder: sigmoid code units pushed towards a mean activation ρ.
-    case sparseAE = "sparse-ae"
+    case sparseAE
     /// Contractive autoencoder: one sigmoid layer whose Jacobian's Frobenius norm is penalised.
     case cae
     /// Conditional VAE: the class one-hot joins the encoder's and the decoder's inputs.
     case cvae
+
+    /// The `vaert.kind` metadata string (a `StaticString`, so that the loader compares bytes, not Strings).
+    public var name: StaticString {
+        switch self {
+        case .vae: return "vae"
+        case .ae: return "ae"
+        case .betaVAE: return "beta-vae"
+        case .convVAE: return "conv-vae"
+        case .convAE: return "conv-ae"
+        case .dae: return "dae"
+        case .sparseAE: return "sparse-ae"
+        case .cae: return "cae"
+        case .cvae: return "cvae"
+        }
+    }
+
+    public init?(name: ByteString) {
+        guard let kind = ModelKind.allCases.first(where: { name == $0.name }) else { return nil }
+        self = kind
+    }
+
+    public init?(rawValue: String) { self.init(name: ByteString(rawValue)) }
+    public var rawValue: String { name.description }
 
     /// Whether the encoder outputs a distribution (μ and log σ²) rather than a code.
     public var isVariational: Bool { self == .vae || self == .betaVAE || self == .convVAE || self == .cvae }
@@ -24,9 +47,20 @@ public enum ModelKind: String, Sendable, CaseIterable {
 }
 
 /// How pixels are modelled given z: Bernoulli (BCE) or Gaussian with unit variance (MSE).
-public enum Likelihood: String, Sendable, CaseIterable {
+public enum Likelihood: Equatable, Sendable, CaseIterable {
     case bernoulli
     case gaussian
+
+    /// The `vaert.likelihood` metadata string.
+    public var name: StaticString { self == .bernoulli ? "bernoulli" : "gaussian" }
+
+    public init?(name: ByteString) {
+        guard let likelihood = Likelihood.allCases.first(where: { name == $0.name }) else { return nil }
+        self = likelihood
+    }
+
+    public init?(rawValue: String) { self.init(name: ByteString(rawValue)) }
+    public var rawValue: String { name.description }
 }
 
 /// The range log σ² is clamped to, in training and at run time alike, so that σ = exp(log σ² / 2)
@@ -83,7 +117,8 @@ public final class Model: @unchecked Sendable {
         // f16 and int8 tensors are decoded to f32 once, here: the kernels then run as for an f32 file.
         let encoded = file.tensors.filter { $0.type != .f32 }
         let decoded = UnsafeMutablePointer<Float>.allocate(capacity: max(encoded.map { $0.elementCount }.reduce(0, +), 1))
-        var decodedOffsets: [Int: Int] = [:]
+        // Where each tensor's f32 copy starts in `decoded` (-1: used as stored).
+        var decodedOffsets = [Int](repeating: -1, count: file.tensors.count)
         var next = 0
         for (i, t) in file.tensors.enumerated() where t.type != .f32 {
             TensorEncoding.decode(UnsafeRawPointer(storage + file.dataOffset + t.offset), dims: t.dims, type: t.type, into: decoded + next)
@@ -95,7 +130,7 @@ public final class Model: @unchecked Sendable {
             (kind, likelihood, latentDim, imageShape, classCount) = try Model.readHeaderMetadata(file)
             let data = UnsafeRawPointer(storage + file.dataOffset)
             func tensor(_ index: Int) -> UnsafePointer<Float> {
-                if let offset = decodedOffsets[index] { return UnsafePointer(decoded + offset) }
+                if decodedOffsets[index] >= 0 { return UnsafePointer(decoded + decodedOffsets[index]) }
                 return (data + file.tensors[index].offset).assumingMemoryBound(to: Float.self)
             }
             var encoder: [Layer] = []
@@ -144,27 +179,27 @@ public final class Model: @unchecked Sendable {
     }
 
     static func readHeaderMetadata(_ file: WeightsFile) throws(VaertError) -> (ModelKind, Likelihood, Int, Shape3, Int) {
-        func string(_ key: String) throws(VaertError) -> String {
+        func string(_ key: StaticString) throws(VaertError) -> ByteString {
             guard case .string(let s)? = file.metadataValue(key) else { throw VaertError(.malformed, "metadata '\(key)' is missing or not a string") }
             return s
         }
-        func count(_ key: String) throws(VaertError) -> Int {
+        func count(_ key: StaticString) throws(VaertError) -> Int {
             guard case .u32(let v)? = file.metadataValue(key), v > 0, v <= 1 << 16 else {
                 throw VaertError(.malformed, "metadata '\(key)' is missing, not a u32, or not in 1...65536")
             }
             return Int(v)
         }
         let kindName = try string(MetadataKey.kind)
-        guard let kind = ModelKind.allCases.first(where: { $0.rawValue.sameBytes(kindName) }) else { throw VaertError(.unsupported, "model kind '\(kindName)' is not supported by this library") }
+        guard let kind = ModelKind(name: kindName) else { throw VaertError(.unsupported, "model kind '\(kindName)' is not supported by this library") }
         let likelihoodName = try string(MetadataKey.likelihood)
-        guard let likelihood = Likelihood.allCases.first(where: { $0.rawValue.sameBytes(likelihoodName) }) else { throw VaertError(.malformed, "unknown likelihood '\(likelihoodName)'") }
+        guard let likelihood = Likelihood(name: likelihoodName) else { throw VaertError(.malformed, "unknown likelihood '\(likelihoodName)'") }
         let shape = Shape3(channels: try count(MetadataKey.channels), height: try count(MetadataKey.height), width: try count(MetadataKey.width))
         let classes = kind.isConditional ? try count(MetadataKey.classCount) : 0
         return (kind, likelihood, try count(MetadataKey.latentDim), shape, classes)
     }
 
     /// Each layer's input must be the previous layer's output, from `first` features to `last`.
-    static func checkChain(_ layers: [Layer], from first: Int, to last: Int, what: String, optional: Bool) throws(VaertError) {
+    static func checkChain(_ layers: [Layer], from first: Int, to last: Int, what: StaticString, optional: Bool) throws(VaertError) {
         if layers.isEmpty {
             if optional { return }
             throw VaertError(.missingTensor, "the file has no \(what) layers")

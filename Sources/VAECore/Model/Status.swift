@@ -53,10 +53,13 @@ public enum Status: Int32, Sendable, CaseIterable {
 /// A failure: its status and a one-line message that says what and where.
 public struct VaertError: Error, Sendable {
     public let status: Status
-    public let message: String
+    /// The message as UTF-8 bytes: what the C API hands out, built without `String` (see `ErrorMessage`).
+    public let messageBytes: [UInt8]
 
-    public init(_ status: Status, _ message: String) {
+    public init(_ status: Status, _ message: ErrorMessage) {
         self.status = status
-        self.message = message
+        self.messageBytes = message.utf8
     }
+
+    public var message: String { String(decoding: messageBytes, as: UTF8.self) }
 }

@@ -18,14 +18,14 @@ public enum Export {
             // int8 everywhere but the layer that makes the pixels: its error goes straight into the image
             // (int8 there: 0.04 max pixel error on the course VAE), so it is stored as f16.
             let type = dtype == .int8 && index == outputLayer ? ElementType.f16 : weightType(dtype, layer.kind)
-            record.weight = b.addTensor(w.name, dims: w.dims, values: floats(file, bytes, layer.weight), type: type)
+            record.weight = b.addTensor(w.name.description, dims: w.dims, values: floats(file, bytes, layer.weight), type: type)
             if let bias = layer.bias {
-                record.bias = b.addTensor(file.tensors[bias].name, dims: file.tensors[bias].dims, values: floats(file, bytes, bias))
+                record.bias = b.addTensor(file.tensors[bias].name.description, dims: file.tensors[bias].dims, values: floats(file, bytes, bias))
             }
             b.addLayer(record)
         }
         guard !b.layers.isEmpty else { throw VaertError(.missingTensor, "the file has no \(part.rawValue) layers") }
-        for (key, value) in file.metadata where !key.hasPrefix("train.") { b.setMetadata(key, value) }
+        for (key, value) in file.metadata where !key.description.hasPrefix("train.") { b.setMetadata(key, value) }
         if part == .encoder { b.setMetadata("vaert.part", .string("encoder-only")) }
         return b
     }

@@ -49,7 +49,7 @@ public final class Network: @unchecked Sendable {
     }
 
     /// The weights file of this network: layer table, tensors, and the metadata the runtime needs.
-    public func weightsFile(extraMetadata: [(String, MetadataValue)] = []) -> WeightsFileBuilder {
+    public func weightsFile(extraMetadata: [(ByteString, MetadataValue)] = []) -> WeightsFileBuilder {
         var b = WeightsFileBuilder()
         for (l, s) in specs.enumerated() {
             let w = b.addTensor("\(s.prefix).weight", dims: s.weightDims, values: Array(UnsafeBufferPointer(start: weights(l), count: s.weightCount)))
@@ -79,7 +79,7 @@ public final class Network: @unchecked Sendable {
 
 /// Copies tensor `name` of `file` (whose bytes are `bytes`) into `out`, checking its size.
 func copyTensor(_ name: String, count: Int, into out: UnsafeMutablePointer<Float>, file: WeightsFile, bytes: UnsafeRawBufferPointer) throws(VaertError) {
-    guard let t = file.tensors.first(where: { $0.name == name }) else { throw VaertError(.missingTensor, "tensor '\(name)' is missing") }
+    guard let t = file.tensors.first(where: { $0.name == ByteString(name) }) else { throw VaertError(.missingTensor, "tensor '\(name)' is missing") }
     guard t.elementCount == count else { throw VaertError(.malformed, "tensor '\(name)' has \(t.elementCount) values, expected \(count)") }
     TensorEncoding.decode(bytes.baseAddress! + file.dataOffset + t.offset, dims: t.dims, type: t.type, into: out)
 }

@@ -5,9 +5,9 @@ import vaert
 /// Checkpoints are weights files (so the runtime can open them too) that also carry the optimizer
 /// state, the step count, the loss history and the training options.
 public enum Checkpoint {
-    static let optionsKey = "train.options"
-    static let epochKey = "train.epochs_done"
-    static let stepKey = "train.step"
+    static let optionsKey: StaticString = "train.options"
+    static let epochKey: StaticString = "train.epochs_done"
+    static let stepKey: StaticString = "train.step"
 
     /// Writes `trainer`'s full state to `path` atomically (temporary file, fsync, rename).
     public static func save(_ trainer: Trainer, to path: String, datasetName: String, evaluation: LossSums?) throws(VaertError) {
@@ -25,9 +25,9 @@ public enum Checkpoint {
     }
 
     /// Metadata of an exported model: data set and, when known, the final test negative ELBO.
-    public static func exportMetadata(datasetName: String, evaluation: LossSums?) -> [(String, MetadataValue)] {
-        var m: [(String, MetadataValue)] = [(MetadataKey.dataset, .string(datasetName))]
-        if let evaluation { m.append((MetadataKey.testNegELBO, .f32(Float(evaluation.negELBOPerImage)))) }
+    public static func exportMetadata(datasetName: String, evaluation: LossSums?) -> [(ByteString, MetadataValue)] {
+        var m: [(ByteString, MetadataValue)] = [(ByteString(MetadataKey.dataset), .string(datasetName))]
+        if let evaluation { m.append((ByteString(MetadataKey.testNegELBO), .f32(Float(evaluation.negELBOPerImage)))) }
         return m
     }
 

@@ -95,7 +95,7 @@ public func vaert_set_threads(_ threads: Int) -> Int32 {
         guard (1...256).contains(threads) else { throw VaertError(.invalidArgument, "threads must be 1 to 256, got \(threads)") }
         let status = vaert_support_set_threads(threads)
         guard status == 0 else {
-            throw VaertError(.outOfMemory, "could not start \(threads - 1) worker threads: \(String(cString: vaert_support_strerror(status)))")
+            throw VaertError(.outOfMemory, "could not start \(threads - 1) worker threads: \(cString: vaert_support_strerror(status))")
         }
     }
 }

@@ -17,14 +17,13 @@ func cEntry(_ body: () throws(VaertError) -> Void) -> Int32 {
         try body()
         return Status.ok.rawValue
     } catch {
-        setLastError(error.message)
+        setLastError(error.messageBytes)
         return error.status.rawValue
     }
 }
 
-func setLastError(_ message: String) {
-    var text = message
-    text.withUTF8 { vaert_support_set_message($0.baseAddress, $0.count) }
+func setLastError(_ message: [UInt8]) {
+    message.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { vaert_support_set_message($0.baseAddress, $0.count) } }
 }
 
 @inline(__always)
