@@ -7,7 +7,7 @@
 #                                    code it calls from another module, so the portable and AVX2 builds cannot
 #                                    be kept apart as in the package). Its only global symbols are the C API's
 #                                    (everything else is localised: ld -r, then objcopy --keep-global-symbols),
-#                                    so it links into a plain C program (cc app.c libvaert.a -ljpeg -lm) and
+#                                    so it links into a plain C program (cc app.c libvaert.a -lm -Wl,--gc-sections; -ljpeg too if it writes JPEGs) and
 #                                    next to a normal Swift runtime without clashing.
 #   tools/build-embedded.sh cross    the Swift part for armv7em-none-none-eabi, aarch64-none-none-elf,
 #                                    riscv32-none-none-eabi and wasm32-unknown-none-wasm (-Osize), and a report
@@ -15,7 +15,9 @@
 #                                    --gc-sections from the entry points a device uses: in-place model,
 #                                    workspace, decode and sample).
 #                                    For wasm32 it also links vaert.wasm, runnable under node with
-#                                    tools/wasm/decode.mjs.
+#                                    tools/wasm/decode.mjs; for AArch64, decode-linux, a static Linux
+#                                    program without a C library, runnable under qemu-aarch64
+#                                    (tools/freestanding/decode_linux.c).
 #   tools/build-embedded.sh          both.
 # With --check-budgets, exits 1 when a cross target's decode-only code or data grows past its budget in
 # tools/embedded-budgets.txt.
@@ -100,12 +102,21 @@ build_cross() {
             read -r text data <<<"$(section_sizes "$dir/decode.wasm")"
             # A runnable module for node (tools/wasm/decode.mjs): the same code plus a freestanding
             # allocator, mem* functions and the message buffer.
-            "$tools/clang" --target=wasm32-unknown-unknown -ffreestanding -nostdlib -O2 -c tools/wasm/wasm_support.c -o "$dir/support.c.o"
+            "$tools/clang" --target=wasm32-unknown-unknown -ffreestanding -nostdlib -O2 -c tools/freestanding/support.c -o "$dir/support.c.o"
             "$tools/wasm-ld" --no-entry --gc-sections $exports --export=malloc "$dir"/*.o -o "$dir/vaert.wasm"
         else
             local roots=""; for f in $decode_api; do roots="$roots -u $f"; done
-            "$tools/ld.lld" --gc-sections --unresolved-symbols=ignore-all -e vae_decode $roots "$dir"/*.o -o "$dir/decode.elf"
+            "$tools/ld.lld" --gc-sections --unresolved-symbols=ignore-all -e vae_decode_ws $roots "$dir"/*.o -o "$dir/decode.elf"
             read -r text data <<<"$(section_sizes "$dir/decode.elf")"
+        fi
+        if [ $target = aarch64-none-none-elf ]; then
+            # The same objects as a static AArch64 Linux program without a C library, for qemu-aarch64
+            # (tools/freestanding/decode_linux.c); every symbol must resolve.
+            local c="$tools/clang --target=aarch64-linux-gnu -ffreestanding -nostdlib -fno-stack-protector -fno-math-errno -O2 -I Include"
+            mkdir -p "$dir/linux"
+            $c -c tools/freestanding/decode_linux.c -o "$dir/linux/decode_linux.c.o"
+            $c -c tools/freestanding/support.c -o "$dir/linux/support.c.o"
+            "$tools/ld.lld" -static --gc-sections -e _start "$dir"/linux/*.o "$dir"/*.o -o "$dir/decode-linux"
         fi
         printf '%-26s %10s %8s\n' $target "$text" "$data"
         echo "$target $text $data" >> "$out/sizes.txt"

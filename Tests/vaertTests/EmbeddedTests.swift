@@ -91,26 +91,36 @@ import TestSupport
         #expect(a.stdout.hasPrefix("sum ") && a.stdout == b.stdout, "\(a.stdout) vs \(b.stdout)")
     }
 
-    @Test("the wasm32 build, run under node on the device path (model in place, workspace), decodes within 1e-6 of the native library",
-          arguments: ["vae", "conv-vae"])
-    func webAssembly(name: String) throws {
-        let module = "\(TestSupport.root)/.build/embedded/wasm32-unknown-none-wasm/vaert.wasm"
-        #expect(FileManager.default.fileExists(atPath: module), "run tools/build-embedded.sh cross first")
+    /// How each cross build runs on this machine, decoding Z.bin into OUT.bin on the device path (model in
+    /// place, a workspace of its own): the command before MODEL Z.bin OUT.bin.
+    static func crossRunner(_ target: String) -> [String] {
+        let dir = "\(TestSupport.root)/.build/embedded"
+        switch target {
+        case "wasm32": return ["node", "\(TestSupport.root)/tools/wasm/decode.mjs", "\(dir)/wasm32-unknown-none-wasm/vaert.wasm"]
+        default: return ["qemu-aarch64", "\(dir)/aarch64-none-none-elf/decode-linux"]
+        }
+    }
+
+    @Test("the wasm32 build under node and the AArch64 build under qemu-aarch64 decode within 1e-6 of the native library",
+          arguments: ["wasm32", "aarch64"], ["vae", "conv-vae"])
+    func crossBuildsRun(target: String, name: String) throws {
+        let runner = Self.crossRunner(target)
+        #expect(FileManager.default.fileExists(atPath: runner[runner.count - 1]), "run tools/build-embedded.sh cross first")
         let folder = try TestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let z = TestSupport.randomFloats(32 * 20, seed: 31, in: -2...2)
         try z.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/z.bin")) }
         let model = "\(TestSupport.root)/tools/models/fashion-\(name).vaert"
-        let node = try TestSupport.run("/usr/bin/env", ["node", "\(TestSupport.root)/tools/wasm/decode.mjs", module, model, "\(folder)/z.bin", "\(folder)/wasm.bin"])
-        #expect(node.status == 0, "\(node.stderr)")
+        let cross = try TestSupport.run("/usr/bin/env", runner + [model, "\(folder)/z.bin", "\(folder)/cross.bin"])
+        #expect(cross.status == 0, "\(cross.stderr)")
         try build("\(TestSupport.root)/Tests/CPrograms/c_decode.c", output: "\(folder)/native", embedded: false)
         let native = try TestSupport.run("\(folder)/native", [model, "\(folder)/z.bin", "\(folder)/native.bin"])
         #expect(native.status == 0, "\(native.stderr)")
         let load = { (file: String) throws -> [Float] in
             try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(file)")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         }
-        let (wasm, reference) = (try load("wasm.bin"), try load("native.bin"))
-        #expect(wasm.count == 32 * 784 && wasm.count == reference.count)
-        #expect(TestSupport.maxAbsDifference(wasm, reference) <= 1e-6)
+        let (pixels, reference) = (try load("cross.bin"), try load("native.bin"))
+        #expect(pixels.count == 32 * 784 && pixels.count == reference.count)
+        #expect(TestSupport.maxAbsDifference(pixels, reference) <= 1e-6)
     }
 }

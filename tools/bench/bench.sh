@@ -54,7 +54,7 @@ compare "decode, conv VAE" "$conv" decode 1 64 256
 echo
 # The Embedded Swift build (tools/build-embedded.sh host) against the desktop library, same program.
 if [ -f .build/embedded/host/libvaert.a ]; then
-    cc -O2 tools/bench/vaert_bench.c -I Include .build/embedded/host/libvaert.a -ljpeg -lm -o "$work/bench-embedded"
+    cc -O2 tools/bench/vaert_bench.c -I Include .build/embedded/host/libvaert.a -lm -Wl,--gc-sections -o "$work/bench-embedded"
     for build in embedded desktop; do
         program="$work/bench"; [ $build = embedded ] && program="$work/bench-embedded"
         "$program" "$mlp" decode "$seconds" 1 256 | sed -n "s/^vaert decode threads 1 /$build build, decode, course VAE, 1 thread, /p"

@@ -1,25 +1,44 @@
-/* The little a freestanding wasm32 module needs around libvaert's Embedded Swift code: a bump allocator
- * (malloc, posix_memalign; free releases nothing), mem* functions, the error message buffer, and
- * arc4random_buf for Swift's hashing seed. Built with clang --target=wasm32 -ffreestanding by
- * tools/wasm/run.sh; the JS harness (decode.mjs) allocates its buffers with the exported malloc. */
+/* The little a freestanding program needs around libvaert's Embedded Swift code: a bump allocator
+ * (malloc, posix_memalign; free releases nothing), mem* functions, sqrtf and rintf, the error message
+ * buffer, arc4random_buf for Swift's hashing seed, and the stack protector's guard.
+ *
+ * Built with clang -ffreestanding by tools/build-embedded.sh, into the wasm32 module (tools/wasm/decode.mjs)
+ * and the AArch64 Linux program run under qemu-aarch64 (decode_linux.c). On wasm32 the heap grows the
+ * module's memory; elsewhere it is a static arena. */
 #include <stddef.h>
 #include <stdint.h>
 
+#if defined(__wasm__)
 extern unsigned char __heap_base;
+static uintptr_t heap_start(void) { return (uintptr_t)&__heap_base; }
+static int heap_reserve(uintptr_t end) {
+    size_t pages_needed = (end + 65535) / 65536;
+    size_t pages = __builtin_wasm_memory_size(0);
+    return pages_needed <= pages || __builtin_wasm_memory_grow(0, pages_needed - pages) != (size_t)-1;
+}
+#else
+static unsigned char arena[96u << 20] __attribute__((aligned(64)));
+static uintptr_t heap_start(void) { return (uintptr_t)arena; }
+static int heap_reserve(uintptr_t end) { return end <= (uintptr_t)arena + sizeof arena; }
+#endif
+
 static uintptr_t next_free = 0;
 
 static void *bump(size_t alignment, size_t size) {
-    if (!next_free) next_free = (uintptr_t)&__heap_base;
+    if (!next_free) next_free = heap_start();
     uintptr_t start = (next_free + alignment - 1) & ~(uintptr_t)(alignment - 1);
-    size_t pages_needed = (start + size + 65535) / 65536;
-    size_t pages = __builtin_wasm_memory_size(0);
-    if (pages_needed > pages && __builtin_wasm_memory_grow(0, pages_needed - pages) == (size_t)-1) return NULL;
+    if (size > UINTPTR_MAX - start || !heap_reserve(start + size)) return NULL;
     next_free = start + size;
     return (void *)start;
 }
 
 void *malloc(size_t size) { return bump(16, size); }
-void *calloc(size_t n, size_t size) { unsigned char *p = bump(16, n * size); for (size_t i = 0; p && i < n * size; i++) p[i] = 0; return p; }
+void *calloc(size_t n, size_t size) {
+    if (size && n > SIZE_MAX / size) return NULL;
+    unsigned char *p = bump(16, n * size);
+    for (size_t i = 0; p && i < n * size; i++) p[i] = 0;
+    return p;
+}
 void free(void *p) { (void)p; }
 void *aligned_alloc(size_t alignment, size_t size) { return bump(alignment < 16 ? 16 : alignment, size); }
 int posix_memalign(void **out, size_t alignment, size_t size) {
@@ -43,6 +62,9 @@ int memcmp(const void *x, const void *y, size_t n) {
     return 0;
 }
 size_t strlen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
+/* One instruction each on AArch64 and wasm32 (fsqrt / frintx, f32.sqrt / f32.nearest). */
+float sqrtf(float x) { return __builtin_sqrtf(x); }
+float rintf(float x) { return __builtin_rintf(x); }
 void arc4random_buf(void *buffer, size_t n) { unsigned char *p = buffer; while (n--) *p++ = (unsigned char)(n * 131 + 7); }
 
 static char message[512];
