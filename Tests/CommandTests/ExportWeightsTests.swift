@@ -64,7 +64,7 @@ import vaert
         #expect(try TestSupport.run(tool, ["verify", "\(folder)/e.vaert"]).status == 1)
     }
 
-    @Test("--c-array: a C program links the model in, opens it from memory and decodes the same pixels as from the file")
+    @Test("--c-array: a C program links the model in, opens it from memory (copied and in place) and decodes the same pixels as from the file")
     func cArray() throws {
         let folder = try TestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -76,14 +76,16 @@ import vaert
             #include "vaert.h"
             #include "fashion_vae.h"
             int main(int argc, char **argv) {
-                vaert_model *a = NULL, *b = NULL;
+                vaert_model *a = NULL, *b = NULL, *c = NULL;
                 if (((size_t)fashion_vae & 63) != 0) return 3;
                 if (vaert_open_memory(fashion_vae, fashion_vae_size, &a) != VAERT_OK) return 4;
                 if (vaert_open_file(argv[1], &b) != VAERT_OK) return 5;
-                static float x[16 * 784], y[16 * 784];
-                if (vaert_sample(a, 7, 0, 16, x) != VAERT_OK || vaert_sample(b, 7, 0, 16, y) != VAERT_OK) return 6;
-                puts(memcmp(x, y, sizeof x) == 0 ? "same" : "different");
-                vaert_close(a); vaert_close(b);
+                if (vaert_open_memory_in_place(fashion_vae, fashion_vae_size, &c) != VAERT_OK) return 6;
+                static float x[16 * 784], y[16 * 784], z[16 * 784];
+                if (vaert_sample(a, 7, 0, 16, x) != VAERT_OK || vaert_sample(b, 7, 0, 16, y) != VAERT_OK
+                    || vaert_sample(c, 7, 0, 16, z) != VAERT_OK) return 7;
+                puts(memcmp(x, y, sizeof x) == 0 && memcmp(x, z, sizeof x) == 0 ? "same" : "different");
+                vaert_close(a); vaert_close(b); vaert_close(c);
                 return 0;
             }
             """
