@@ -14,7 +14,9 @@ public enum LossKernel {
             let l: Vector = UnsafeRawPointer(logits + i).loadUnaligned(as: Vector.self)
             let x: Vector = UnsafeRawPointer(targets + i).loadUnaligned(as: Vector.self)
             let e = FastMath.exp(minimum(l, -l))  // e^−|l|
-            lanes += maximum(l, Vector()) - l * x + FastMath.log1p(e)
+            var loss = maximum(l, Vector()) - l * x + FastMath.log1p(e)
+            if any(maximum(l, -l) .== Vector(repeating: .infinity)) { loss = infiniteLogitLimits(loss, l, x) }
+            lanes += loss
             if let gradient {
                 let r = 1 / (1 + e)
                 let p = r.replacing(with: e * r, where: l .< 0)
@@ -32,7 +34,7 @@ public enum LossKernel {
         while i < count {
             let l = logits[i], x = targets[i]
             let e = FastMath.exp(-abs(l))
-            total += Double(max(l, 0) - l * x + FastMath.log1p(e))
+            total += Double(l.isInfinite ? infiniteLogitLimit(l, x) : max(l, 0) - l * x + FastMath.log1p(e))
             if let gradient {
                 let p = l >= 0 ? 1 / (1 + e) : e / (1 + e)
                 gradient[i] = scale * (p - x)
@@ -42,4 +44,15 @@ public enum LossKernel {
         return total
     }
 
+    /// BCE at an infinite logit, where l·x is ∞ − ∞ or ∞ · 0: its limit, 0 when the target is the
+    /// certain outcome (1 for +∞, 0 for −∞), +∞ otherwise, NaN for a NaN target. (The gradient σ(l) − x
+    /// is finite as computed.)
+    static func infiniteLogitLimit(_ l: Float, _ x: Float) -> Float { x == (l > 0 ? 1 : 0) ? 0 : x.isNaN ? x : .infinity }
+
+    @inline(never)
+    static func infiniteLogitLimits(_ loss: Vector, _ l: Vector, _ x: Vector) -> Vector {
+        var out = loss
+        for k in 0..<Vector.scalarCount where l[k].isInfinite { out[k] = infiniteLogitLimit(l[k], x[k]) }
+        return out
+    }
 }

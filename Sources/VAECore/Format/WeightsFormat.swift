@@ -14,7 +14,7 @@ public enum WeightsFormat {
     public static let noTensor: UInt32 = 0xFFFF_FFFF
     /// Byte offset of the CRC-32 field, which counts as four zero bytes when the CRC is computed.
     public static let crcOffset = 24
-    /// Largest number of layers or tensors a file may declare.
+    /// Largest number of layers, tensors or metadata entries a file may declare.
     public static let maxTableEntries = 4096
 }
 
@@ -83,6 +83,12 @@ public struct Shape3: Equatable, Sendable, CustomStringConvertible {
 
     public var count: Int { channels * height * width }
     public var description: String { "\(channels)x\(height)x\(width)" }
+
+    /// The format's limits on a layer's input or output: no side empty, at most 2^24 channels, 2^16 rows
+    /// and columns, 2^28 values (so sizes and their products cannot overflow anywhere).
+    public var isWithinFormatLimits: Bool {
+        channels > 0 && height > 0 && width > 0 && channels <= 1 << 24 && height <= 1 << 16 && width <= 1 << 16 && count <= 1 << 28
+    }
 }
 
 /// One row of the layer table.

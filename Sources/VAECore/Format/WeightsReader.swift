@@ -57,8 +57,11 @@ public struct WeightsFile: Sendable {
         let layerCount = Int(r.u32(32))
         let tensorCount = Int(r.u32(36))
         let metadataCount = Int(r.u32(40))
-        guard layerCount <= WeightsFormat.maxTableEntries, tensorCount <= WeightsFormat.maxTableEntries else {
-            throw VaertError(.malformed, "\(layerCount) layers, \(tensorCount) tensors: at most \(WeightsFormat.maxTableEntries) each")
+        // Bounded tables keep validation linear in the file size (the duplicate checks sort).
+        guard layerCount <= WeightsFormat.maxTableEntries, tensorCount <= WeightsFormat.maxTableEntries,
+              metadataCount <= WeightsFormat.maxTableEntries
+        else {
+            throw VaertError(.malformed, "\(layerCount) layers, \(tensorCount) tensors, \(metadataCount) metadata entries: at most \(WeightsFormat.maxTableEntries) each")
         }
         // The sections follow each other in a fixed order; every offset must be where that order puts it.
         let layerTable = WeightsFormat.headerSize
@@ -176,9 +179,7 @@ public struct WeightsFile: Sendable {
             guard values.allSatisfy({ $0 == 0 }) else { throw VaertError(.malformed, "\(where_): a dense layer's parameters must be 0") }
         case .conv2d, .convTranspose2d:
             let p = ConvParameters(kernelHeight: values[0], kernelWidth: values[1], stride: values[2], padding: values[3], outputPadding: values[4])
-            guard (1...64).contains(p.kernelHeight), (1...64).contains(p.kernelWidth), (1...64).contains(p.stride),
-                  p.padding >= 0, p.padding < max(p.kernelHeight, p.kernelWidth), p.outputPadding >= 0, p.outputPadding < p.stride
-            else { throw VaertError(.malformed, "\(where_): kernel \(p.kernelHeight)x\(p.kernelWidth), stride \(p.stride), padding \(p.padding), output padding \(p.outputPadding) are out of range") }
+            guard p.isWithinFormatLimits else { throw VaertError(.malformed, "\(where_): kernel \(p.kernelHeight)x\(p.kernelWidth), stride \(p.stride), padding \(p.padding), output padding \(p.outputPadding) are out of range") }
             let expected: Shape3
             if kind == .conv2d {
                 guard p.outputPadding == 0, let h = p.convolutionOutput(input.height, kernel: p.kernelHeight),
@@ -276,9 +277,7 @@ struct ByteReader {
 
     func shape(_ o: Int, what: ErrorMessage) throws(VaertError) -> Shape3 {
         let s = Shape3(channels: Int(u32(o)), height: Int(u32(o + 4)), width: Int(u32(o + 8)))
-        guard s.channels > 0, s.height > 0, s.width > 0, s.channels <= 1 << 24, s.height <= 1 << 16, s.width <= 1 << 16,
-            s.count <= 1 << 28
-        else { throw VaertError(.malformed, "\(what) shape \(s) is empty or too large") }
+        guard s.isWithinFormatLimits else { throw VaertError(.malformed, "\(what) shape \(s) is empty or too large") }
         return s
     }
 

@@ -13,6 +13,7 @@ public struct WeightsFileBuilder: Sendable {
         precondition(dims.reduce(1, *) == values.count, "tensor '\(name)': \(values.count) values for shape \(dims)")
         precondition(!tensors.contains { $0.name.utf8.elementsEqual(name.utf8) }, "tensor '\(name)' added twice")
         precondition(type.byteCount(dims: dims) != nil, "tensor '\(name)': \(type.name) needs rank 2 or more")
+        precondition(tensors.count < WeightsFormat.maxTableEntries, "at most \(WeightsFormat.maxTableEntries) tensors")
         tensors.append((name, dims, values, type))
         return tensors.count - 1
     }
@@ -24,6 +25,7 @@ public struct WeightsFileBuilder: Sendable {
         if let i = metadata.firstIndex(where: { $0.key == key }) {
             metadata[i].value = value
         } else {
+            precondition(metadata.count < WeightsFormat.maxTableEntries, "at most \(WeightsFormat.maxTableEntries) metadata entries")
             metadata.append((key, value))
         }
     }

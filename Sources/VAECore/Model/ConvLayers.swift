@@ -15,6 +15,13 @@ public struct ConvParameters: Equatable, Sendable {
         self.outputPadding = outputPadding
     }
 
+    /// The format's limits: kernel sides and stride 1 to 64, padding below the larger kernel side,
+    /// output padding below the stride.
+    public var isWithinFormatLimits: Bool {
+        (1...64).contains(kernelHeight) && (1...64).contains(kernelWidth) && (1...64).contains(stride)
+            && padding >= 0 && padding < max(kernelHeight, kernelWidth) && outputPadding >= 0 && outputPadding < stride
+    }
+
     /// Output size of a convolution along one axis, or nil when the window does not fit.
     public func convolutionOutput(_ size: Int, kernel: Int) -> Int? {
         let span = size + 2 * padding - kernel

@@ -51,15 +51,18 @@ public enum Status: Int32, Sendable, CaseIterable {
 }
 
 /// A failure: its status and a one-line message that says what and where.
-public struct VaertError: Error, Sendable {
+public struct VaertError: Error, Sendable, CustomStringConvertible {
     public let status: Status
     /// The message as UTF-8 bytes: what the C API hands out, built without `String` (see `ErrorMessage`).
     public let messageBytes: [UInt8]
 
+    /// Control characters in the message (a newline in a JSON decoder's description, in a tensor name)
+    /// become spaces: a message is always one line.
     public init(_ status: Status, _ message: ErrorMessage) {
         self.status = status
-        self.messageBytes = message.utf8
+        self.messageBytes = message.utf8.map { $0 < 0x20 || $0 == 0x7F ? UInt8(ascii: " ") : $0 }
     }
 
     public var message: String { String(decoding: messageBytes, as: UTF8.self) }
+    public var description: String { message }
 }

@@ -70,7 +70,3 @@ public struct Dataset: Sendable {
         throw VaertError(.ioOpen, "\(folder)/\(stem)[.gz]: no such file")
     }
 }
-
-extension VaertError: CustomStringConvertible {
-    public var description: String { message }
-}

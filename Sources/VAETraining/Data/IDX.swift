@@ -31,8 +31,19 @@ public enum IDX {
             dims.append(v)
             total *= v
         }
-        var bytes = [UInt8](repeating: 0, count: total)
-        try readExactly(file, &bytes, path: path, what: "\(total) data bytes for shape \(dims)")
+        // Read in chunks, so memory follows the bytes actually there, not the size the header claims.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(min(total, 1 << 24))
+        var chunk = [UInt8](repeating: 0, count: min(total, 1 << 20))
+        while bytes.count < total {
+            if chunk.count > total - bytes.count { chunk.removeLast(chunk.count - (total - bytes.count)) }
+            do throws(VaertError) {
+                try readExactly(file, &chunk, path: path, what: "data")
+            } catch where error.status == .truncated {
+                throw VaertError(.truncated, "\(path): truncated: the data ends before the \(total) bytes that shape \(dims) needs")
+            }
+            bytes += chunk
+        }
         var extra: UInt8 = 0
         if gzread(file, &extra, 1) == 1 { throw VaertError(.malformed, "\(path): bytes after the \(total) that shape \(dims) needs") }
         return Contents(dims: dims, bytes: bytes)

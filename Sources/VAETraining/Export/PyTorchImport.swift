@@ -1,5 +1,6 @@
 import Foundation
 import VAECore
+import vaert
 
 /// Builds a vaert weights file from a PyTorch state dict (safetensors) and a description of the
 /// architecture: given as JSON, or inferred where the tensor names make it unambiguous (the course's
@@ -33,7 +34,7 @@ public enum PyTorchImport {
     }
 
     public static func description(fromJSON path: String) throws(VaertError) -> Description {
-        guard let data = FileManager.default.contents(atPath: path) else { throw VaertError(.ioOpen, "\(path): cannot read the description") }
+        let data = try FileIO.withContents(of: path) { Data($0) }
         do {
             return try JSONDecoder().decode(Description.self, from: data)
         } catch {
@@ -70,7 +71,7 @@ public enum PyTorchImport {
         if prefixes.count == 1, let prefix = prefixes.first, ["", "decoder", "model", "net"].contains(prefix) {
             let indexed = weights.compactMap { name -> (Int, String)? in
                 let stem = String(name.dropLast(".weight".count))
-                return Int(stem.split(separator: ".").last!).map { ($0, stem) }
+                return stem.split(separator: ".", omittingEmptySubsequences: false).last.flatMap { Int($0) }.map { ($0, stem) }
             }.sorted { $0.0 < $1.0 }
             if indexed.count == weights.count, !indexed.isEmpty, indexed.allSatisfy({ shape($0.1 + ".weight")?.count == 2 }) {
                 let steps = indexed.enumerated().map { i, entry in
@@ -87,9 +88,24 @@ public enum PyTorchImport {
     /// The weights file for `description` over the tensors of `st`, all f32 (re-encode with `Export`).
     public static func build(_ st: SafeTensors, _ d: Description) throws(VaertError) -> WeightsFileBuilder {
         guard let kind = ModelKind(rawValue: d.kind) else { throw VaertError(.invalidArgument, "unknown kind '\(d.kind)'") }
-        guard d.image.count == 3, d.image.allSatisfy({ $0 > 0 }), d.latent > 0 else { throw VaertError(.invalidArgument, "image must be [C, H, W] and latent positive") }
-        let image = Shape3(channels: d.image[0], height: d.image[1], width: d.image[2])
+        // Every number is checked against the weights format's limits before it is used in arithmetic.
+        func shape(_ dims: [Int]?, _ what: String) throws(VaertError) -> Shape3 {
+            guard let dims, dims.count == 3 else { throw VaertError(.invalidArgument, "\(what) must be [C, H, W], got \(dims ?? [])") }
+            let s = Shape3(channels: dims[0], height: dims[1], width: dims[2])
+            guard dims.allSatisfy({ (1...(1 << 24)).contains($0) }), s.isWithinFormatLimits else {
+                throw VaertError(.invalidArgument, "\(what) \(dims) is empty or too large (at most 2^24 channels, 65536 rows and columns, 2^28 values)")
+            }
+            return s
+        }
+        func checked(_ s: Shape3, _ what: String) throws(VaertError) -> Shape3 {
+            guard s.isWithinFormatLimits else { throw VaertError(.invalidArgument, "\(what): shape \(s) is empty or too large") }
+            return s
+        }
+        let image = try shape(d.image, "image")
         let classes = d.classes ?? 0
+        guard (1...65536).contains(d.latent), (0...65536).contains(classes) else {
+            throw VaertError(.invalidArgument, "latent must be 1 to 65536 and classes 0 to 65536, got \(d.latent) and \(classes)")
+        }
         var b = WeightsFileBuilder()
         var stackShape = Shape3.vector(0)
         func activation(_ name: String?) throws(VaertError) -> Activation {
@@ -105,10 +121,11 @@ public enum PyTorchImport {
                 let prefix = "\(stack == .encoder ? "encoder" : "decoder").\(index)"
                 switch step.type {
                 case "unflatten":
-                    guard let s = step.shape, s.count == 3, s.reduce(1, *) == stackShape.count else {
-                        throw VaertError(.invalidArgument, "unflatten to \(step.shape ?? []) does not fit \(stackShape.count) values")
+                    let s = try shape(step.shape, "\(prefix): unflatten shape")
+                    guard s.count == stackShape.count else {
+                        throw VaertError(.invalidArgument, "unflatten to \(s) does not fit \(stackShape.count) values")
                     }
-                    stackShape = Shape3(channels: s[0], height: s[1], width: s[2])
+                    stackShape = s
                     continue
                 case "linear", "heads":
                     var weight: [Float], bias: [Float], outputs: Int
@@ -129,6 +146,7 @@ public enum PyTorchImport {
                         guard let name = step.name else { throw VaertError(.invalidArgument, "a linear step needs a name") }
                         (weight, bias, outputs) = try linear(st, name, inputs: stackShape.count)
                     }
+                    _ = try checked(.vector(outputs), "\(prefix)")
                     let w = b.addTensor("\(prefix).weight", dims: [stackShape.count, outputs], values: weight)
                     let bi = b.addTensor("\(prefix).bias", dims: [outputs], values: bias)
                     b.addLayer(LayerRecord(kind: .dense, stack: stack, activation: try activation(step.activation), weight: w, bias: bi,
@@ -145,7 +163,10 @@ public enum PyTorchImport {
                     }
                     let p = ConvParameters(kernelHeight: t.shape[2], kernelWidth: t.shape[3], stride: step.stride ?? 1, padding: step.padding ?? 0,
                                            outputPadding: step.output_padding ?? 0)
-                    let output: Shape3
+                    guard p.isWithinFormatLimits else {
+                        throw VaertError(.invalidArgument, "\(prefix) '\(name)': kernel \(p.kernelHeight)x\(p.kernelWidth), stride \(p.stride), padding \(p.padding), output padding \(p.outputPadding): kernel and stride must be 1 to 64, padding below the kernel, output padding below the stride")
+                    }
+                    var output: Shape3
                     if transposed {
                         output = Shape3(channels: outC, height: p.transposedOutput(stackShape.height, kernel: p.kernelHeight),
                                         width: p.transposedOutput(stackShape.width, kernel: p.kernelWidth))
@@ -155,6 +176,7 @@ public enum PyTorchImport {
                         }
                         output = Shape3(channels: outC, height: h, width: w)
                     }
+                    output = try checked(output, "\(prefix) '\(name)' output")
                     let bias = st.tensors["\(name).bias"] != nil ? try st.tensor("\(name).bias").values : [Float](repeating: 0, count: outC)
                     guard bias.count == outC else { throw VaertError(.malformed, "\(st.path): tensor '\(name).bias' has \(bias.count) values, expected \(outC)") }
                     let w = b.addTensor("\(prefix).weight", dims: t.shape, values: t.values)

@@ -1,5 +1,6 @@
 import Foundation
 import VAECore
+import vaert
 
 /// A `.safetensors` file (8-byte little-endian header length, a JSON header naming each tensor's dtype,
 /// shape and byte range, then the data), read and checked before use. F32, F16 and BF16 tensors are
@@ -15,7 +16,7 @@ public struct SafeTensors {
 
     public init(path: String) throws(VaertError) {
         self.path = path
-        guard let data = FileManager.default.contents(atPath: path) else { throw VaertError(.ioOpen, "\(path): cannot read the file") }
+        let data = try FileIO.withContents(of: path) { Data($0) }
         guard data.count >= 8 else { throw VaertError(.truncated, "\(path): \(data.count) bytes, not a safetensors file") }
         let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard headerLength <= UInt64(data.count - 8), headerLength <= 100_000_000 else {

@@ -47,7 +47,8 @@ public enum Losses {
             let m = mu[i]
             let lv = logVariance[i]
             let v = FastMath.exp(lv)
-            total += Double(-0.5 * (1 + lv - m * m - v))
+            // At log σ² = ±∞ the formula is ∞ − ∞; the limit is +∞ either way.
+            total += lv.isInfinite ? .infinity : Double(-0.5 * (1 + lv - m * m - v))
             dMu?[i] += scale * m
             dLogVariance?[i] += scale * 0.5 * (v - 1)
         }
