@@ -29,7 +29,7 @@ import vaert
             #expect(single == Array(whole[(i * m.pixelCount)..<((i + 1) * m.pixelCount)]), "row \(i)")
         }
         let results = UnsafeMutableBufferPointer<[Float]>.allocate(capacity: 8)
-        defer { results.deallocate() }
+        defer { _ = results.deinitialize(); results.deallocate() }
         nonisolated(unsafe) let out = results
         DispatchQueue.concurrentPerform(iterations: 8) { t in
             var pixels = [Float](repeating: 0, count: n * m.pixelCount)
