@@ -31,6 +31,31 @@ public enum Checkpoint {
         return m
     }
 
+    /// The options a checkpoint carries must describe the network its layer table holds, with numbers the
+    /// trainer can allocate for: checked before anything is allocated (the layer table itself is bounded
+    /// by the file, so its network is too).
+    static func checkOptions(_ options: TrainingOptions, against file: WeightsFile) throws(VaertError) {
+        let a = options.architecture
+        let sizes = a.hidden + (a.conv ?? [])
+        guard ModelKind(rawValue: a.kind) != nil, Likelihood(rawValue: a.likelihood) != nil, a.image.isWithinFormatLimits,
+              (1...65536).contains(a.latent), (0...65536).contains(a.classCount), sizes.count <= 64, sizes.allSatisfy({ (1...(1 << 24)).contains($0) }),
+              (1...65536).contains(options.batchSize), options.learningRate.isFinite, options.beta.isFinite
+        else {
+            throw VaertError(.malformed, "the training options are out of range (image \(a.channels)x\(a.height)x\(a.width), latent \(a.latent), layer sizes \(sizes), batch size \(options.batchSize))")
+        }
+        try a.validate()
+        let specs = a.layers
+        guard specs.count == file.layers.count, zip(specs, file.layers).allSatisfy({ spec, record in
+            spec.stack == record.stack && spec.kind == record.kind && spec.input == record.input && spec.output == record.output
+                && spec.parameters == record.parameters
+        }) else { throw VaertError(.malformed, "the training options describe another network than the checkpoint's layers") }
+        // One batch of the widest layer's activations must stay below 4 GB (2^30 floats).
+        let widest = specs.map { max($0.input.count, $0.output.count) }.max() ?? 0
+        guard options.batchSize * widest <= 1 << 30 else {
+            throw VaertError(.malformed, "batch size \(options.batchSize) x \(widest) activations is more than 4 GB per layer")
+        }
+    }
+
     /// Rebuilds a trainer from a checkpoint written by `save`; the CRC and every table are checked first.
     public static func load(path: String, threads: Int) throws(VaertError) -> Trainer {
         try FileIO.withContents(of: path) { (bytes) throws(VaertError) in
@@ -40,6 +65,7 @@ public enum Checkpoint {
                   let options = try? JSONDecoder().decode(TrainingOptions.self, from: Data(json.utf8)),
                   case .u32(let epochs)? = file.metadataValue(epochKey), case .u32(let step)? = file.metadataValue(stepKey)
             else { throw VaertError(.malformed, "\(path): not a vaert training checkpoint (no training state in its metadata)") }
+            do throws(VaertError) { try checkOptions(options, against: file) } catch { throw VaertError(error.status, "\(path): \(error.message)") }
             let trainer = Trainer(options: options, threads: threads)
             do throws(VaertError) {
                 try trainer.net.load(from: file, bytes: bytes)

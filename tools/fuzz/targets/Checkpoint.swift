@@ -22,12 +22,18 @@ public func initialize(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutabl
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCheckpoint(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
-    withScratchFile(UnsafeRawBufferPointer(start: data, count: count)) { path in
+    // The input as it is, then with its CRC made right, so that mutations reach the options and tensors.
+    load(UnsafeRawBufferPointer(start: data, count: count))
+    if let sealed = resealed(data, count) { sealed.withUnsafeBytes { load($0) } }
+    return 0
+}
+
+func load(_ bytes: UnsafeRawBufferPointer) {
+    withScratchFile(bytes) { path in
         do throws(VaertError) {
             _ = try Checkpoint.load(path: path, threads: 1)
         } catch {
             expectClean(error)
         }
     }
-    return 0
 }

@@ -43,3 +43,13 @@ func seedMode(_ write: (String) throws -> Void) {
 func writeSeed(_ bytes: [UInt8], _ dir: String, _ name: String) throws {
     try Data(bytes).write(to: URL(fileURLWithPath: "\(dir)/\(name)"))
 }
+
+/// `bytes` with the weights-file CRC recomputed (nil when too short to have one): mutations then reach
+/// the checks behind the checksum instead of stopping at it.
+func resealed(_ data: UnsafePointer<UInt8>, _ count: Int) -> [UInt8]? {
+    guard count >= WeightsFormat.headerSize else { return nil }
+    var bytes = Array(UnsafeBufferPointer(start: data, count: count))
+    let crc = bytes.withUnsafeBytes { WeightsFile.checksum($0) }
+    bytes.withUnsafeMutableBytes { $0.storeBytes(of: crc.littleEndian, toByteOffset: WeightsFormat.crcOffset, as: UInt32.self) }
+    return bytes
+}

@@ -30,13 +30,20 @@ public func initialize(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutabl
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzModel(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
+    // The input as it is, then with its CRC made right, so that mutations reach the table checks.
+    openAndRun(data, count)
+    if let sealed = resealed(data, count) { sealed.withUnsafeBufferPointer { openAndRun($0.baseAddress!, count) } }
+    return 0
+}
+
+func openAndRun(_ data: UnsafePointer<UInt8>, _ count: Int) {
     let bytes = UnsafeRawBufferPointer(start: data, count: count)
     let model: Model
     do throws(VaertError) {
         model = try Model(copying: bytes)
     } catch {
         expectClean(error)
-        return 0
+        return
     }
     // The in-place path must agree: copy to a 64-byte boundary first.
     let aligned = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
@@ -50,7 +57,7 @@ public func fuzzModel(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
     // Run it when it is small enough for a fuzzing budget (a valid file may declare a huge image).
     let batch = 2
     guard Model.scratchFloats(model.decoder, batch: batch) < 1 << 22, model.pixelCount < 1 << 20,
-          Model.scratchFloats(model.encoder, batch: batch) < 1 << 22 else { return 0 }
+          Model.scratchFloats(model.encoder, batch: batch) < 1 << 22 else { return }
     let z = UnsafeMutablePointer<Float>.allocate(capacity: batch * model.latentDim)
     let logVariance = UnsafeMutablePointer<Float>.allocate(capacity: batch * model.latentDim)
     let pixels = UnsafeMutablePointer<Float>.allocate(capacity: batch * model.pixelCount)
@@ -65,5 +72,4 @@ public func fuzzModel(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
     } catch {
         expectClean(error)
     }
-    return 0
 }
