@@ -4,9 +4,6 @@ import _VaertSupport
 /// Encode, decode, sample and score on a `Model` with input checks and bounded scratch memory.
 /// The C functions and the commands both call these.
 extension Model {
-    /// Rows processed per pass: scratch memory stays bounded however large the caller's batch.
-    public static let rowsPerPass = 256
-
     /// `images` (batch × pixels, finite) → μ and log σ² (batch × latent each). For an autoencoder `mu`
     /// receives the code and `logVariance` zeros. A conditional model needs one class label per image.
     public func encode(_ images: UnsafePointer<Float>, labels: UnsafePointer<Int32>? = nil, batch: Int, mu: UnsafeMutablePointer<Float>,

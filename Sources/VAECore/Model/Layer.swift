@@ -20,6 +20,19 @@ public enum Layer: @unchecked Sendable {
         }
     }
 
+    /// Floats of a convolution's column matrix per image (0 for a dense layer), or nil when the product
+    /// does not fit an `Int`: the load-time bound on `scratchFloats` (see `Model.checkPassSizes`).
+    var columnFloatsPerImage: Int? {
+        let (positions, rows): (Int, Int)
+        switch self {
+        case .dense: return 0
+        case .conv(let l): (positions, rows) = (l.window.positions, l.window.patchSize + l.output.channels)
+        case .convTranspose(let l): (positions, rows) = (l.window.positions, l.input.channels + l.window.patchSize)
+        }
+        let (product, overflow) = positions.multipliedReportingOverflow(by: rows)
+        return overflow ? nil : product
+    }
+
     /// Scratch floats `forward` needs besides its input and output for `batch` rows.
     public func scratchFloats(batch: Int) -> Int {
         switch self {

@@ -145,6 +145,8 @@ public final class Model: @unchecked Sendable {
             let codeSize = kind.isVariational ? 2 * latentDim : latentDim
             try Model.checkChain(encoder, from: imageShape.count + classCount, to: codeSize, what: "encoder", optional: true)
             try Model.checkChain(decoder, from: latentDim + classCount, to: imageShape.count, what: "decoder", optional: false)
+            try Model.checkPassSizes(encoder, what: "encoder")
+            try Model.checkPassSizes(decoder, what: "decoder")
             self.encoder = encoder
             self.decoder = decoder
         } catch {
@@ -196,6 +198,24 @@ public final class Model: @unchecked Sendable {
         let shape = Shape3(channels: try count(MetadataKey.channels), height: try count(MetadataKey.height), width: try count(MetadataKey.width))
         let classes = kind.isConditional ? try count(MetadataKey.classCount) : 0
         return (kind, likelihood, try count(MetadataKey.latentDim), shape, classes)
+    }
+
+    /// Rows processed per pass: scratch memory stays bounded however large the caller's batch.
+    public static let rowsPerPass = 256
+
+    /// A pass of `rowsPerPass` rows through each layer (its input, output and column matrix: 4 bytes a
+    /// float, with a factor of 4 to spare for the ping-pong buffers) must be addressable on this platform,
+    /// so that no size computed at run time can overflow: a small file can declare convolutions over
+    /// huge images, and `Int` has 32 bits on the devices.
+    static func checkPassSizes(_ layers: [Layer], what: StaticString) throws(VaertError) {
+        for (i, layer) in layers.enumerated() {
+            let column = layer.columnFloatsPerImage ?? Int.max
+            let (perRow, o1) = column.addingReportingOverflow(layer.inputCount + layer.outputCount)
+            let (bytes, o2) = perRow.multipliedReportingOverflow(by: 16 * rowsPerPass)
+            guard !o1, !o2, bytes > 0 else {
+                throw VaertError(.unsupported, "\(what) layer \(i) needs more scratch memory per pass of \(rowsPerPass) images than this platform can address")
+            }
+        }
     }
 
     /// Each layer's input must be the previous layer's output, from `first` features to `last`.

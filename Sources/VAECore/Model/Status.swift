@@ -51,7 +51,7 @@ public enum Status: Int32, Sendable, CaseIterable {
 }
 
 /// A failure: its status and a one-line message that says what and where.
-public struct VaertError: Error, Sendable, CustomStringConvertible {
+public struct VaertError: Error, Sendable {
     public let status: Status
     /// The message as UTF-8 bytes: what the C API hands out, built without `String` (see `ErrorMessage`).
     public let messageBytes: [UInt8]
@@ -60,9 +60,17 @@ public struct VaertError: Error, Sendable, CustomStringConvertible {
     /// become spaces: a message is always one line.
     public init(_ status: Status, _ message: ErrorMessage) {
         self.status = status
-        self.messageBytes = message.utf8.map { $0 < 0x20 || $0 == 0x7F ? UInt8(ascii: " ") : $0 }
+        var bytes = message.utf8
+        for i in bytes.indices where bytes[i] < 0x20 || bytes[i] == 0x7F { bytes[i] = UInt8(ascii: " ") }
+        self.messageBytes = bytes
     }
 
     public var message: String { String(decoding: messageBytes, as: UTF8.self) }
+}
+
+#if !hasFeature(Embedded)
+// (Not in Embedded Swift: the conformance would keep String decoding in every device build.)
+extension VaertError: CustomStringConvertible {
     public var description: String { message }
 }
+#endif
