@@ -72,6 +72,20 @@ int vaert_support_read_file(const char *path, void **data, size_t *size, int *fa
     return 0;
 }
 
+/* A rename survives a power cut only once its directory is synced too (best effort: some file systems
+ * cannot sync a directory, and the file itself is already whole). */
+static void sync_parent_directory(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char *folder = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    if (!folder) return;
+    int fd = open(folder, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(folder);
+}
+
 int vaert_support_write_file_atomic(const char *path, const void *data, size_t size) {
     size_t length = strlen(path);
     char *temporary = malloc(length + 16);
@@ -97,6 +111,7 @@ int vaert_support_write_file_atomic(const char *path, const void *data, size_t s
     if (e == 0 && fsync(fd) != 0) e = errno;
     if (close(fd) != 0 && e == 0) e = errno;
     if (e == 0 && rename(temporary, path) != 0) e = errno;
+    if (e == 0) sync_parent_directory(path);
     if (e != 0) unlink(temporary);
     free(temporary);
     return e;

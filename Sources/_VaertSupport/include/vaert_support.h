@@ -20,7 +20,7 @@ void vaert_support_free(void *pointer);
  * failed: 1 open, 2 read. */
 int vaert_support_read_file(const char *path, void **data, size_t *size, int *failed_step);
 
-/* Writes `size` bytes to `path` atomically: a temporary file in the same folder, fsync, rename.
+/* Writes `size` bytes to `path` atomically: a temporary file in the same folder, fsync, rename, fsync of the folder.
  * On failure nothing is left behind and the errno value is returned; 0 on success. */
 int vaert_support_write_file_atomic(const char *path, const void *data, size_t size);
 
