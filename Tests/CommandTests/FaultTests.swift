@@ -37,7 +37,7 @@ import TestSupport
         var moments: [Double] = [], kills = 0
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<3 {
-            let moment = Double.random(in: 0.05...duration, using: &generator)
+            let moment = Double.random(in: 0.05...(0.9 * duration), using: &generator)
             moments.append(moment)
             let resume = FileManager.default.fileExists(atPath: checkpoint) ? ["--resume"] : []
             if try runAndKill(vaeTrain, Self.training + ["--out", out] + resume, after: moment) { kills += 1 }
