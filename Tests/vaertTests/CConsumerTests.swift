@@ -106,13 +106,18 @@ import vaert
         #expect(TestSupport.maxAbsDifference(fromC, expected) <= 1e-5, "\(name)")
     }
 
+    /// Compiles Tests/CPrograms/PROGRAM.c against the shared library and runs it on a zoo model.
+    func runCheck(_ program: String, model name: String) throws -> (status: Int32, stdout: String, stderr: String) {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try compile("\(TestSupport.root)/Tests/CPrograms/\(program).c", package: "vaert", output: "\(folder)/check")
+        return try TestSupport.run("\(folder)/check", ["\(TestSupport.root)/tools/models/fashion-\(name).vaert"])
+    }
+
     @Test("after warm-up no call allocates; results are bit-identical for 1, 2 and 4 threads and from 8 caller threads",
           arguments: ["vae", "conv-vae", "cvae"])
     func runtimeGuarantees(name: String) throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        try compile("\(TestSupport.root)/Tests/CPrograms/c_runtime_check.c", package: "vaert", output: "\(folder)/check")
-        let run = try TestSupport.run("\(folder)/check", ["\(TestSupport.root)/tools/models/fashion-\(name).vaert"])
+        let run = try runCheck("c_runtime_check", model: name)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("threads 2: 0 heap allocations") && run.stdout.contains("runtime checks passed"), "\(run.stdout)")
     }
@@ -120,10 +125,7 @@ import vaert
     @Test("caller-owned memory: in-place open, exact workspace sizes (one byte fewer is refused), no allocation from the first call, same bits",
           arguments: ["vae", "conv-vae", "cvae"])
     func workspace(name: String) throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        try compile("\(TestSupport.root)/Tests/CPrograms/c_workspace_check.c", package: "vaert", output: "\(folder)/check")
-        let run = try TestSupport.run("\(folder)/check", ["\(TestSupport.root)/tools/models/fashion-\(name).vaert"])
+        let run = try runCheck("c_workspace_check", model: name)
         #expect(run.status == 0 && run.stdout.contains("workspace checks passed"), "\(run.stdout)\(run.stderr)")
     }
 

@@ -2,7 +2,7 @@
 ///
 /// Names in a weights file are byte strings (no Unicode normalisation), so the loader needs nothing of
 /// `String`: an Embedded build that reads a model carries no Unicode tables or String machinery.
-public struct ByteString: Equatable, Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+public struct ByteString: Equatable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
     public let utf8: [UInt8]
 
     /// `bytes`, which the caller has checked are valid UTF-8 (`ByteString.isValidUTF8`).

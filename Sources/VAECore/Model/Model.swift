@@ -1,5 +1,21 @@
+/// An enum a weights file stores by name (`vaert.kind`, `vaert.likelihood`). The names are
+/// `StaticString`s, so the loader compares bytes and needs no `String`.
+public protocol NamedInFile: CaseIterable, Equatable {
+    var name: StaticString { get }
+}
+
+extension NamedInFile {
+    public init?(name: ByteString) {
+        guard let match = Self.allCases.first(where: { name == $0.name }) else { return nil }
+        self = match
+    }
+
+    public init?(rawValue: String) { self.init(name: ByteString(rawValue)) }
+    public var rawValue: String { name.description }
+}
+
 /// The model families a weights file can hold.
-public enum ModelKind: Equatable, Sendable, CaseIterable {
+public enum ModelKind: NamedInFile, Sendable {
     case vae
     case ae
     /// A VAE trained with β > 1 on the KL term.
@@ -30,13 +46,6 @@ public enum ModelKind: Equatable, Sendable, CaseIterable {
         }
     }
 
-    public init?(name: ByteString) {
-        guard let kind = ModelKind.allCases.first(where: { name == $0.name }) else { return nil }
-        self = kind
-    }
-
-    public init?(rawValue: String) { self.init(name: ByteString(rawValue)) }
-    public var rawValue: String { name.description }
 
     /// Whether the encoder outputs a distribution (μ and log σ²) rather than a code.
     public var isVariational: Bool { self == .vae || self == .betaVAE || self == .convVAE || self == .cvae }
@@ -47,20 +56,13 @@ public enum ModelKind: Equatable, Sendable, CaseIterable {
 }
 
 /// How pixels are modelled given z: Bernoulli (BCE) or Gaussian with unit variance (MSE).
-public enum Likelihood: Equatable, Sendable, CaseIterable {
+public enum Likelihood: NamedInFile, Sendable {
     case bernoulli
     case gaussian
 
     /// The `vaert.likelihood` metadata string.
     public var name: StaticString { self == .bernoulli ? "bernoulli" : "gaussian" }
 
-    public init?(name: ByteString) {
-        guard let likelihood = Likelihood.allCases.first(where: { name == $0.name }) else { return nil }
-        self = likelihood
-    }
-
-    public init?(rawValue: String) { self.init(name: ByteString(rawValue)) }
-    public var rawValue: String { name.description }
 }
 
 /// The range log σ² is clamped to, in training and at run time alike, so that σ = exp(log σ² / 2)

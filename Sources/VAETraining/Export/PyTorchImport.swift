@@ -89,17 +89,15 @@ public enum PyTorchImport {
     public static func build(_ st: SafeTensors, _ d: Description) throws(VaertError) -> WeightsFileBuilder {
         guard let kind = ModelKind(rawValue: d.kind) else { throw VaertError(.invalidArgument, "unknown kind '\(d.kind)'") }
         // Every number is checked against the weights format's limits before it is used in arithmetic.
-        func shape(_ dims: [Int]?, _ what: String) throws(VaertError) -> Shape3 {
-            guard let dims, dims.count == 3 else { throw VaertError(.invalidArgument, "\(what) must be [C, H, W], got \(dims ?? [])") }
-            let s = Shape3(channels: dims[0], height: dims[1], width: dims[2])
-            guard dims.allSatisfy({ (1...(1 << 24)).contains($0) }), s.isWithinFormatLimits else {
-                throw VaertError(.invalidArgument, "\(what) \(dims) is empty or too large (at most 2^24 channels, 65536 rows and columns, 2^28 values)")
+        func checked(_ s: Shape3, _ what: String) throws(VaertError) -> Shape3 {
+            guard s.isWithinFormatLimits else {
+                throw VaertError(.invalidArgument, "\(what): shape \(s) is empty or too large (at most 2^24 channels, 65536 rows and columns, 2^28 values)")
             }
             return s
         }
-        func checked(_ s: Shape3, _ what: String) throws(VaertError) -> Shape3 {
-            guard s.isWithinFormatLimits else { throw VaertError(.invalidArgument, "\(what): shape \(s) is empty or too large") }
-            return s
+        func shape(_ dims: [Int]?, _ what: String) throws(VaertError) -> Shape3 {
+            guard let dims, dims.count == 3 else { throw VaertError(.invalidArgument, "\(what) must be [C, H, W], got \(dims ?? [])") }
+            return try checked(Shape3(channels: dims[0], height: dims[1], width: dims[2]), what)
         }
         let image = try shape(d.image, "image")
         let classes = d.classes ?? 0

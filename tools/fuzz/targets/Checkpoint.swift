@@ -30,10 +30,6 @@ public func fuzzCheckpoint(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32 
 
 func load(_ bytes: UnsafeRawBufferPointer) {
     withScratchFile(bytes) { path in
-        do throws(VaertError) {
-            _ = try Checkpoint.load(path: path, threads: 1)
-        } catch {
-            expectClean(error)
-        }
+        attempt { () throws(VaertError) in _ = try Checkpoint.load(path: path, threads: 1) }
     }
 }

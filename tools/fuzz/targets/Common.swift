@@ -27,6 +27,11 @@ func expectClean(_ error: VaertError) {
     precondition(!error.messageBytes.isEmpty && !error.messageBytes.contains(UInt8(ascii: "\n")), "bad message for \(error.status)")
 }
 
+/// Runs `body`; an error it throws must be clean.
+func attempt(_ body: () throws(VaertError) -> Void) {
+    do throws(VaertError) { try body() } catch { expectClean(error) }
+}
+
 /// `LLVMFuzzerInitialize`: with VAERT_FUZZ_SEEDS=DIR set, the target writes its seed corpus there and exits.
 func seedMode(_ write: (String) throws -> Void) {
     guard let dir = ProcessInfo.processInfo.environment["VAERT_FUZZ_SEEDS"] else { return }

@@ -66,10 +66,8 @@ func openAndRun(_ data: UnsafePointer<UInt8>, _ count: Int) {
     z.initialize(repeating: 0.5, count: batch * model.latentDim)
     labels.initialize(repeating: Int32(max(model.classCount - 1, 0)), count: batch)
     let l: UnsafePointer<Int32>? = model.kind.isConditional ? UnsafePointer(labels) : nil
-    do throws(VaertError) {
+    attempt { () throws(VaertError) in
         try model.decode(z, labels: l, batch: batch, pixels: pixels)
         if model.hasEncoder { try model.encode(pixels, labels: l, batch: batch, mu: z, logVariance: logVariance) }
-    } catch {
-        expectClean(error)
     }
 }
