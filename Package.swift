@@ -70,5 +70,7 @@ let package = Package(
         .testTarget(name: "vaertTests", dependencies: ["vaert", "VAECore", "TestSupport"]),
         .testTarget(name: "VAETrainingTests", dependencies: ["VAETraining", "VAECore", "TestSupport"]),
         .testTarget(name: "CommandTests", dependencies: ["TestSupport"]),
+        // Run by vaertTests under a time limit (a hang must fail, not stall), and under ThreadSanitizer.
+        .executableTarget(name: "vaert-pool-stress", dependencies: ["vaert", "VAECore"], path: "Tests/PoolStress"),
     ] + kernelTargets
 )

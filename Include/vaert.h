@@ -8,12 +8,14 @@
  *   - Every call that can fail returns a vaert_status; VAERT_OK is 0. On failure vaert_last_error()
  *     returns a one-line message for the calling thread saying what failed and where.
  *   - Sizes and counts are size_t, passed in or returned through out-parameters.
- *   - Images are float arrays of batch x channels x height x width (planar, row-major), pixel values
- *     in [0, 1]. Latent vectors are batch x latent_dim floats.
+ *   - Images are float arrays of batch x channels x height x width (planar, row-major). Inputs are
+ *     normally in [0, 1]; decoded pixels are in [0, 1] when the model's last layer is a sigmoid (every
+ *     model vae-train makes), and unbounded otherwise (an imported decoder may end in identity).
+ *     Latent vectors are batch x latent_dim floats.
  *   - The library never keeps a pointer you pass in, except the model handle it returns to you.
  *   - Nothing is written halfway: on failure, output arrays may hold partial results but files are
  *     either complete or untouched.
- *   - Batches of any size are processed in passes of at most 256 rows, so the memory a call uses
+ *   - A batch is 1 to VAERT_MAX_BATCH rows. Batches of any size are processed in passes of at most 256 rows, so the memory a call uses
  *     besides your arrays is bounded and does not grow with the batch. That memory is kept per thread
  *     for the thread's next call: after the first call, running a model allocates nothing.
  *   - Thread safety: every function may be called from any number of threads at once, on one model
@@ -49,6 +51,11 @@ extern "C" {
 /* The weights file format version this library reads. */
 #define VAERT_FORMAT_VERSION 1
 
+/* The most rows (images, latent vectors, samples) one call takes: 2^24. No real call comes near it (a
+ * batch job calls in chunks); a larger batch, such as a negative number passed as size_t, is refused with
+ * VAERT_E_INVALID_ARGUMENT before any array is read. */
+#define VAERT_MAX_BATCH ((size_t)1 << 24)
+
 /* Returns VAERT_VERSION_NUMBER of the library actually linked, to compare with the header's. */
 VAERT_API unsigned vaert_version_number(void);
 
@@ -62,7 +69,7 @@ typedef enum vaert_status {
     VAERT_OK = 0,
     /* arguments */
     VAERT_E_NULL_ARGUMENT = 1,      /* a required pointer is NULL */
-    VAERT_E_INVALID_ARGUMENT = 2,   /* a size or count is 0, too large, or out of range */
+    VAERT_E_INVALID_ARGUMENT = 2,   /* a size or count is 0, above its limit, or out of range */
     VAERT_E_NON_FINITE_INPUT = 3,   /* an input value is NaN or infinite */
     VAERT_E_UNSUPPORTED = 4,        /* the model cannot do this (e.g. encode with a decoder-only file) */
     /* I/O */
@@ -79,13 +86,13 @@ typedef enum vaert_status {
     VAERT_E_MISSING_TENSOR = 26,    /* the network needs a tensor or layer the file lacks */
     /* memory */
     VAERT_E_OUT_OF_MEMORY = 30,     /* an allocation failed */
-    VAERT_E_BUFFER_TOO_SMALL = 31,  /* a caller's buffer is too small */
+    VAERT_E_BUFFER_TOO_SMALL = 31,  /* a caller's buffer is smaller than the call needs (a workspace) */
     /* JPEG */
-    VAERT_E_JPEG = 40               /* libjpeg reported an error */
+    VAERT_E_JPEG = 40               /* libjpeg reported an error (e.g. a side above JPEG's 65500) */
 } vaert_status;
 
 /* Returns a fixed description of `status` (static storage, never NULL; unknown codes get a text too).
- * Thread-safe. */
+ * Every status above is returned by some call (a test reaches each one). Thread-safe. */
 VAERT_API const char *vaert_status_string(int status);
 
 /* Returns the message of the last failed call on the calling thread ("" if none failed yet).
@@ -115,7 +122,8 @@ typedef enum vaert_kind {
 /* Opens the weights file at `path`, validates all of it (CRC, tables, shapes) and builds the network.
  *   path   NUL-terminated file name; not kept.
  *   model  receives the handle (NULL on failure). Release it with vaert_close.
- * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_IO_OPEN, VAERT_E_IO_READ; VAERT_E_OUT_OF_MEMORY;
+ * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_IO_OPEN (no such file, a directory, no permission);
+ * VAERT_E_IO_READ (the system failed to read it, or it ended before its size); VAERT_E_OUT_OF_MEMORY;
  * any format status (VAERT_E_BAD_MAGIC ... VAERT_E_MISSING_TENSOR); VAERT_E_UNSUPPORTED for a model
  * kind this library does not run. Thread-safe. */
 VAERT_API vaert_status vaert_open_file(const char *path, vaert_model **model);
@@ -145,14 +153,14 @@ VAERT_API vaert_status vaert_get_class_count(const vaert_model *model, size_t *c
  *   mu      receives batch x latent_dim floats: the posterior means (the code, for an AE).
  *   logvar  receives batch x latent_dim floats: log sigma^2, clamped to [-30, 20] (zeros for an AE);
  *           may be NULL when not wanted.
- * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT (batch 0 or too large);
+ * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT (batch 0 or above VAERT_MAX_BATCH);
  * VAERT_E_NON_FINITE_INPUT (nothing written); VAERT_E_UNSUPPORTED (decoder-only file);
  * VAERT_E_OUT_OF_MEMORY. Thread-safe. */
 VAERT_API vaert_status vae_encode(const vaert_model *model, const float *images, size_t batch, float *mu, float *logvar);
 
 /* Decodes `batch` latent vectors into images.
  *   z       batch x latent_dim floats; must be finite.
- *   pixels  receives batch x channels x height x width floats in [0, 1].
+ *   pixels  receives batch x channels x height x width floats: in [0, 1] for a sigmoid output layer.
  * Results are bit-identical whatever the batch size or the thread that computes them.
  * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT; VAERT_E_NON_FINITE_INPUT;
  * VAERT_E_OUT_OF_MEMORY. Thread-safe. */
@@ -162,8 +170,8 @@ VAERT_API vaert_status vae_decode(const vaert_model *model, const float *z, size
  * Sample i depends only on (seed, i) (Philox4x32-10 counter-based generator, Box-Muller), so a job can
  * be split across calls, threads or machines and give the same samples.
  *   z  receives count x latent_dim floats.
- * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT (count 0 or too large, or indices
- * past 2^64). Thread-safe. */
+ * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT (count 0 or above VAERT_MAX_BATCH,
+ * or indices past 2^64). Thread-safe. */
 VAERT_API vaert_status vaert_sample_latent(const vaert_model *model, uint64_t seed, uint64_t first_index, size_t count, float *z);
 
 /* Decodes the samples of vaert_sample_latent: pixels receives count x channels x height x width floats.
@@ -214,14 +222,15 @@ enum { VAERT_OP_ENCODE = 1, VAERT_OP_DECODE = 2, VAERT_OP_SAMPLE = 3 };
 
 /* Writes to *bytes the exact workspace size operation `op` needs for `batch` rows (any alignment of the
  * workspace pointer will do). Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT (unknown
- * op, batch 0 or too large); VAERT_E_UNSUPPORTED (VAERT_OP_ENCODE on a decoder-only file). */
+ * op, batch 0 or above VAERT_MAX_BATCH); VAERT_E_UNSUPPORTED (VAERT_OP_ENCODE on a decoder-only file). */
 VAERT_API vaert_status vaert_workspace_size(const vaert_model *model, int op, size_t batch, size_t *bytes);
 
 /* As vae_encode / vae_decode / vaert_sample (and their _conditional forms: `labels` is NULL for an
  * unconditional model), in `workspace_size` bytes at `workspace`, which must be at least
  * vaert_workspace_size's answer. Run on the calling thread; never allocate. Same results, bit for bit,
- * as the calls without a workspace. Besides their statuses, VAERT_E_INVALID_ARGUMENT when the workspace
- * is too small (the message gives both sizes). Thread-safe with distinct workspaces. */
+ * as the calls without a workspace. Besides their statuses, VAERT_E_BUFFER_TOO_SMALL when the workspace
+ * is smaller than vaert_workspace_size's answer (the message gives both sizes); a workspace at least that
+ * large never fails for lack of room. Thread-safe with distinct workspaces. */
 VAERT_API vaert_status vae_encode_ws(const vaert_model *model, const float *images, const int32_t *labels, size_t batch, float *mu,
                                      float *logvar, void *workspace, size_t workspace_size);
 VAERT_API vaert_status vae_decode_ws(const vaert_model *model, const float *z, const int32_t *labels, size_t batch, float *pixels,
@@ -254,10 +263,11 @@ VAERT_API const char *vaert_kernels(void);
  *   path     NUL-terminated file name. The file is written to a temporary name in the same folder,
  *            flushed, then renamed: it is a complete JPEG or it is not touched.
  *   pixels   channels x height x width floats; values are clamped to [0, 1], NaN becomes 0.
- *   channels 1 (grayscale) or 3 (RGB). height, width: 1 to 65500.
+ *   channels 1 (grayscale) or 3 (RGB). height, width: at least 1; JPEG's limit is 65500, and libjpeg
+ *            refuses larger sides (VAERT_E_JPEG, with its message).
  *   quality  1 to 100 (90 is a good default).
- * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT; VAERT_E_JPEG; VAERT_E_IO_WRITE
- * (the message names the file and the system's reason). Thread-safe for distinct paths. */
+ * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT; VAERT_E_JPEG; VAERT_E_OUT_OF_MEMORY;
+ * VAERT_E_IO_WRITE (the message names the file and the system's reason). Thread-safe for distinct paths. */
 VAERT_API vaert_status vaert_write_jpeg(const char *path, const float *pixels, size_t channels, size_t height, size_t width, int quality);
 
 #ifdef __cplusplus

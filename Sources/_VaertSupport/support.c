@@ -136,39 +136,77 @@ static void guarded_error_exit(j_common_ptr info) {
     longjmp(e->escape, 1);
 }
 
-int vaert_support_jpeg_compress(const uint8_t *samples, int width, int height, int components, int quality,
+/* libjpeg reports damaged data ("Premature end of JPEG file", "Corrupt JPEG data") as a warning at level
+ * -1 and goes on with grey padding; here a warning is an error, and nothing is printed to stderr. */
+static void guarded_emit_message(j_common_ptr info, int level) {
+    if (level < 0) guarded_error_exit(info);
+}
+
+static void guard_errors(struct guarded_error *error, char *message, size_t capacity) {
+    jpeg_std_error(&error->manager);
+    error->manager.error_exit = guarded_error_exit;
+    error->manager.emit_message = guarded_emit_message;
+    error->message = message;
+    error->capacity = capacity;
+}
+
+/* [0, 1] -> 0 ... 255, rounded; NaN and values below 0 become 0. Two separate roundings (no fused
+ * multiply-add), as the rest of vaert computes it. */
+#pragma STDC FP_CONTRACT OFF
+static unsigned char to_byte(float v) {
+    if (!(v > 0)) return 0;
+    if (!(v < 1)) return 255;
+    float scaled = v * 255.0f;
+    return (unsigned char)(scaled + 0.5f);
+}
+
+int vaert_support_jpeg_compress(const float *pixels, size_t channels, size_t height, size_t width, int quality,
                                 unsigned char **jpeg, unsigned long *jpeg_size, char *message, size_t message_capacity) {
     struct jpeg_compress_struct info;
     struct guarded_error error;
     /* volatile: read after longjmp */
     unsigned char *volatile buffer = NULL;
+    unsigned char *volatile row = NULL;
     unsigned long size = 0;
     *jpeg = NULL;
     *jpeg_size = 0;
-    info.err = jpeg_std_error(&error.manager);
-    error.manager.error_exit = guarded_error_exit;
-    error.message = message;
-    error.capacity = message_capacity;
+    info.err = &error.manager;
+    guard_errors(&error, message, message_capacity);
     if (setjmp(error.escape)) {
         jpeg_destroy_compress(&info);
         free(buffer);
+        free(row);
         return 1;
     }
     jpeg_create_compress(&info);
     jpeg_mem_dest(&info, (unsigned char **)&buffer, &size);
-    info.image_width = (JDIMENSION)width;
-    info.image_height = (JDIMENSION)height;
-    info.input_components = components;
-    info.in_color_space = components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    /* Sides past JDIMENSION's range become its maximum: libjpeg refuses them with its own limit. */
+    info.image_width = width > UINT32_MAX ? UINT32_MAX : (JDIMENSION)width;
+    info.image_height = height > UINT32_MAX ? UINT32_MAX : (JDIMENSION)height;
+    info.input_components = (int)channels;
+    info.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_set_defaults(&info);
     jpeg_set_quality(&info, quality, TRUE);
-    jpeg_start_compress(&info, TRUE);
+    jpeg_start_compress(&info, TRUE); /* checks the size against JPEG_MAX_DIMENSION */
+    row = malloc(width * channels);
+    if (!row) {
+        snprintf(message, message_capacity, "out of memory for a row of %zu samples", width * channels);
+        jpeg_destroy_compress(&info);
+        free(buffer);
+        return 2;
+    }
+    size_t plane = height * width;
     while (info.next_scanline < info.image_height) {
-        JSAMPROW row = (JSAMPROW)(samples + (size_t)info.next_scanline * (size_t)width * (size_t)components);
-        jpeg_write_scanlines(&info, &row, 1);
+        const float *source = pixels + (size_t)info.next_scanline * width;
+        for (size_t x = 0; x < width; x++) {
+            for (size_t c = 0; c < channels; c++) row[x * channels + c] = to_byte(source[c * plane + x]);
+        }
+        JSAMPROW rows[1] = {(JSAMPROW)row};
+        jpeg_write_scanlines(&info, rows, 1);
     }
     jpeg_finish_compress(&info);
     jpeg_destroy_compress(&info);
+    free(row);
     *jpeg = buffer;
     *jpeg_size = size;
     return 0;
@@ -187,10 +225,8 @@ int vaert_support_jpeg_decompress(const char *path, unsigned char **samples, int
         snprintf(message, message_capacity, "%s", strerror(errno));
         return 1;
     }
-    info.err = jpeg_std_error(&error.manager);
-    error.manager.error_exit = guarded_error_exit;
-    error.message = message;
-    error.capacity = message_capacity;
+    info.err = &error.manager;
+    guard_errors(&error, message, message_capacity);
     if (setjmp(error.escape)) {
         jpeg_destroy_decompress(&info);
         free(buffer);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 enum { max_workers = 255 };
@@ -34,10 +35,12 @@ static void run_tasks(void) {
     }
 }
 
-static void *worker_main(void *unused) {
-    (void)unused;
+/* `created_in` is the generation when the worker was created: every later bump (a job, or the stop
+ * that may come before the worker first runs) wakes it, so no wakeup is lost. A worker that reads the
+ * generation only when it first runs can miss a stop that came before, and then waits forever. */
+static void *worker_main(void *created_in) {
     pthread_mutex_lock(&pool.lock);
-    unsigned long seen = pool.generation;
+    unsigned long seen = (unsigned long)(uintptr_t)created_in;
     for (;;) {
         while (pool.generation == seen) pthread_cond_wait(&pool.work_ready, &pool.lock);
         seen = pool.generation;
@@ -48,15 +51,20 @@ static void *worker_main(void *unused) {
     return NULL;
 }
 
+/* Stops and joins every worker; called with job_lock held. worker_count and shutting_down change under
+ * pool.lock too, since vaert_support_threads reads them from any thread. */
 static void stop_workers(void) {
     pthread_mutex_lock(&pool.lock);
     pool.shutting_down = 1;
     pool.generation++;
     pthread_cond_broadcast(&pool.work_ready);
+    size_t count = pool.worker_count;
     pthread_mutex_unlock(&pool.lock);
-    for (size_t i = 0; i < pool.worker_count; i++) pthread_join(pool.workers[i], NULL);
+    for (size_t i = 0; i < count; i++) pthread_join(pool.workers[i], NULL);
+    pthread_mutex_lock(&pool.lock);
     pool.worker_count = 0;
     pool.shutting_down = 0;
+    pthread_mutex_unlock(&pool.lock);
 }
 
 int vaert_support_set_threads(size_t threads) {
@@ -64,11 +72,15 @@ int vaert_support_set_threads(size_t threads) {
     pthread_mutex_lock(&pool.job_lock);
     stop_workers();
     int status = 0;
+    pthread_mutex_lock(&pool.lock);
+    /* Each new worker starts from this generation, not from the one it finds when it first runs. */
+    void *generation = (void *)(uintptr_t)pool.generation;
     while (pool.worker_count < threads - 1) {
-        status = pthread_create(&pool.workers[pool.worker_count], NULL, worker_main, NULL);
+        status = pthread_create(&pool.workers[pool.worker_count], NULL, worker_main, generation);
         if (status != 0) break;
         pool.worker_count++;
     }
+    pthread_mutex_unlock(&pool.lock);
     if (status != 0) stop_workers();
     pthread_mutex_unlock(&pool.job_lock);
     return status;

@@ -134,9 +134,10 @@ extension Model {
         return UnsafePointer(joined)
     }
 
-    /// Largest batch accepted: beyond it batch × row size could overflow the caller's buffers' size_t.
-    /// (2^40 on 64-bit targets; 2^24 on 32-bit ones, where 1 << 40 would shift out to 0.)
-    public static let maxBatch = Int.bitWidth == 64 ? 1 << 40 : 1 << 24
+    /// The largest batch (or sample count) one call takes: `VAERT_MAX_BATCH` in vaert.h. Far above any
+    /// real call (a batch job calls in chunks), and low enough that a garbage `size_t` is refused before
+    /// any array is read, and that batch × row size fits a 32-bit device's `size_t` for small models.
+    public static let maxBatch = 1 << 24
 
     func checkInputs(_ values: UnsafePointer<Float>, count: Int, labels: UnsafePointer<Int32>?, batch: Int, what: StaticString) throws(VaertError) {
         try Model.checkBatch(batch, rowSize: max(pixelCount, 2 * latentDim))
@@ -148,7 +149,7 @@ extension Model {
         if kind.isConditional {
             guard let labels else { throw VaertError(.nullArgument, "a conditional model needs a class label per image (labels is NULL)") }
             for i in 0..<batch where !(0..<Int32(classCount)).contains(labels[i]) {
-                throw VaertError(.invalidArgument, "label \(i) is \(labels[i]); the model has classes 0 to \(classCount - 1)")
+                throw VaertError(.invalidArgument, "labels[\(i)] is \(labels[i]); the model has classes 0 to \(classCount - 1)")
             }
         } else if labels != nil {
             throw VaertError(.unsupported, "this \(kind.name) model is not conditional: pass NULL labels")
@@ -156,9 +157,13 @@ extension Model {
     }
 
     static func checkBatch(_ batch: Int, rowSize: Int) throws(VaertError) {
-        guard batch > 0 else { throw VaertError(.invalidArgument, "batch size must be at least 1, got \(batch < 0 ? "a value above SIZE_MAX/2" : "0" as StaticString)") }
+        guard batch != 0 else { throw VaertError(.invalidArgument, "batch size must be at least 1, got 0") }
+        // size_t arrives as Int: SIZE_MAX is -1 here, and is reported as the number the caller passed.
+        guard batch > 0, batch <= maxBatch else {
+            throw VaertError(.invalidArgument, "batch size \(UInt(bitPattern: batch)) is above VAERT_MAX_BATCH (\(maxBatch))")
+        }
         let (bytes, overflow) = batch.multipliedReportingOverflow(by: rowSize * 4)
-        guard batch <= maxBatch, !overflow, bytes > 0 else { throw VaertError(.invalidArgument, "batch size \(batch) is too large") }
+        guard !overflow, bytes > 0 else { throw VaertError(.invalidArgument, "batch size \(batch) of \(rowSize) values per row does not fit size_t") }
     }
 
     static func checkFinite(_ p: UnsafePointer<Float>, count: Int, what: StaticString) throws(VaertError) {

@@ -60,7 +60,7 @@ extension Model {
     /// The workspace as 64-byte aligned floats, after checking it holds `needed` bytes.
     func workspaceFloats(_ workspace: UnsafeMutableRawPointer, bytes: Int, needed: Int) throws(VaertError) -> UnsafeMutablePointer<Float> {
         guard bytes >= needed else {
-            throw VaertError(.invalidArgument, "the workspace holds \(bytes) bytes; this call needs \(needed) (vaert_workspace_size)")
+            throw VaertError(.bufferTooSmall, "the workspace holds \(bytes) bytes; this call needs \(needed) (vaert_workspace_size)")
         }
         let aligned = (Int(bitPattern: workspace) + WeightsFormat.alignment - 1) / WeightsFormat.alignment * WeightsFormat.alignment
         return UnsafeMutableRawPointer(bitPattern: aligned)!.assumingMemoryBound(to: Float.self)

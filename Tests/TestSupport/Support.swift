@@ -91,21 +91,39 @@ public enum TestSupport {
         bytes.withUnsafeMutableBytes { $0.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self) }
     }
 
-    /// Runs a program; returns its exit status and output.
+    /// Runs a program; returns its exit status and output. With a `timeout` in seconds, a program still
+    /// running then is killed (SIGKILL) and reported with status -1, so that a hang fails a test instead
+    /// of stalling the run.
     @discardableResult
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                           timeout: Double? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        let out = Pipe(), err = Pipe()
+        // Output goes to files, not pipes: a killed program's children cannot keep a pipe open.
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        _ = FileManager.default.createFile(atPath: "\(folder)/out", contents: nil)
+        _ = FileManager.default.createFile(atPath: "\(folder)/err", contents: nil)
+        let (out, err) = (FileHandle(forWritingAtPath: "\(folder)/out")!, FileHandle(forWritingAtPath: "\(folder)/err")!)
         process.standardOutput = out
         process.standardError = err
+        let finished = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in finished.signal() }
         try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        var timedOut = false
+        if let timeout, finished.wait(timeout: .now() + timeout) == .timedOut {
+            timedOut = true
+            kill(process.processIdentifier, SIGKILL)
+        }
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        try out.close()
+        try err.close()
+        let stdout = (try? String(contentsOfFile: "\(folder)/out", encoding: .utf8)) ?? ""
+        var stderr = (try? String(contentsOfFile: "\(folder)/err", encoding: .utf8)) ?? ""
+        if timedOut { stderr += "killed after \(timeout!) s: \(executable) did not finish\n" }
+        return (timedOut ? -1 : process.terminationStatus, stdout, stderr)
     }
 
     /// A fresh temporary folder.

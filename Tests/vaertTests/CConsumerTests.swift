@@ -114,6 +114,28 @@ import vaert
         return try TestSupport.run("\(folder)/check", ["\(TestSupport.root)/tools/models/fashion-\(name).vaert"])
     }
 
+    @Test("every status the header declares is returned by some call (a C program reaches each one)")
+    func everyStatusReachable() throws {
+        let header = try String(contentsOfFile: "\(TestSupport.root)/Include/vaert.h", encoding: .utf8)
+        let enumBody = try #require(header.range(of: "typedef enum vaert_status {").flatMap { start in
+            header.range(of: "} vaert_status;", range: start.upperBound..<header.endIndex).map { header[start.upperBound..<$0.lowerBound] }
+        })
+        let declared = enumBody.split(separator: "\n").compactMap { line -> String? in
+            let words = line.trimmingCharacters(in: .whitespaces).split(separator: " ")
+            guard words.count >= 3, words[0].hasPrefix("VAERT_"), words[1] == "=" else { return nil }
+            return "\(words[2].trimmingCharacters(in: CharacterSet(charactersIn: ","))) \(words[0])"
+        }
+        #expect(declared.count == 18, "\(declared)")
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try compile("\(TestSupport.root)/Tests/CPrograms/c_status_check.c", package: "vaert", output: "\(folder)/check")
+        let run = try TestSupport.run("\(folder)/check", [TestSupport.readyModel, folder])
+        #expect(run.status == 0 && run.stdout.contains("every status reached"), "\(run.stdout)\(run.stderr)")
+        for status in declared {
+            #expect(run.stdout.contains("reached \(status) ("), "no call returned \(status)")
+        }
+    }
+
     @Test("after warm-up no call allocates; results are bit-identical for 1, 2 and 4 threads and from 8 caller threads",
           arguments: ["vae", "conv-vae", "cvae"])
     func runtimeGuarantees(name: String) throws {

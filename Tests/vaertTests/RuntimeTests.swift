@@ -84,5 +84,6 @@ import vaert
         #expect(header.contains("#define VAERT_VERSION_MINOR \(LibraryVersion.minor)\n"))
         #expect(header.contains("#define VAERT_VERSION_PATCH \(LibraryVersion.patch)\n"))
         #expect(header.contains("#define VAERT_FORMAT_VERSION \(WeightsFormat.version)\n"))
+        #expect(Model.maxBatch.nonzeroBitCount == 1 && header.contains("#define VAERT_MAX_BATCH ((size_t)1 << \(Model.maxBatch.trailingZeroBitCount))\n"))
     }
 }

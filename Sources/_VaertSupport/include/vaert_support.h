@@ -40,9 +40,10 @@ void *vaert_support_scratch(int slot, size_t size);
 /* Text of an errno value. */
 const char *vaert_support_strerror(int error_number);
 
-/* Compresses 8-bit samples (`components` 1 = gray, 3 = RGB, rows top to bottom) to a JPEG in a buffer
- * from malloc (free with vaert_support_jpeg_free). Returns 0, or non-zero with libjpeg's message. */
-int vaert_support_jpeg_compress(const uint8_t *samples, int width, int height, int components, int quality,
+/* Compresses a planar float image (`channels` 1 = gray or 3 = RGB, values clamped to [0, 1], NaN as 0)
+ * to a JPEG in a buffer from malloc (free with vaert_support_jpeg_free), a row at a time. Returns 0;
+ * 1 with libjpeg's message (a side above its 65500 limit among others); 2 when memory ran out. */
+int vaert_support_jpeg_compress(const float *pixels, size_t channels, size_t height, size_t width, int quality,
                                 unsigned char **jpeg, unsigned long *jpeg_size, char *message, size_t message_capacity);
 void vaert_support_jpeg_free(unsigned char *jpeg);
 
