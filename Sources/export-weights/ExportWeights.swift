@@ -32,8 +32,10 @@ struct Convert: ParsableCommand {
     var encoderOnly = false
     @Option(help: "Also write NAME.h and NAME.c beside --out: the file as an aligned C array for firmware.")
     var cArray: String?
-    @Option(help: "PyTorch import: JSON description of the architecture (optional where tensor names make it unambiguous).")
+    @Option(help: "PyTorch import: JSON description of the architecture (not needed for the course's fc1..fc5 VAE).")
     var arch: String?
+    @Option(help: "PyTorch import of an nn.Sequential of Linear layers: one activation per layer, comma separated (identity, relu, sigmoid).")
+    var activations: String?
     @Option(help: "PyTorch import: image shape CxHxW when it is not a square single-channel image.")
     var image: String?
 
@@ -44,6 +46,7 @@ struct Convert: ParsableCommand {
             throw ValidationError("--c-array needs a C identifier")
         }
         if let image, parseShape(image) == nil { throw ValidationError("--image must be CxHxW, e.g. 1x28x28") }
+        if arch != nil && activations != nil { throw ValidationError("--activations is for an nn.Sequential without --arch; put the activations in the JSON") }
     }
 
     func parseShape(_ text: String) -> Shape3? {
@@ -64,7 +67,8 @@ struct Convert: ParsableCommand {
             if ext == "safetensors" {
                 let st = try SafeTensors(path: input)
                 let description = try arch.map { (path) throws(VaertError) in try PyTorchImport.description(fromJSON: path) }
-                    ?? PyTorchImport.inferDescription(st, image: image.flatMap(parseShape))
+                    ?? PyTorchImport.inferDescription(st, image: image.flatMap(parseShape),
+                                                      activations: activations.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
                 bytes = try PyTorchImport.build(st, description).serialize()
             } else {
                 bytes = try FileIO.withContents(of: input) { Array($0) }

@@ -34,6 +34,69 @@ import vaert
         }
     }
 
+    /// A safetensors state dict of an nn.Sequential decoder: Linear layers "0", "2", "4" (the odd
+    /// indices are activations, which hold no tensors), with weights [out, in].
+    func writeSequential(_ sizes: [Int], to path: String) throws -> [(weight: [Float], bias: [Float])] {
+        var header: [String] = [], payload: [UInt8] = [], layers: [(weight: [Float], bias: [Float])] = []
+        func add(_ name: String, _ shape: [Int], _ values: [Float]) {
+            let begin = payload.count
+            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { payload += $0 } }
+            header.append("\"\(name)\": {\"dtype\": \"F32\", \"shape\": \(shape), \"data_offsets\": [\(begin), \(payload.count)]}")
+        }
+        for l in 0..<(sizes.count - 1) {
+            let (n, m) = (sizes[l], sizes[l + 1])
+            let weight = TestSupport.randomFloats(m * n, seed: UInt64(10 + l), in: -0.6...0.6)
+            let bias = TestSupport.randomFloats(m, seed: UInt64(20 + l), in: -0.2...0.2)
+            add("\(2 * l).weight", [m, n], weight)
+            add("\(2 * l).bias", [m], bias)
+            layers.append((weight, bias))
+        }
+        let json = "{" + header.joined(separator: ", ") + "}"
+        var bytes: [UInt8] = []
+        withUnsafeBytes(of: UInt64(json.utf8.count).littleEndian) { bytes += $0 }
+        try Data(bytes + Array(json.utf8) + payload).write(to: URL(fileURLWithPath: path))
+        return layers
+    }
+
+    @Test("an nn.Sequential import needs its activations stated: refused without them, exact with them (a double-precision reference)")
+    func sequentialActivations() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let sizes = [5, 32, 24, 16]  // latent 5 -> 4x4 image
+        let layers = try writeSequential(sizes, to: "\(folder)/dec.safetensors")
+        let refused = try TestSupport.run(tool, ["\(folder)/dec.safetensors", "--out", "\(folder)/dec.vaert"])
+        #expect(refused.status == 1 && refused.stderr.contains("holds no activations") && refused.stderr.contains("--activations relu,relu,sigmoid")
+                && refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/dec.vaert"))
+        let tanh = try TestSupport.run(tool, ["\(folder)/dec.safetensors", "--activations", "tanh,tanh,sigmoid", "--out", "\(folder)/dec.vaert"])
+        #expect(tanh.status == 1 && tanh.stderr.contains("unknown activation 'tanh'"), "\(tanh.stderr)")
+        let short = try TestSupport.run(tool, ["\(folder)/dec.safetensors", "--activations", "relu,sigmoid", "--out", "\(folder)/dec.vaert"])
+        #expect(short.status == 1 && short.stderr.contains("3 Linear layers"), "\(short.stderr)")
+
+        let activations = ["relu", "identity", "sigmoid"]
+        let ok = try TestSupport.run(tool, ["\(folder)/dec.safetensors", "--activations", activations.joined(separator: ","), "--out", "\(folder)/dec.vaert"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let z = TestSupport.randomFloats(7 * sizes[0], seed: 3, in: -2...2)
+        let pixels = try decode("\(folder)/dec.vaert", z)
+        var expected: [Float] = []
+        for r in 0..<7 {
+            var x = z[(r * sizes[0])..<((r + 1) * sizes[0])].map(Double.init)
+            for (l, layer) in layers.enumerated() {
+                let (n, m) = (sizes[l], sizes[l + 1])
+                x = (0..<m).map { o in
+                    let y = (0..<n).reduce(Double(layer.bias[o])) { $0 + Double(layer.weight[o * n + $1]) * x[$1] }
+                    switch activations[l] {
+                    case "relu": return max(y, 0)
+                    case "sigmoid": return 1 / (1 + Foundation.exp(-y))
+                    default: return y
+                    }
+                }
+            }
+            expected += x.map(Float.init)
+        }
+        #expect(TestSupport.maxAbsDifference(pixels, expected) <= 1e-5)
+    }
+
     @Test("f16 within 1e-3 and int8 within 2e-2 of f32 on 1000 latent vectors, at a half and under 0.4 of the size")
     func storageTypes() throws {
         let folder = try TestSupport.temporaryFolder()

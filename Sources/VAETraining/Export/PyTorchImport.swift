@@ -3,8 +3,9 @@ import VAECore
 import vaert
 
 /// Builds a vaert weights file from a PyTorch state dict (safetensors) and a description of the
-/// architecture: given as JSON, or inferred where the tensor names make it unambiguous (the course's
-/// `fc1`..`fc5` VAE; an `nn.Sequential` of Linear layers, taken as a decoder).
+/// architecture: given as JSON, or inferred from the tensor names. A state dict holds no activations, so
+/// only the course's `fc1`..`fc5` VAE, whose activations are the course's, is inferred whole; an
+/// `nn.Sequential` of Linear layers (taken as a decoder) needs its activations stated.
 ///
 /// Layouts are converted: Linear `[out, in]` is transposed to vaert's `[in, out]`; Conv2d
 /// `[out, in, kH, kW]` and ConvTranspose2d `[in, out, kH, kW]` keep PyTorch's layout.
@@ -43,7 +44,9 @@ public enum PyTorchImport {
     }
 
     /// Infers the description from tensor names and shapes; `image` defaults to a square single-channel image.
-    public static func inferDescription(_ st: SafeTensors, image: Shape3?) throws(VaertError) -> Description {
+    /// `activations` (one name per layer) is required for an `nn.Sequential` and refused for the course's
+    /// layout: an importer that guessed them would decode other pixels than PyTorch without a word.
+    public static func inferDescription(_ st: SafeTensors, image: Shape3?, activations: [String]? = nil) throws(VaertError) -> Description {
         func shape(_ name: String) -> [Int]? { st.tensors[name]?.shape }
         func squareImage(_ pixels: Int) throws(VaertError) -> [Int] {
             if let image {
@@ -56,6 +59,9 @@ public enum PyTorchImport {
         }
         if let fc1 = shape("fc1.weight"), let fc2 = shape("fc2.weight"), shape("fc3.weight") != nil, shape("fc4.weight") != nil,
            let fc5 = shape("fc5.weight"), fc1.count == 2, fc2.count == 2, fc5.count == 2 {
+            if activations != nil {
+                throw VaertError(.invalidArgument, "\(st.path): the course's fc1..fc5 VAE has its own activations (ReLU, sigmoid out); describe another network with --arch FILE.json")
+            }
             typealias S = Description.Step
             return Description(
                 kind: "vae", likelihood: "bernoulli", image: try squareImage(fc1[1]), latent: fc2[0], classes: nil,
@@ -74,9 +80,15 @@ public enum PyTorchImport {
                 return stem.split(separator: ".", omittingEmptySubsequences: false).last.flatMap { Int($0) }.map { ($0, stem) }
             }.sorted { $0.0 < $1.0 }
             if indexed.count == weights.count, !indexed.isEmpty, indexed.allSatisfy({ shape($0.1 + ".weight")?.count == 2 }) {
-                let steps = indexed.enumerated().map { i, entry in
-                    Description.Step(type: "linear", name: entry.1, activation: i == indexed.count - 1 ? "sigmoid" : "relu")
+                let names = indexed.map(\.1).joined(separator: ", ")
+                guard let activations else {
+                    let example = (0..<indexed.count).map { $0 == indexed.count - 1 ? "sigmoid" : "relu" }.joined(separator: ",")
+                    throw VaertError(.invalidArgument, "\(st.path): an nn.Sequential of \(indexed.count) Linear layers (\(names)); a safetensors file holds no activations, so state one per layer, e.g. --activations \(example) (identity, relu, sigmoid), or describe the network with --arch FILE.json")
                 }
+                guard activations.count == indexed.count else {
+                    throw VaertError(.invalidArgument, "--activations gives \(activations.count) activations; \(st.path) has \(indexed.count) Linear layers (\(names))")
+                }
+                let steps = zip(indexed, activations).map { entry, activation in Description.Step(type: "linear", name: entry.1, activation: activation) }
                 let first = shape(indexed.first!.1 + ".weight")!, last = shape(indexed.last!.1 + ".weight")!
                 return Description(kind: "vae", likelihood: "bernoulli", image: try squareImage(last[0]), latent: first[1], classes: nil,
                                    encoder: nil, decoder: steps)

@@ -40,7 +40,11 @@ public func fuzzSafeTensors(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32
     withScratchFile(UnsafeRawBufferPointer(start: data, count: count)) { path in
         attempt { () throws(VaertError) in
             let st = try SafeTensors(path: path)
-            let description = try PyTorchImport.inferDescription(st, image: nil)
+            // The course layout is inferred whole; an nn.Sequential needs one activation per Linear layer.
+            let layers = st.tensors.keys.filter { $0.hasSuffix(".weight") }.count
+            let activations = (0..<layers).map { $0 == layers - 1 ? "sigmoid" : "relu" }
+            let description = try (try? PyTorchImport.inferDescription(st, image: nil))
+                ?? PyTorchImport.inferDescription(st, image: nil, activations: activations)
             let bytes = try PyTorchImport.build(st, description).serialize()
             _ = try bytes.withUnsafeBytes { p in Result { () throws(VaertError) in try Model(copying: p) } }.get()
         }
