@@ -16,6 +16,11 @@ func fail(_ message: String) -> Never { CommandErrors.fail("decode-cli", message
 
 func reportingErrors(_ body: () throws -> Void) throws { try CommandErrors.reporting("decode-cli", body) }
 
+/// An output option that must name a JPEG (.jpg or .jpeg), checked in `validate()`.
+func checkJPEGName(_ path: String?, _ option: String) throws {
+    if let path, let problem = OutputPath.jpegProblem(path, option: option) { throw ValidationError(problem) }
+}
+
 struct ImageOptions: ParsableArguments {
     @Option(help: "Images per row of a grid.")
     var nrow = 8
@@ -46,19 +51,27 @@ func classNames(_ model: Model, count: Int) -> [String] {
 struct ModelAndTestData: ParsableArguments {
     @Option(help: "Weights file.")
     var weights: String
-    @Option(help: "Folder of IDX files or of JPEG images; the test split is used.")
-    var data = Dataset.defaultFolder
+    @Option(help: "Folder of IDX files or of JPEG images; the test split is used (default: the data the model was trained on, when its file records it, else Fashion-MNIST).")
+    var data: String?
 
     func model() throws -> Model { try Model.open(path: weights) }
 
     /// The first `limit` test images, as the model takes them.
     func testImages(for model: Model, limit: Int? = nil) throws -> Dataset {
-        try Dataset.open(folder: data, split: .test, limit: limit, shape: model.imageShape)
+        let folder = try Provenance.dataFolder(given: data, recordedIn: model.file)
+        return try Dataset.open(folder: folder, split: .test, limit: limit, shape: model.imageShape)
     }
 }
 
 extension Dataset {
     var labels32: [Int32] { labels.map { Int32($0) } }
+}
+
+/// `--class` must name a class of a conditional model, and only of one.
+func checkClass(_ label: Int32?, for model: Model, weights: String) throws {
+    guard let label else { return }
+    guard model.kind.isConditional else { fail("--class is for conditional models; \(weights) is a \(model.kind.rawValue)") }
+    guard (0..<Int32(model.classCount)).contains(label) else { fail("--class \(label): \(weights) has classes 0 to \(model.classCount - 1)") }
 }
 
 /// The labels argument for a model: the given ones for a conditional model, nil otherwise.

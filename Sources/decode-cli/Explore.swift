@@ -20,6 +20,7 @@ struct Classes: ParsableCommand {
     var quality = 90
 
     func validate() throws {
+        try checkJPEGName(grid, "--grid")
         guard perClass > 0, (1...100).contains(quality) else { throw ValidationError("--per-class must be positive and --quality 1 to 100") }
     }
 
@@ -57,6 +58,7 @@ struct Interpolate: ParsableCommand {
     var quality = 90
 
     func validate() throws {
+        try checkJPEGName(grid, "--grid")
         guard from >= 0, to >= 0, steps >= 2, (1...100).contains(quality) else { throw ValidationError("--from/--to >= 0, --steps >= 2, --quality 1 to 100") }
     }
 
@@ -105,6 +107,7 @@ struct Traverse: ParsableCommand {
     var quality = 90
 
     func validate() throws {
+        try checkJPEGName(grid, "--grid")
         guard steps >= 2, range > 0, range.isFinite, (1...100).contains(quality) else { throw ValidationError("--steps >= 2, --range > 0, --quality 1 to 100") }
         guard dims.split(separator: ",").compactMap({ Int($0) }).count == 2 else { throw ValidationError("--dims must be two indices, e.g. 0,1") }
     }
@@ -116,7 +119,8 @@ struct Traverse: ParsableCommand {
             guard pair.allSatisfy({ (0..<model.latentDim).contains($0) }), pair[0] != pair[1] else {
                 fail("--dims must be two different dimensions below \(model.latentDim)")
             }
-            if model.kind.isConditional && classLabel == nil { fail("\(weights) is a conditional model: give --class K") }
+            if model.kind.isConditional && classLabel == nil { fail("\(weights) is a conditional model: give --class K (0 to \(model.classCount - 1))") }
+            try checkClass(classLabel, for: model, weights: weights)
             let d = model.latentDim
             var z = [Float](repeating: 0, count: steps * steps * d)
             for row in 0..<steps {
@@ -146,7 +150,8 @@ struct LatentMap: ParsableCommand {
     var out: String
 
     func validate() throws {
-        guard count > 0 else { throw ValidationError("--count must be positive") }
+        if let problem = OutputPath.svgProblem(out, option: "--out") { throw ValidationError(problem) }
+        guard count > 0 else { throw ValidationError("--count must be positive, got \(count)") }
     }
 
     func run() throws {
@@ -183,6 +188,7 @@ struct Denoise: ParsableCommand {
     @OptionGroup var image: ImageOptions
 
     func validate() throws {
+        try checkJPEGName(grid, "--grid")
         guard Corruption(noise) != nil else { throw ValidationError("--noise must be saltpepper:P or gaussian:S") }
         guard count > 0 else { throw ValidationError("--count must be positive") }
     }

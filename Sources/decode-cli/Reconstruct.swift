@@ -16,6 +16,7 @@ struct Reconstruct: ParsableCommand {
     @OptionGroup var image: ImageOptions
 
     func validate() throws {
+        try checkJPEGName(grid, "--grid")
         guard count > 0 else { throw ValidationError("--count must be positive") }
     }
 

@@ -5,7 +5,9 @@ import VAETraining
 import vaert
 
 struct Sample: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Decode samples z ~ N(0, I); sample i depends only on (seed, i).")
+    static let configuration = CommandConfiguration(
+        abstract: "Decode samples z ~ N(0, I); sample i depends only on (seed, i).",
+        discussion: "A conditional model (cvae) samples every class in turn: sample i gets class i mod K (K classes), unless --class gives one class for all.")
 
     @Option(help: "Weights file.")
     var weights: String
@@ -15,15 +17,16 @@ struct Sample: ParsableCommand {
     var seed: UInt64 = 0
     @Option(help: "Folder for one JPEG per sample (sample-<index>.jpg).")
     var out: String?
-    @Option(help: "One JPEG with all samples in a grid.")
+    @Option(help: "One JPEG (.jpg) with all samples in a grid.")
     var grid: String?
     @Option(help: "Generate only part k of n of the samples (k/n, k from 0): the parts together equal the whole run.")
     var shard: String?
-    @Option(name: .customLong("class"), help: "Class of every sample (conditional models).")
+    @Option(name: .customLong("class"), help: "Class of every sample (conditional models; default: sample i gets class i mod K).")
     var classLabel: Int32?
     @OptionGroup var image: ImageOptions
 
     func validate() throws {
+        try checkJPEGName(grid, "--grid")
         guard count > 0 else { throw ValidationError("--count must be positive") }
         guard out != nil || grid != nil else { throw ValidationError("give --out DIR, --grid FILE.jpg, or both") }
         if shard != nil { _ = try shardRange() }
@@ -41,9 +44,8 @@ struct Sample: ParsableCommand {
         try reportingErrors {
             let model = try Model.open(path: weights)
             let range = try shardRange()
-            if model.kind.isConditional && classLabel == nil { fail("\(weights) is a conditional model: give --class K (0 to \(model.classCount - 1))") }
-            if !model.kind.isConditional && classLabel != nil { fail("--class is for conditional models; \(weights) is a \(model.kind.rawValue)") }
-            let labels = classLabel.map { [Int32](repeating: $0, count: Model.rowsPerPass) }
+            try checkClass(classLabel, for: model, weights: weights)
+            var labels = model.kind.isConditional ? [Int32](repeating: 0, count: Model.rowsPerPass) : nil
             if let out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
             let p = model.pixelCount
             var pixels = [Float](repeating: 0, count: range.count * p)
@@ -54,6 +56,8 @@ struct Sample: ParsableCommand {
                     let n = min(Model.rowsPerPass, range.count - done)
                     let first = range.lowerBound + done
                     let rows = buffer.baseAddress! + done * p
+                    // Sample i has class i mod K (or --class): the same images whatever the shard.
+                    for j in 0..<n where labels != nil { labels![j] = classLabel ?? Int32((first + j) % model.classCount) }
                     try model.sample(seed: seed, first: UInt64(first), count: n, labels: labels, pixels: rows)
                     if let out {
                         let digits = max(6, String(count - 1).count)

@@ -35,16 +35,30 @@ import vaert
         #expect(rgb.images.count == 2 * 3 * 64)
     }
 
-    @Test("a damaged JPEG gives one error naming the file")
-    func damaged() throws {
+    /// Damages three training images: a truncated JPEG, an empty file, and bytes that are no JPEG.
+    static func damage(_ folder: String) throws {
+        let whole = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/a/0.jpg"))
+        try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: "\(folder)/a/0.jpg"))
+        try Data().write(to: URL(fileURLWithPath: "\(folder)/a/1.jpg"))
+        try Data("not a jpeg".utf8).write(to: URL(fileURLWithPath: "\(folder)/b/2.jpg"))
+    }
+
+    @Test("bad images (truncated, empty, not JPEG) are each listed with a one-line message, and stop the load unless skipped")
+    func badImages() throws {
         let folder = try makeFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try Data("not a jpeg".utf8).write(to: URL(fileURLWithPath: "\(folder)/a/0.jpg"))
+        try Self.damage(folder)
         do {
             _ = try Dataset.open(folder: folder, split: .train)
-            Issue.record("expected an error")
-        } catch {
-            #expect(error.status == .jpeg && error.message.contains("a/0.jpg") && !error.message.contains("\n"))
+            Issue.record("expected the bad images to stop the load")
+        } catch let error as BadImagesError {
+            #expect(error.images.map(\.path) == ["\(folder)/a/0.jpg", "\(folder)/a/1.jpg", "\(folder)/b/2.jpg"])
+            #expect(error.images.allSatisfy { $0.message.hasPrefix($0.path + ": ") && !$0.message.contains("\n") })
+            #expect(error.images[0].message.contains("Premature end of JPEG file"), "\(error.images[0].message)")
         }
+        let kept = try Dataset.open(folder: folder, split: .train, skipBadImages: true)
+        #expect(kept.count == 15 && kept.labels.count == 15 && kept.skipped.count == 3 && kept.skippedSummary == " (3 bad images left out)")
+        #expect(kept.images.count == 15 * 784 && kept.labels == [UInt8](repeating: 0, count: 7) + [UInt8](repeating: 1, count: 8))
+        #expect(try Dataset.open(folder: folder, split: .test).count == 2)
     }
 }

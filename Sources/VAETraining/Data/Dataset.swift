@@ -9,6 +9,8 @@ public struct Dataset: Sendable {
     public var count: Int
     /// Where it came from, for metadata and messages.
     public var name: String
+    /// Image files left out because they did not decode (`skipBadImages`).
+    public var skipped: [BadImage] = []
 
     public var pixelCount: Int { shape.count }
 
@@ -28,17 +30,42 @@ public struct Dataset: Sendable {
     /// The default data folder: Fashion-MNIST from Debian's `dataset-fashion-mnist`.
     public static let defaultFolder = "/usr/share/datasets/fashion-mnist"
 
+    /// " (N bad images left out)" when images were skipped, else "": for summary lines.
+    public var skippedSummary: String { skipped.isEmpty ? "" : " (\(skipped.count) bad image\(skipped.count == 1 ? "" : "s") left out)" }
+
     /// Loads a split of the data set in `folder`: IDX files, or a folder of JPEG images (`ImageFolder`),
     /// which are resized to `shape` (default 1 × 28 × 28). IDX images must already have `shape` when given.
-    public static func open(folder: String, split: Split, limit: Int? = nil, shape: Shape3? = nil) throws(VaertError) -> Dataset {
+    /// JPEG files that do not decode stop the load (`BadImagesError`, listing them all) unless
+    /// `skipBadImages`, which leaves them out and lists them in `skipped`.
+    public static func open(folder: String, split: Split, limit: Int? = nil, shape: Shape3? = nil, skipBadImages: Bool = false) throws -> Dataset {
         if ImageFolder.isImageFolder(folder) {
-            return try ImageFolder.load(folder: folder, split: split, shape: shape ?? Shape3(channels: 1, height: 28, width: 28), limit: limit)
+            let data = try ImageFolder.load(folder: folder, split: split, shape: shape ?? Shape3(channels: 1, height: 28, width: 28), limit: limit)
+            if !data.skipped.isEmpty && !skipBadImages { throw BadImagesError(folder: folder, images: data.skipped) }
+            guard data.count > 0 else { throw VaertError(.ioRead, "\(folder): none of the \(data.skipped.count) images of the \(split == .train ? "training" : "test") split decoded") }
+            return data
         }
         let data = try load(folder: folder, split: split, limit: limit)
         if let shape, data.shape != shape {
             throw VaertError(.invalidArgument, "\(folder): images are \(data.shape) but \(shape) is needed")
         }
         return data
+    }
+
+    /// The training and test splits, with every bad image of both listed before anything stops.
+    public static func openSplits(folder: String, trainLimit: Int?, testLimit: Int?, shape: Shape3?, skipBadImages: Bool) throws -> (Dataset, Dataset) {
+        var bad: [BadImage] = []
+        func load(_ split: Split, _ limit: Int?, _ shape: Shape3?) throws -> Dataset? {
+            do {
+                return try open(folder: folder, split: split, limit: limit, shape: shape, skipBadImages: skipBadImages)
+            } catch let error as BadImagesError {
+                bad += error.images
+                return nil
+            }
+        }
+        let train = try load(.train, trainLimit, shape)
+        let test = try load(.test, testLimit, train?.shape ?? shape)
+        guard let train, let test else { throw BadImagesError(folder: folder, images: bad) }
+        return (train, test)
     }
 
     /// Loads `<folder>/<split>-images-idx3-ubyte[.gz]` and its labels file, checking they agree.
@@ -69,4 +96,17 @@ public struct Dataset: Sendable {
         }
         throw VaertError(.ioOpen, "\(folder)/\(stem)[.gz]: no such file")
     }
+}
+
+/// An image file that could not be decoded, and the one-line message that says why (it names the file).
+public struct BadImage: Sendable {
+    public var path: String
+    public var message: String
+}
+
+/// Image files of a data folder that did not decode: training would otherwise go on without them, or
+/// with damaged pixels. `CommandErrors` prints one line per file.
+public struct BadImagesError: Error {
+    public var folder: String
+    public var images: [BadImage]
 }

@@ -44,14 +44,24 @@ public enum ImageFolder {
         if let limit { files = Array(files.prefix(limit)) }
         guard !files.isEmpty else { throw VaertError(.ioOpen, "\(root): no JPEG images (.jpg, .jpeg) for the \(splitFolder) split") }
         var images = [Float](repeating: 0, count: files.count * shape.count)
-        for (i, file) in files.enumerated() {
-            let decoded = try JPEG.read(file.path)
-            images.withUnsafeMutableBufferPointer { out in
-                resample(decoded, to: shape, into: out.baseAddress! + i * shape.count)
+        var labels: [UInt8] = [], bad: [BadImage] = []
+        for file in files {
+            // A file that does not decode (empty, truncated, corrupt: libjpeg's warnings count as errors
+            // here) is listed, not padded with grey and trained on.
+            let decoded: JPEG.Decoded
+            do throws(VaertError) { decoded = try JPEG.read(file.path) } catch {
+                bad.append(BadImage(path: file.path, message: error.message))
+                continue
             }
+            images.withUnsafeMutableBufferPointer { out in
+                resample(decoded, to: shape, into: out.baseAddress! + labels.count * shape.count)
+            }
+            labels.append(UInt8(truncatingIfNeeded: file.label))
         }
-        return Dataset(images: images, labels: files.map { UInt8(truncatingIfNeeded: $0.label) }, shape: shape,
-                       name: URL(fileURLWithPath: folder).lastPathComponent)
+        images.removeLast((files.count - labels.count) * shape.count)
+        var data = Dataset(images: images, labels: labels, shape: shape, name: URL(fileURLWithPath: folder).lastPathComponent)
+        data.skipped = bad
+        return data
     }
 
     /// Converts to `shape.channels` (gray: mean of RGB; RGB from gray: repeated) and resizes to height × width

@@ -14,6 +14,12 @@ public enum CommandErrors {
             try body()
         } catch let error as VaertError {
             fail(tool, error.message)
+        } catch let error as BadImagesError {
+            for image in error.images {
+                FileHandle.standardError.write(Data("\(tool): bad image: \(image.message)\n".utf8))
+            }
+            let n = error.images.count
+            fail(tool, "\(n) image\(n == 1 ? "" : "s") in \(error.folder) did not decode (listed above): fix or remove \(n == 1 ? "it" : "them"), or pass --skip-bad-images to leave \(n == 1 ? "it" : "them") out")
         }
     }
 }

@@ -11,11 +11,15 @@ public enum Checkpoint {
 
     /// Writes `trainer`'s full state to `path` atomically (temporary file, fsync, rename).
     public static func save(_ trainer: Trainer, to path: String, datasetName: String, evaluation: LossSums?) throws(VaertError) {
-        var b = trainer.net.weightsFile(extraMetadata: exportMetadata(datasetName: datasetName, evaluation: evaluation))
+        var b = trainer.net.weightsFile(extraMetadata: exportMetadata(trainer, datasetName: datasetName, evaluation: evaluation))
         b.addTensor("adam.m", dims: [trainer.net.parameterCount], values: trainer.adam.m.array)
         b.addTensor("adam.v", dims: [trainer.net.parameterCount], values: trainer.adam.v.array)
         if !trainer.history.isEmpty {
             b.addTensor("train.history", dims: [trainer.history.count, 2], values: trainer.history.flatMap { [$0.reconstruction, $0.kl] })
+        }
+        if !trainer.testHistory.isEmpty {
+            b.addTensor("train.test_history", dims: [trainer.testHistory.count, 3],
+                        values: trainer.testHistory.flatMap { [Float($0.epoch), $0.reconstruction, $0.kl] })
         }
         let json = (try? JSONEncoder().encode(trainer.options)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
         b.setMetadata(optionsKey, .string(json))
@@ -24,11 +28,12 @@ public enum Checkpoint {
         try FileIO.writeAtomically(b.serialize(), to: path)
     }
 
-    /// Metadata of an exported model: data set and, when known, the final test negative ELBO.
-    public static func exportMetadata(datasetName: String, evaluation: LossSums?) -> [(ByteString, MetadataValue)] {
+    /// Metadata of an exported model: data set, how it was trained (`Provenance`) and, when known, the
+    /// final test negative ELBO.
+    public static func exportMetadata(_ trainer: Trainer, datasetName: String, evaluation: LossSums?) -> [(ByteString, MetadataValue)] {
         var m: [(ByteString, MetadataValue)] = [(ByteString(MetadataKey.dataset), .string(datasetName))]
         if let evaluation { m.append((ByteString(MetadataKey.testNegELBO), .f32(Float(evaluation.negELBOPerImage)))) }
-        return m
+        return m + Provenance.metadata(trainer.options, epochsDone: trainer.epochsDone)
     }
 
     /// The options a checkpoint carries must describe the network its layer table holds, with numbers the
@@ -77,6 +82,13 @@ public enum Checkpoint {
                         try copyTensor("train.history", count: h.elementCount, into: p.baseAddress!, file: file, bytes: bytes)
                     }
                     trainer.history = stride(from: 0, to: values.count - 1, by: 2).map { (values[$0], values[$0 + 1]) }
+                }
+                if let h = file.tensors.first(where: { $0.name == "train.test_history" }), h.dims.count == 2, h.dims[1] == 3 {
+                    var values = [Float](repeating: 0, count: h.elementCount)
+                    try values.withUnsafeMutableBufferPointer { (p) throws(VaertError) in
+                        try copyTensor("train.test_history", count: h.elementCount, into: p.baseAddress!, file: file, bytes: bytes)
+                    }
+                    trainer.testHistory = stride(from: 0, to: values.count - 2, by: 3).map { (Int(exactly: values[$0]) ?? 0, values[$0 + 1], values[$0 + 2]) }
                 }
             } catch {
                 throw VaertError(error.status, "\(path): \(error.message)")

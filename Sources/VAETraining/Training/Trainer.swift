@@ -11,6 +11,8 @@ public final class Trainer: @unchecked Sendable {
     public let threads: Int
     /// Per-step (reconstruction, KL) per image, for the curves.
     public var history: [(reconstruction: Float, kl: Float)] = []
+    /// The test set's (reconstruction, KL) per image after each epoch, for the curves.
+    public var testHistory: [(epoch: Int, reconstruction: Float, kl: Float)] = []
     /// Completed epochs.
     public var epochsDone = 0
 
@@ -316,6 +318,14 @@ public final class Trainer: @unchecked Sendable {
         }
         epochsDone += 1
         return sums
+    }
+
+    /// Steps of one epoch in the run so far (every epoch has as many); 0 before the first.
+    public var stepsPerEpochDone: Int { epochsDone > 0 ? adam.step / epochsDone : 0 }
+
+    /// Keeps the test figures of the epoch just done for the curves.
+    public func recordTest(_ test: LossSums) {
+        testHistory.append((epochsDone, Float(test.reconstructionPerImage), Float(test.klPerImage)))
     }
 
     /// Loss parts over all of `data` with one ε sample per image (from (seed, image index)), no update.

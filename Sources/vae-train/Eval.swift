@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import VAECore
+import VAETraining
+import vaert
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a weights file on the test set: negative ELBO and importance-weighted NLL (VAEs), reconstruction loss (AEs), PSNR gain (dae), code statistics (sparse-ae, cae).")
+
+    @Option(help: "Weights file (an export or a checkpoint).")
+    var weights: String
+    @Option(help: "Folder of IDX files or of JPEG images; the test split is used (default: the data the model was trained on, else Fashion-MNIST).")
+    var data: String?
+    @Option(help: "Importance samples per image for the NLL estimate (e.g. 1000); 0 skips it.")
+    var iwSamples = 0
+    @Option(help: "Images used for the importance-weighted estimate (the first N test images).")
+    var iwImages = 1000
+    @Option(help: "Seed of the evaluation noise.")
+    var seed: UInt64 = 0
+    @Option(help: "Evaluate on the first N test images only.")
+    var testLimit: Int?
+    @Option(help: "Corruption for a dae's evaluation.")
+    var noise = "saltpepper:0.3"
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+    @Option(help: "Worker threads.")
+    var threads = defaultThreads()
+
+    func validate() throws {
+        guard iwSamples >= 0 else { throw ValidationError("--iw-samples must be 0 or more, got \(iwSamples)") }
+        try requirePositive(iwImages, "--iw-images")
+        try requirePositive(threads, "--threads")
+        try requirePositive(testLimit, "--test-limit")
+        guard Corruption(noise) != nil else { throw ValidationError("--noise must be saltpepper:P or gaussian:S") }
+    }
+
+    func run() throws { try CommandErrors.reporting("vae-train", evaluate) }
+
+    func evaluate() throws {
+        let trainer = try Evaluation.trainer(weightsPath: weights, batchSize: 500, seed: seed, threads: threads, noise: Corruption(noise))
+        let folder = try Provenance.dataFolder(given: data, weights: weights)
+        let testSet = try Dataset.open(folder: folder, split: .test, limit: testLimit, shape: trainer.options.architecture.image)
+        let sums = trainer.evaluate(testSet)
+        let a = trainer.options.architecture
+        var iw: Double? = nil
+        if iwSamples > 0 && a.modelKind.isVariational {
+            iw = try Evaluation.importanceWeightedNLL(trainer, data: testSet, samples: iwSamples, images: iwImages, threads: threads)
+        }
+        var extra: [(String, Double)] = []
+        switch a.modelKind {
+        case .dae:
+            let result = try DenoisingEvaluation.run(try Model.open(path: weights), on: testSet, corruption: Corruption(noise)!, seed: seed)
+            extra = [("psnr_corrupted_db", result.noisyPSNR), ("psnr_denoised_db", result.denoisedPSNR), ("psnr_gain_db", result.denoisedPSNR - result.noisyPSNR)]
+        case .sparseAE:
+            extra = [("mean_code_activation", trainer.meanCodeActivation(testSet))]
+        case .cae:
+            extra = [("contractive_term", sums.penalty / Double(max(sums.count, 1)))]
+        default:
+            break
+        }
+        if json {
+            var fields = ["\"weights\": \(jsonString(weights))", "\"kind\": \(jsonString(a.kind))", "\"test_images\": \(sums.count)",
+                          "\"reconstruction\": \(sums.reconstructionPerImage)"]
+            if a.modelKind.isVariational { fields += ["\"neg_elbo\": \(sums.negELBOPerImage)", "\"kl\": \(sums.klPerImage)"] }
+            if let iw { fields += ["\"iw_nll\": \(iw)", "\"iw_samples\": \(iwSamples)", "\"iw_images\": \(min(iwImages, testSet.count))"] }
+            fields += extra.map { "\"\($0.0)\": \($0.1)" }
+            say("{" + fields.joined(separator: ", ") + "}")
+        } else if a.modelKind.isVariational {
+            say(String(format: "%@ on %d test images: negative ELBO %.2f nats/image (reconstruction %.2f + KL %.2f)",
+                         a.summary, sums.count, sums.negELBOPerImage, sums.reconstructionPerImage, sums.klPerImage))
+            if let iw {
+                say(String(format: "importance-weighted NLL (k = %d, first %d images): %.2f nats/image", iwSamples, min(iwImages, testSet.count), iw))
+            }
+        } else {
+            say(String(format: "%@ on %d test images: reconstruction loss %.2f per image", a.summary, sums.count, sums.reconstructionPerImage))
+        }
+        if !json { for (name, value) in extra { say(String(format: "%@: %.4f", name.replacingOccurrences(of: "_", with: " "), value)) } }
+    }
+
+    func jsonString(_ s: String) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        let data = try! encoder.encode(s)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
