@@ -153,3 +153,21 @@ extension Trainer {
         #expect(stats.kl.count == 3 && stats.kl.allSatisfy { $0 >= 0 } && stats.activity.allSatisfy { $0 >= 0 })
     }
 }
+
+@Suite struct LossCurvesTests {
+    @Test("loss curves: a dot per epoch's test figures, a dashed line per epoch end, and a y axis the first steps do not squash")
+    func curves() {
+        // 4 epochs of 50 steps: the first steps start at 600, the rest fall from 300 to 250.
+        let history = (0..<200).map { step -> (reconstruction: Float, kl: Float) in
+            (step < 5 ? 600 - Float(step) * 50 : 300 - Float(step) / 4, 10 + Float(step) / 40)
+        }
+        let tests = (1...4).map { (epoch: $0, reconstruction: Float(300 - 12 * $0), kl: Float(12)) }
+        let svg = LossCurves.svg(history: history, tests: tests, stepsPerEpoch: 50, title: "t")
+        #expect(svg.components(separatedBy: "<circle").count - 1 == 2 * (4 + 1))  // 4 points and the legend, per panel
+        #expect(svg.components(separatedBy: "stroke-dasharray").count - 1 == 2 * 3)  // epoch ends 1 to 3, per panel
+        #expect(svg.contains(">epoch 3</text>") && svg.contains("first steps off the axis (from 600)"))
+        // The top tick of the reconstruction panel is the later steps' range, not the first step's 600.
+        let ticks = svg.components(separatedBy: "text-anchor=\"end\">").dropFirst().compactMap { Double($0.prefix { $0 != "<" }) }
+        #expect(ticks.count >= 5 && ticks[4] < 320, "\(ticks)")
+    }
+}
