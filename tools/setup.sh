@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what vaert needs from Debian: libjpeg and zlib headers, pkg-config, gzip, the Fashion-MNIST
-# data set, and qemu-user (a test runs libvaert on an x86-64 without AVX). Skips the install when
-# everything is already there.
+# data set, qemu-user (a test runs libvaert on an x86-64 without AVX) and cmake (a test builds the C
+# example with find_package(vaert)). Skips the install when everything is already there.
 set -euo pipefail
-packages=(libjpeg-dev zlib1g-dev pkg-config gzip dataset-fashion-mnist qemu-user)
+packages=(libjpeg-dev zlib1g-dev pkg-config gzip dataset-fashion-mnist qemu-user cmake)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -94,36 +94,55 @@ public enum TestSupport {
     /// Runs a program; returns its exit status and output. With a `timeout` in seconds, a program still
     /// running then is killed (SIGKILL) and reported with status -1, so that a hang fails a test instead
     /// of stalling the run.
+    ///
+    /// Spawned with posix_spawn and an empty signal mask: test threads block signals, and a child that
+    /// inherits a blocked SIGCHLD (as Foundation's `Process` leaves it) waits forever for its own
+    /// children (cmake does). Output goes to files, not pipes, so a killed program cannot hold one open.
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                            timeout: Double? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        // Output goes to files, not pipes: a killed program's children cannot keep a pipe open.
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        _ = FileManager.default.createFile(atPath: "\(folder)/out", contents: nil)
-        _ = FileManager.default.createFile(atPath: "\(folder)/err", contents: nil)
-        let (out, err) = (FileHandle(forWritingAtPath: "\(folder)/out")!, FileHandle(forWritingAtPath: "\(folder)/err")!)
-        process.standardOutput = out
-        process.standardError = err
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        try process.run()
-        var timedOut = false
-        if let timeout, finished.wait(timeout: .now() + timeout) == .timedOut {
-            timedOut = true
-            kill(process.processIdentifier, SIGKILL)
+        let (outPath, errPath) = ("\(folder)/out", "\(folder)/err")
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t(), allSignals = sigset_t()
+        sigemptyset(&noSignals)
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let env = ProcessInfo.processInfo.environment.merging(environment ?? [:]) { $1 }.map { "\($0)=\($1)" }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard spawned == 0 else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: executable, "errno": spawned]) }
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        var status: Int32 = 0, timedOut = false
+        while waitpid(pid, &status, deadline == nil ? 0 : WNOHANG) == 0 {
+            if let deadline, Date() > deadline {
+                timedOut = true
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                break
+            }
+            usleep(5000)
         }
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        let stdout = (try? String(contentsOfFile: "\(folder)/out", encoding: .utf8)) ?? ""
-        var stderr = (try? String(contentsOfFile: "\(folder)/err", encoding: .utf8)) ?? ""
+        let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        var stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         if timedOut { stderr += "killed after \(timeout!) s: \(executable) did not finish\n" }
-        return (timedOut ? -1 : process.terminationStatus, stdout, stderr)
+        // Exit status, or 128 + the signal for a program killed by one (as a shell reports it).
+        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (timedOut ? -1 : code, stdout, stderr)
     }
 
     /// A fresh temporary folder.

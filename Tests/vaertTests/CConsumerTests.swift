@@ -192,6 +192,34 @@ import vaert
         return UnsafeBufferPointer(start: trainer.logits, count: count * a.pixels).map { FastMath.sigmoid($0) }
     }
 
+    @Test("CMake: find_package(vaert) gives vaert::vaert and vaert::vaert_static; the C example builds with both and they write the same JPEGs; another minor version is refused")
+    func cmake() throws {
+        let cmake = "/usr/bin/cmake"
+        #expect(FileManager.default.fileExists(atPath: cmake), "install Debian's cmake (tools/setup.sh does)")
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let configure = try TestSupport.run(cmake, ["-S", "\(TestSupport.root)/tools/example", "-B", "\(folder)/build", "-DCMAKE_PREFIX_PATH=\(Self.prefix)"])
+        #expect(configure.status == 0, "\(configure.stdout)\(configure.stderr)")
+        let build = try TestSupport.run(cmake, ["--build", "\(folder)/build"])
+        #expect(build.status == 0, "\(build.stdout)\(build.stderr)")
+        for program in ["decode_example", "decode_example_static"] {
+            try FileManager.default.createDirectory(atPath: "\(folder)/\(program)", withIntermediateDirectories: true)
+            let run = try TestSupport.run("\(folder)/build/\(program)", [TestSupport.readyModel, "\(folder)/\(program)", "3", "5"])
+            #expect(run.status == 0 && run.stdout.contains("wrote 3 JPEGs"), "\(program): \(run.stderr)")
+        }
+        for i in 0..<3 {
+            let name = "sample-00000\(i).jpg"
+            let shared = FileManager.default.contents(atPath: "\(folder)/decode_example/\(name)")
+            #expect(shared != nil && shared == FileManager.default.contents(atPath: "\(folder)/decode_example_static/\(name)"))
+        }
+        let ldd = try TestSupport.run("/usr/bin/ldd", ["\(folder)/build/decode_example_static"])
+        #expect(!ldd.stdout.contains("libvaert") && !ldd.stdout.contains("libswiftCore"), "\(ldd.stdout)")
+        // A project asking for another 0.x minor version does not find this one.
+        try "cmake_minimum_required(VERSION 3.16)\nproject(p C)\nfind_package(vaert 0.2 REQUIRED)\n".write(toFile: "\(folder)/CMakeLists.txt", atomically: true, encoding: .utf8)
+        let newer = try TestSupport.run(cmake, ["-S", folder, "-B", "\(folder)/newer", "-DCMAKE_PREFIX_PATH=\(Self.prefix)"])
+        #expect(newer.status != 0 && (newer.stderr + newer.stdout).contains("0.1.0"), "\(newer.stderr)")
+    }
+
     @Test("the C example builds as the README says, runs, and writes JPEGs")
     func example() throws {
         let folder = try TestSupport.temporaryFolder()
