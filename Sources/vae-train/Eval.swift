@@ -6,7 +6,7 @@ import vaert
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Evaluate a weights file on the test set: negative ELBO and importance-weighted NLL (VAEs), reconstruction loss (AEs), PSNR gain (dae), code statistics (sparse-ae, cae).")
+        abstract: "Evaluate a weights file on the test set: negative ELBO and importance-weighted NLL (VAEs), reconstruction loss (AEs), PSNR gain (dae), code statistics (sparse-ae, cae), class accuracy of samples (cvae).")
 
     @Option(help: "Weights file (an export or a checkpoint).")
     var weights: String
@@ -22,6 +22,8 @@ struct Eval: ParsableCommand {
     var testLimit: Int?
     @Option(help: "Corruption for a dae's evaluation.")
     var noise = "saltpepper:0.3"
+    @Flag(help: "Conditional models: train a classifier on the real training images (2 epochs) and report the share of 100 samples per class it labels with their class.")
+    var classAccuracy = false
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
     @Option(help: "Worker threads.")
@@ -58,6 +60,11 @@ struct Eval: ParsableCommand {
             extra = [("contractive_term", sums.penalty / Double(max(sums.count, 1)))]
         default:
             break
+        }
+        if classAccuracy {
+            let train = try Dataset.open(folder: folder, split: .train, shape: a.image)
+            let result = try ClassAccuracy.measure(try Model.open(path: weights), train: train, test: testSet)
+            extra += [("classifier_accuracy_real", result.real), ("class_accuracy_samples", result.samples)]
         }
         if json {
             var fields = ["\"weights\": \(jsonString(weights))", "\"kind\": \(jsonString(a.kind))", "\"test_images\": \(sums.count)",

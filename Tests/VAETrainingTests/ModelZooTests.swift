@@ -50,19 +50,8 @@ import vaert
     @Test("cvae: a classifier trained on real images labels at least 80% of generated samples with their requested class")
     func conditionalGeneration() throws {
         let train = try Dataset.load(folder: Dataset.defaultFolder, split: .train)
-        let classifier = Classifier(inputs: train.pixelCount, classes: 10)
-        classifier.train(train, epochs: 2)
-        let test = try Self.test
-        let realAccuracy = zip(classifier.predict(test.images, count: test.count), test.labels).filter { $0 == Int($1) }.count
-        #expect(Double(realAccuracy) / Double(test.count) >= 0.8, "classifier accuracy on real test images \(realAccuracy)")
-
-        let cvae = try Model.open(path: Self.model("cvae"))
-        let perClass = 100
-        let labels = (0..<10).flatMap { [Int32](repeating: Int32($0), count: perClass) }
-        var samples = [Float](repeating: 0, count: labels.count * cvae.pixelCount)
-        try cvae.sample(seed: 1, first: 0, count: labels.count, labels: labels, pixels: &samples)
-        let predicted = classifier.predict(samples, count: labels.count)
-        let correct = zip(predicted, labels).filter { $0 == Int($1) }.count
-        #expect(Double(correct) / Double(labels.count) >= 0.8, "\(correct) of \(labels.count) samples classified as requested")
+        let result = try ClassAccuracy.measure(try Model.open(path: Self.model("cvae")), train: train, test: try Self.test)
+        #expect(result.real >= 0.8, "classifier accuracy on real test images \(result.real)")
+        #expect(result.samples >= 0.8 && result.sampleCount == 1000, "\(result.samples) of \(result.sampleCount) samples classified as requested")
     }
 }

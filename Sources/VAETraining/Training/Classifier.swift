@@ -1,9 +1,8 @@
 import Foundation
 import VAECore
-import VAETraining
 
 /// A small MLP classifier (pixels → 256 ReLU → classes, softmax cross-entropy, Adam), trained on real
-/// images to judge generated ones. It runs on vaert's own dense kernels and backward pass.
+/// images to judge generated ones (`ClassAccuracy`). It runs on vaert's own dense kernels and backward pass.
 public final class Classifier {
     let inputs: Int, hidden = 256, classes: Int
     let parameters: FloatBuffer, gradient: FloatBuffer
@@ -16,8 +15,10 @@ public final class Classifier {
         parameters = FloatBuffer(count: count)
         gradient = FloatBuffer(count: count)
         adam = Adam(parameterCount: count, learningRate: 1e-3)
-        let values = TestSupport.randomFloats(count, seed: seed)
-        for i in 0..<count { parameters[i] = values[i] * (i < inputs * hidden + hidden ? 1 / Float(inputs).squareRoot() : 1 / Float(hidden).squareRoot()) }
+        // Uniform in ±1, scaled by 1/√fan_in.
+        let values = UnsafeMutableBufferPointer(start: parameters.pointer, count: count)
+        RandomStream(seed: seed, purpose: .initialization).uniforms(item: 9999, into: values)
+        for i in 0..<count { parameters[i] = (2 * values[i] - 1) * (i < inputs * hidden + hidden ? 1 / Float(inputs).squareRoot() : 1 / Float(hidden).squareRoot()) }
     }
 
     var first: DenseLayer {
