@@ -79,8 +79,13 @@ import VAECore
         #expect(damaged({ TestSupport.storeLE(UInt32(500), at: 96 + 12, in: &$0) }) == .missingTensor)
         // A layer whose input does not follow from the previous one.
         #expect(damaged({ TestSupport.storeLE(UInt32(9), at: 96 + 64 + 20, in: &$0) }) == .malformed)
-        // An unknown activation.
-        #expect(damaged({ TestSupport.storeLE(UInt32(77), at: 96 + 8, in: &$0) }) == .malformed)
+        // An activation code this library does not know: a file from a newer writer, not a damaged one.
+        #expect(damaged({ TestSupport.storeLE(UInt32(77), at: 96 + 8, in: &$0) }) == .unsupported)
+        #expect(damaged({ TestSupport.storeLE(UInt32(9), at: 96, in: &$0) }) == .unsupported)  // layer kind 9
+        #expect(damaged({ TestSupport.storeLE(UInt32(9), at: tensorTable + 24, in: &$0) }) == .unsupported)  // element type 9
+        // header_size other than 96 and a type-3 (scales over dimension 1) tensor of rank 1.
+        #expect(damaged({ TestSupport.storeLE(UInt32(128), at: 12, in: &$0) }) == .malformed)
+        #expect(damaged({ TestSupport.storeLE(UInt32(3), at: tensorTable + 64 + 24, in: &$0) }) == .malformed)
         // A huge layer count.
         #expect(damaged({ TestSupport.storeLE(UInt32(1 << 30), at: 32, in: &$0) }) == .malformed)
     }

@@ -111,7 +111,7 @@ public struct WeightsFile: Sendable {
         let name = try r.name(o, count: WeightsFormat.maxNameBytes + 1, what: "tensor \(index)")
         let where_: ErrorMessage = "tensor '\(name)'"
         guard let type = ElementType(rawValue: r.u32(o + 24)) else {
-            throw VaertError(.malformed, "\(where_): unknown element type \(r.u32(o + 24))")
+            throw VaertError(.unsupported, "\(where_): element type \(r.u32(o + 24)) is not one this library knows (a newer writer?)")
         }
         let rank = Int(r.u32(o + 28))
         guard (1...4).contains(rank) else { throw VaertError(.malformed, "\(where_): rank \(rank) (must be 1 to 4)") }
@@ -157,10 +157,12 @@ public struct WeightsFile: Sendable {
 
     static func readLayer(_ r: inout ByteReader, at o: Int, index: Int, tensors: [TensorRecord]) throws(VaertError) -> LayerRecord {
         let where_: ErrorMessage = "layer \(index)"
-        guard let kind = LayerKind(rawValue: r.u32(o)) else { throw VaertError(.malformed, "\(where_): unknown kind \(r.u32(o))") }
+        guard let kind = LayerKind(rawValue: r.u32(o)) else {
+            throw VaertError(.unsupported, "\(where_): layer kind \(r.u32(o)) is not one this library runs (a newer writer?)")
+        }
         guard let stack = StackRole(rawValue: r.u32(o + 4)) else { throw VaertError(.malformed, "\(where_): unknown stack \(r.u32(o + 4))") }
         guard let activation = Activation(rawValue: r.u32(o + 8)) else {
-            throw VaertError(.malformed, "\(where_): unknown activation \(r.u32(o + 8))")
+            throw VaertError(.unsupported, "\(where_): activation \(r.u32(o + 8)) is not one this library runs (a newer writer?)")
         }
         let weight = Int(r.u32(o + 12))
         guard weight < tensors.count else { throw VaertError(.missingTensor, "\(where_): weight tensor index \(weight) of \(tensors.count)") }

@@ -196,7 +196,7 @@ public final class Model: @unchecked Sendable {
         let kindName = try string(MetadataKey.kind)
         guard let kind = ModelKind(name: kindName) else { throw VaertError(.unsupported, "model kind '\(kindName)' is not supported by this library") }
         let likelihoodName = try string(MetadataKey.likelihood)
-        guard let likelihood = Likelihood(name: likelihoodName) else { throw VaertError(.malformed, "unknown likelihood '\(likelihoodName)'") }
+        guard let likelihood = Likelihood(name: likelihoodName) else { throw VaertError(.unsupported, "likelihood '\(likelihoodName)' is not supported by this library") }
         let shape = Shape3(channels: try count(MetadataKey.channels), height: try count(MetadataKey.height), width: try count(MetadataKey.width))
         let classes = kind.isConditional ? try count(MetadataKey.classCount) : 0
         return (kind, likelihood, try count(MetadataKey.latentDim), shape, classes)
