@@ -31,6 +31,16 @@ import TestSupport
         #expect(bad.status == 1 && bad.stderr.contains("--class 10") && bad.stderr.contains("classes 0 to 9") && !bad.stderr.contains("label 0"), "\(bad.stderr)")
     }
 
+    @Test("a cvae trains with beta 2 unless told otherwise, and its file says so")
+    func cvaeDefaultBeta() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let r = try TestSupport.run(vaeTrain, ["--model", "cvae", "--train-limit", "256", "--test-limit", "64", "--hidden", "16", "--latent", "2",
+                                               "--epochs", "1", "--out", "\(folder)/c.vaert"])
+        #expect(r.status == 0 && r.stdout.contains("cvae 784-16-2 (bernoulli), β = 2,"), "\(r.stdout)\(r.stderr)")
+        #expect(try TestSupport.run(exportWeights, ["inspect", "\(folder)/c.vaert"]).stdout.contains("vaert.train.beta = 2.0"))
+    }
+
     @Test("a grid named .png is refused before any work, and latent-map wants .svg")
     func outputNames() throws {
         let folder = try TestSupport.temporaryFolder()
