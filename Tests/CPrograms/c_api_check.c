@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vaert.h"
+#include "read_all.h"
 
 static int checks = 0;
 #define CHECK(cond)                                                                      \
@@ -19,19 +20,6 @@ static int checks = 0;
             exit(1);                                                                     \
         }                                                                                \
     } while (0)
-
-static unsigned char *read_all(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *data = malloc((size_t)n);
-    if (data && fread(data, 1, (size_t)n, f) != (size_t)n) { free(data); data = NULL; }
-    fclose(f);
-    *size = (size_t)n;
-    return data;
-}
 
 int main(int argc, char **argv) {
     if (argc != 4) { fprintf(stderr, "usage: c_api_check MODEL Z_FILE PIXELS_FILE\n"); return 2; }

@@ -8,19 +8,7 @@
 #include <stdlib.h>
 
 #include "vaert.h"
-
-static void *read_all(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    void *data = malloc(n > 0 ? (size_t)n : 1);
-    if (data && fread(data, 1, (size_t)n, f) != (size_t)n) { free(data); data = NULL; }
-    fclose(f);
-    *size = (size_t)n;
-    return data;
-}
+#include "read_all.h"
 
 static int write_all(const char *path, const float *values, size_t count) {
     FILE *f = fopen(path, "wb");

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "vaert.h"
+#include "read_all.h"
 
 extern void *__libc_memalign(size_t, size_t);
 
@@ -50,19 +51,6 @@ static void reached(vaert_status got, vaert_status expected, const char *name, c
     printf("reached %d %s (%s)\n", got, name, got == VAERT_OK ? "ok" : vaert_last_error());
 }
 #define REACH(call, status) reached((call), status, #status, #call)
-
-static unsigned char *read_all(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *data = malloc((size_t)n);
-    if (data && fread(data, 1, (size_t)n, f) != (size_t)n) { free(data); data = NULL; }
-    fclose(f);
-    *size = (size_t)n;
-    return data;
-}
 
 static uint32_t get32(const unsigned char *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 static void put32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
