@@ -86,6 +86,19 @@ static void sync_parent_directory(const char *path) {
     free(folder);
 }
 
+/* Writes all of `data` to `fd`; 0 or an errno value. */
+static int write_all(int fd, const void *data, size_t size) {
+    const unsigned char *p = data;
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = write(fd, p + done, size - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return n < 0 ? errno : EIO;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
 int vaert_support_write_file_atomic(const char *path, const void *data, size_t size) {
     size_t length = strlen(path);
     char *temporary = malloc(length + 16);
@@ -98,15 +111,7 @@ int vaert_support_write_file_atomic(const char *path, const void *data, size_t s
         free(temporary);
         return e;
     }
-    int e = 0;
-    const unsigned char *p = data;
-    size_t done = 0;
-    while (done < size && e == 0) {
-        ssize_t n = write(fd, p + done, size - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) e = n < 0 ? errno : EIO;
-        else done += (size_t)n;
-    }
+    int e = write_all(fd, data, size);
     if (e == 0 && fchmod(fd, 0644) != 0) e = errno;
     if (e == 0 && fsync(fd) != 0) e = errno;
     if (close(fd) != 0 && e == 0) e = errno;
@@ -114,6 +119,30 @@ int vaert_support_write_file_atomic(const char *path, const void *data, size_t s
     if (e == 0) sync_parent_directory(path);
     if (e != 0) unlink(temporary);
     free(temporary);
+    return e;
+}
+
+int vaert_support_write_file_via(const char *temporary, const char *path, const void *data, size_t size) {
+    int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return errno;
+    int e = write_all(fd, data, size);
+    if (close(fd) != 0 && e == 0) e = errno;
+    if (e == 0 && rename(temporary, path) != 0) e = errno;
+    if (e != 0) unlink(temporary);
+    return e;
+}
+
+int vaert_support_sync_folder(const char *folder) {
+    int fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int e = 0;
+#ifdef __linux__
+    if (syncfs(fd) != 0) e = errno;
+#else
+    sync();
+#endif
+    if (e == 0 && fsync(fd) != 0 && errno != EINVAL) e = errno;
+    close(fd);
     return e;
 }
 

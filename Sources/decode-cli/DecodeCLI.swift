@@ -16,6 +16,20 @@ func fail(_ message: String) -> Never { CommandErrors.fail("decode-cli", message
 
 func reportingErrors(_ body: () throws -> Void) throws { try CommandErrors.reporting("decode-cli", body) }
 
+/// `--threads`: the library's pool (`vaert_set_threads`) for decoding, and the JPEG workers.
+struct ThreadOptions: ParsableArguments {
+    @Option(help: "Threads for decoding and JPEG encoding (the output is the same for any count).")
+    var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be 1 to 256, got \(threads)") }
+    }
+
+    func apply() throws {
+        guard vaert_set_threads(threads) == 0 else { throw VaertError(.outOfMemory, "could not start \(threads) threads: \(String(cString: vaert_last_error()))") }
+    }
+}
+
 /// An output option that must name a JPEG (.jpg or .jpeg), checked in `validate()`.
 func checkJPEGName(_ path: String?, _ option: String) throws {
     if let path, let problem = OutputPath.jpegProblem(path, option: option) { throw ValidationError(problem) }

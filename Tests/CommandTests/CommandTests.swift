@@ -26,9 +26,10 @@ import TestSupport
                                                     "--out", "\(folder)/shards", "--shard", shard])
             #expect(r.status == 0, "\(r.stderr)")
         }
-        let names = try FileManager.default.contentsOfDirectory(atPath: "\(folder)/whole").sorted()
+        // Besides the samples, each folder holds its job's manifest (vaert-job.json, per shard with --shard).
+        let names = try FileManager.default.contentsOfDirectory(atPath: "\(folder)/whole").filter { $0.hasPrefix("sample-") }.sorted()
         #expect(names == (0..<6).map { "sample-00000\($0).jpg" })
-        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/shards").sorted() == names)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/shards").filter { $0.hasPrefix("sample-") }.sorted() == names)
         for name in names {
             #expect(FileManager.default.contents(atPath: "\(folder)/whole/\(name)") == FileManager.default.contents(atPath: "\(folder)/shards/\(name)"))
         }

@@ -10,20 +10,6 @@ import TestSupport
     static let training = ["--train-limit", "4096", "--test-limit", "200", "--hidden", "64,32", "--latent", "4", "--batch-size", "64",
                            "--epochs", "8", "--seed", "5"]
 
-    /// Starts `executable` and SIGKILLs it after `seconds` (if it is still running); returns whether it was killed.
-    func runAndKill(_ executable: String, _ arguments: [String], after seconds: Double) throws -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        Thread.sleep(forTimeInterval: seconds)
-        let killed = process.isRunning && kill(process.processIdentifier, SIGKILL) == 0
-        process.waitUntilExit()
-        return killed && process.terminationReason == .uncaughtSignal
-    }
-
     @Test("kill -9 at random moments, then --resume: training goes on from the last checkpoint and ends with the uninterrupted run's model, bit for bit")
     func killAndResume() throws {
         let folder = try TestSupport.temporaryFolder()
@@ -40,7 +26,7 @@ import TestSupport
             let moment = Double.random(in: 0.05...(0.9 * duration), using: &generator)
             moments.append(moment)
             let resume = FileManager.default.fileExists(atPath: checkpoint) ? ["--resume"] : []
-            if try runAndKill(vaeTrain, Self.training + ["--out", out] + resume, after: moment) { kills += 1 }
+            if try TestSupport.runAndKill(vaeTrain, Self.training + ["--out", out] + resume, after: moment) { kills += 1 }
             // Whatever the moment, the checkpoint on disk is whole: it loads (its CRC checks out).
             if FileManager.default.fileExists(atPath: checkpoint) {
                 let check = try TestSupport.run(vaeTrain, ["eval", "--weights", checkpoint, "--test-limit", "50"])

@@ -94,22 +94,90 @@ public enum TestSupport {
     /// Runs a program; returns its exit status and output. With a `timeout` in seconds, a program still
     /// running then is killed (SIGKILL) and reported with status -1, so that a hang fails a test instead
     /// of stalling the run.
-    ///
-    /// Spawned with posix_spawn and an empty signal mask: test threads block signals, and a child that
-    /// inherits a blocked SIGCHLD (as Foundation's `Process` leaves it) waits forever for its own
-    /// children (cmake does). Output goes to files, not pipes, so a killed program cannot hold one open.
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                            timeout: Double? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        let r = try runMeasured(executable, arguments, environment: environment, timeout: timeout)
+        return (r.status, r.stdout, r.stderr)
+    }
+
+    /// As `run`, also giving the program's peak resident memory in kilobytes.
+    public static func runMeasured(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                                   timeout: Double? = nil) throws -> (status: Int32, stdout: String, stderr: String, peakKilobytes: Int) {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let (outPath, errPath) = ("\(folder)/out", "\(folder)/err")
+        let pid = try spawn(executable, arguments, environment: environment, stdout: "\(folder)/out", stderr: "\(folder)/err")
+        // The peak RSS comes from the program's own VmHWM, polled while it runs: the one wait4 reports is kept
+        // across exec, and posix_spawn's child starts out as this large test process.
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        var status: Int32 = 0, timedOut = false, peak = 0
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            peak = max(peak, highWaterKilobytes(pid))
+            if let deadline, Date() > deadline {
+                timedOut = true
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                break
+            }
+            usleep(2000)
+        }
+        let stdout = readText("\(folder)/out")
+        var stderr = readText("\(folder)/err")
+        if timedOut { stderr += "killed after \(timeout!) s: \(executable) did not finish\n" }
+        return (timedOut ? -1 : exitCode(status), stdout, stderr, peak)
+    }
+
+    /// Starts a program and SIGKILLs it after `seconds` if it is still running; returns whether it was killed.
+    public static func runAndKill(_ executable: String, _ arguments: [String], after seconds: Double) throws -> Bool {
+        let pid = try spawn(executable, arguments, environment: nil, stdout: "/dev/null", stderr: "/dev/null")
+        let deadline = Date().addingTimeInterval(seconds)
+        var status: Int32 = 0
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                return (status & 0x7f) == SIGKILL
+            }
+            usleep(2000)
+        }
+        return false
+    }
+
+    /// VmHWM of a running process, in kilobytes (0 when it cannot be read).
+    static func highWaterKilobytes(_ pid: pid_t) -> Int {
+        let status = readText("/proc/\(pid)/status")
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    /// A file's text, read with POSIX calls: Foundation's readers leak a buffer on an empty file (found by
+    /// LeakSanitizer), and a program's stderr is often empty.
+    static func readText(_ path: String) -> String {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var bytes: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// An exit status, or 128 + the signal for a program killed by one (as a shell reports it).
+    static func exitCode(_ status: Int32) -> Int32 { (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f) }
+
+    /// posix_spawn with an empty signal mask and default handlers: test threads block signals, and a child
+    /// that inherits a blocked SIGCHLD (as Foundation's `Process` leaves it) waits forever for its own
+    /// children (cmake does). Output goes to files, not pipes, so a killed program cannot hold one open.
+    static func spawn(_ executable: String, _ arguments: [String], environment: [String: String]?, stdout: String, stderr: String) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -126,23 +194,7 @@ public enum TestSupport {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard spawned == 0 else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: executable, "errno": spawned]) }
-        let deadline = timeout.map { Date().addingTimeInterval($0) }
-        var status: Int32 = 0, timedOut = false
-        while waitpid(pid, &status, deadline == nil ? 0 : WNOHANG) == 0 {
-            if let deadline, Date() > deadline {
-                timedOut = true
-                kill(pid, SIGKILL)
-                waitpid(pid, &status, 0)
-                break
-            }
-            usleep(5000)
-        }
-        let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        var stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        if timedOut { stderr += "killed after \(timeout!) s: \(executable) did not finish\n" }
-        // Exit status, or 128 + the signal for a program killed by one (as a shell reports it).
-        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (timedOut ? -1 : code, stdout, stderr)
+        return pid
     }
 
     /// A fresh temporary folder.

@@ -7,6 +7,8 @@ public struct WeightsFile: Sendable {
     public var metadata: [(key: ByteString, value: MetadataValue)]
     /// Byte offset of the data section from the start of the file.
     public var dataOffset: Int
+    /// The file's CRC-32 (checked): names the exact file, e.g. in a batch job's manifest.
+    public var crc32: UInt32
 
     public func metadataValue(_ key: ByteString) -> MetadataValue? {
         metadata.first { $0.key == key }?.value
@@ -95,7 +97,7 @@ public struct WeightsFile: Sendable {
             layers.append(try readLayer(&r, at: layerTable + l * WeightsFormat.layerRecordSize, index: l, tensors: tensors))
         }
         let metadata = try readMetadata(&r, from: metadataStart, to: metadataEnd, count: metadataCount)
-        return WeightsFile(layers: layers, tensors: tensors, metadata: metadata, dataOffset: dataOffset)
+        return WeightsFile(layers: layers, tensors: tensors, metadata: metadata, dataOffset: dataOffset, crc32: storedCRC)
     }
 
     /// CRC-32 of a whole file with its CRC field taken as zero.

@@ -24,6 +24,16 @@ int vaert_support_read_file(const char *path, void **data, size_t *size, int *fa
  * On failure nothing is left behind and the errno value is returned; 0 on success. */
 int vaert_support_write_file_atomic(const char *path, const void *data, size_t size);
 
+/* Writes `size` bytes to the file `temporary`, then renames it to `path`, without fsync: after a kill
+ * `path` is whole or absent, and only `temporary` can be partial. A power cut may still lose the file:
+ * for many small files whose data is made durable once, at the end, by vaert_support_sync_folder.
+ * 0 or an errno value; on failure the temporary file is removed. */
+int vaert_support_write_file_via(const char *temporary, const char *path, const void *data, size_t size);
+
+/* Makes everything written to the file system that holds `folder` durable (syncfs on Linux, then an
+ * fsync of the folder itself). 0 or an errno value. */
+int vaert_support_sync_folder(const char *folder);
+
 /* The worker pool: `threads` in all, the calling thread included (1 = no workers). 0 or an errno value. */
 int vaert_support_set_threads(size_t threads);
 size_t vaert_support_threads(void);
