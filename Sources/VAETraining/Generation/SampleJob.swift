@@ -63,6 +63,8 @@ public final class SampleJob: @unchecked Sendable {
     public let range: Range<Int>
     /// The decoded pixels of the range, with `keepPixels`.
     public private(set) var pixels: [Float] = []
+    /// A pass's pixels and tar bytes, kept from pass to pass (fresh buffers cost a page fault per page).
+    var passPixels: [Float], passBytes: [UInt8] = []
 
     public struct Summary: Sendable {
         /// Samples decoded and written by this run, and those a resumed run found complete.
@@ -81,6 +83,7 @@ public final class SampleJob: @unchecked Sendable {
         self.model = model
         self.modelPath = modelPath
         self.options = options
+        passPixels = [Float](repeating: 0, count: SampleJob.passRows * model.pixelCount)
         range = SampleJob.indices(options)
         if options.keepPixels && range.count > SampleJob.maxKeptImages {
             throw VaertError(.invalidArgument, "a grid of \(range.count) images is more than \(SampleJob.maxKeptImages): it would be too large to look at (and to keep in memory); ask for fewer samples in the grid")
@@ -181,28 +184,23 @@ public final class SampleJob: @unchecked Sendable {
     /// no phase between decoding and encoding, measured no faster: the file system sets the pace.)
     func makePass(first: Int, z: [Float], todo: [Bool], tar: inout TarShard) throws {
         let n = todo.count, p = model.pixelCount
-        var decoded = [Float](repeating: 0, count: n * p)
         let labels = model.kind.isConditional ? (first..<(first + n)).map(label) : nil
-        try model.decode(z, labels: labels, batch: n, pixels: &decoded)
-        if options.keepPixels { pixels += decoded }
+        try model.decode(z, labels: labels, batch: n, pixels: &passPixels)
+        if options.keepPixels { pixels += passPixels[0..<(n * p)] }
         guard options.folder != nil else { return }
-        let jpegs = try encode(decoded, first: first, todo: todo, writeFiles: options.format == .jpeg)
+        let records = try encode(passPixels, first: first, todo: todo)
         if options.format == .tar {
-            var members: [UInt8] = []
-            for (j, jpeg) in jpegs.enumerated() where todo[j] {
-                let name = padded(first + j, 9)
-                TarArchive.append(name: name + ".jpg", contents: jpeg, to: &members)
-                TarArchive.append(name: name + ".json", contents: metadataJSON(first + j), to: &members)
-            }
-            try tar.file?.append(members)
+            passBytes.removeAll(keepingCapacity: true)
+            for record in records { passBytes += record }
+            try tar.file?.append(passBytes)
             if options.latents { tar.latents += z }
         }
     }
 
-    /// JPEG-encodes the marked images of a pass on `threads` workers; with `writeFiles`, each worker also
-    /// writes its images. Returns the encodings (empty where not kept). Workers claim runs of 16 images in
-    /// turn, so that one held up by the file system does not hold up the pass.
-    func encode(_ decoded: [Float], first: Int, todo: [Bool], writeFiles: Bool) throws -> [[UInt8]] {
+    /// JPEG-encodes the marked images of a pass on `threads` workers, and writes each (JPEG folder) or
+    /// returns its tar members (a tar shard's part, in order; empty where not marked). Workers claim runs of
+    /// 16 images in turn, so that one held up by the file system does not hold up the pass.
+    func encode(_ decoded: [Float], first: Int, todo: [Bool]) throws -> [[UInt8]] {
         let n = todo.count, p = model.pixelCount, shape = model.imageShape, quality = options.quality, run = 16
         let workers = max(1, min(options.threads, (n + run - 1) / run))
         var jpegs = [[UInt8]](repeating: [], count: n)
@@ -210,10 +208,15 @@ public final class SampleJob: @unchecked Sendable {
         /// Encodes (and writes) image j of the pass.
         @Sendable func make(_ j: Int, _ pixels: UnsafePointer<Float>, _ outputs: UnsafeMutableBufferPointer<[UInt8]>) throws(VaertError) {
             let jpeg = try JPEG.encode(pixels + j * p, shape: shape, quality: quality)
-            if writeFiles {
+            if options.format == .jpeg {
                 try FileIO.writeWhole(jpeg, to: jpegPath(first + j), via: "\(stagingFolder)/sample-\(padded(first + j, digits)).jpg")
             } else {
-                outputs[j] = jpeg
+                let name = padded(first + j, 9)
+                var members: [UInt8] = []
+                members.reserveCapacity(jpeg.count + 3 * TarArchive.blockSize + 512)
+                TarArchive.append(name: name + ".jpg", contents: jpeg, to: &members)
+                TarArchive.append(name: name + ".json", contents: metadataJSON(first + j), to: &members)
+                outputs[j] = members
             }
         }
         jpegs.withUnsafeMutableBufferPointer { outputs in

@@ -7,29 +7,40 @@ public enum TarArchive {
     /// `name` is ASCII and at most 100 bytes.
     public static func append(name: String, contents: [UInt8], to out: inout [UInt8]) {
         precondition(name.utf8.count <= 100 && name.utf8.allSatisfy { $0 < 0x80 }, "tar member name '\(name)'")
-        var header = [UInt8](repeating: 0, count: blockSize)
-        func put(_ text: String, at offset: Int) { for (i, byte) in text.utf8.enumerated() { header[offset + i] = byte } }
-        func octal(_ value: Int, digits: Int) -> String {
-            let text = String(value, radix: 8)
-            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: blockSize))
+        out.withUnsafeMutableBufferPointer { buffer in
+            let header = UnsafeMutableBufferPointer(rebasing: buffer[start..<(start + blockSize)])
+            func put<S: Sequence>(_ bytes: S, at offset: Int) where S.Element == UInt8 {
+                var i = offset
+                for byte in bytes { header[i] = byte; i += 1 }
+            }
+            /// `value` in octal, `digits` wide with leading zeros.
+            func octal(_ value: Int, digits: Int, at offset: Int) {
+                var v = value
+                for i in stride(from: digits - 1, through: 0, by: -1) {
+                    header[offset + i] = UInt8(ascii: "0") + UInt8(v & 7)
+                    v >>= 3
+                }
+            }
+            put(name.utf8, at: 0)
+            octal(0o644, digits: 7, at: 100)             // mode
+            octal(0, digits: 7, at: 108)                 // uid
+            octal(0, digits: 7, at: 116)                 // gid
+            octal(contents.count, digits: 11, at: 124)   // size
+            octal(0, digits: 11, at: 136)                // mtime
+            put(repeatElement(UInt8(ascii: " "), count: 8), at: 148)  // checksum, counted as spaces
+            header[156] = UInt8(ascii: "0")              // a regular file
+            put("ustar".utf8, at: 257)                   // magic, NUL-terminated
+            put("00".utf8, at: 263)                      // version
+            var sum = 0
+            for byte in header { sum += Int(byte) }
+            octal(sum, digits: 6, at: 148)
+            header[154] = 0
+            header[155] = UInt8(ascii: " ")
         }
-        put(name, at: 0)
-        put("0000644", at: 100)                               // mode
-        put("0000000", at: 108)                               // uid
-        put("0000000", at: 116)                               // gid
-        put(octal(contents.count, digits: 11), at: 124)       // size
-        put("00000000000", at: 136)                           // mtime
-        put("        ", at: 148)                              // checksum, counted as spaces
-        put("0", at: 156)                                     // a regular file
-        put("ustar", at: 257)                                 // magic, NUL-terminated
-        put("00", at: 263)                                    // version
-        let sum = header.reduce(0) { $0 + Int($1) }
-        put(octal(sum, digits: 6), at: 148)
-        header[154] = 0
-        header[155] = UInt8(ascii: " ")
-        out += header
-        out += contents
-        out += [UInt8](repeating: 0, count: (blockSize - contents.count % blockSize) % blockSize)
+        out.append(contentsOf: contents)
+        out.append(contentsOf: repeatElement(0, count: (blockSize - contents.count % blockSize) % blockSize))
     }
 
     /// Appends the end of an archive: two zero blocks.
