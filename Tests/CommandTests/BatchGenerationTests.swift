@@ -102,27 +102,28 @@ import VAETraining
         }
     }
 
-    @Test("kill -9 at random moments, then --resume: complete files are kept, the rest made again, and the folder equals an uninterrupted run's", arguments: ["jpeg", "tar"])
+    @Test("kill -9 at random points of the job, then --resume: complete files are kept, the rest made again, and the folder equals an uninterrupted run's", arguments: ["jpeg", "tar"])
     func killAndResume(format: String) throws {
         let folder = try TestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let common = ["sample", "--weights", TestSupport.readyModel, "--count", "30000", "--seed", "7", "--format", format, "--shard-size", "2000", "--latents"]
-        let start = Date()
         #expect(try TestSupport.run(decodeCLI, common + ["--out", "\(folder)/whole"]).status == 0)
-        let duration = Date().timeIntervalSince(start)
-        var kills = 0, moments: [Double] = []
+        // Each kill comes when a file a random way into the job appears: always in the middle of a run.
+        var kills = 0, points: [Int] = []
         var generator = SystemRandomNumberGenerator()
         for attempt in 0..<3 {
-            let moment = Double.random(in: 0.05...(0.9 * duration), using: &generator)
-            moments.append(moment)
-            if try TestSupport.runAndKill(decodeCLI, common + ["--out", "\(folder)/killed"] + (attempt > 0 ? ["--resume"] : []), after: moment) { kills += 1 }
+            let point = Int.random(in: (attempt * 9000 + 500)..<((attempt + 1) * 9000), using: &generator)
+            points.append(point)
+            let marker = format == "jpeg" ? "\(folder)/killed/sample-\(String(format: "%06d", point)).jpg" : "\(folder)/killed/samples-\(String(format: "%06d", point / 2000)).tar"
+            let arguments = common + ["--out", "\(folder)/killed"] + (attempt > 0 ? ["--resume"] : [])
+            if try TestSupport.runAndKill(decodeCLI, arguments, when: { FileManager.default.fileExists(atPath: marker) }) { kills += 1 }
         }
         let finish = try TestSupport.run(decodeCLI, common + ["--out", "\(folder)/killed", "--resume"])
         #expect(finish.status == 0, "\(finish.stderr)")
-        #expect(kills > 0, "no run was still going at \(moments) s (the whole run took \(duration) s)")
+        #expect(kills == 3, "killed \(kills) of 3 runs (at samples \(points))")
         let whole = try files("\(folder)/whole"), resumed = try files("\(folder)/killed")
-        #expect(whole.keys.sorted() == resumed.keys.sorted(), "killed at \(moments) s: other files than the uninterrupted run's")
-        #expect(whole == resumed, "killed at \(moments) s: the resumed folder differs from the uninterrupted run's")
+        #expect(whole.keys.sorted() == resumed.keys.sorted(), "killed at samples \(points): other files than the uninterrupted run's")
+        #expect(whole == resumed, "killed at samples \(points): the resumed folder differs from the uninterrupted run's")
         // A resumed job with other options is refused, naming them.
         let other = try TestSupport.run(decodeCLI, common.map { $0 == "7" ? "8" : $0 } + ["--out", "\(folder)/killed", "--resume"])
         #expect(other.status == 1 && other.stderr.contains("seed 8 (the job's is 7)"), "\(other.stderr)")

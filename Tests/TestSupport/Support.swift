@@ -129,16 +129,22 @@ public enum TestSupport {
 
     /// Starts a program and SIGKILLs it after `seconds` if it is still running; returns whether it was killed.
     public static func runAndKill(_ executable: String, _ arguments: [String], after seconds: Double) throws -> Bool {
-        let pid = try spawn(executable, arguments, environment: nil, stdout: "/dev/null", stderr: "/dev/null")
         let deadline = Date().addingTimeInterval(seconds)
+        return try runAndKill(executable, arguments) { Date() > deadline }
+    }
+
+    /// Starts a program and SIGKILLs it as soon as `condition` holds (polled every millisecond) if it is still
+    /// running; returns whether it was killed.
+    public static func runAndKill(_ executable: String, _ arguments: [String], when condition: () -> Bool) throws -> Bool {
+        let pid = try spawn(executable, arguments, environment: nil, stdout: "/dev/null", stderr: "/dev/null")
         var status: Int32 = 0
         while waitpid(pid, &status, WNOHANG) == 0 {
-            if Date() > deadline {
+            if condition() {
                 kill(pid, SIGKILL)
                 waitpid(pid, &status, 0)
                 return (status & 0x7f) == SIGKILL
             }
-            usleep(2000)
+            usleep(1000)
         }
         return false
     }

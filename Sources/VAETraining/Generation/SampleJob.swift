@@ -117,7 +117,8 @@ public final class SampleJob: @unchecked Sendable {
     func tarLatentsPath(_ tar: Int) -> String { "\(options.folder!)/samples-\(padded(tar, 6)).latents.npy" }
     var folderLatentsPath: String { "\(options.folder!)/latents\(shardSuffix).npy" }
     var manifestPath: String { "\(options.folder!)/vaert-job\(shardSuffix).json" }
-    /// Where JPEGs are written before they are renamed into the folder: only files here can be partial.
+    /// Where JPEGs are written before they are renamed into the folder, in a folder per worker (one folder's
+    /// lock for all workers' creates measured 1.3x slower): only files here can be partial.
     var stagingFolder: String { "\(options.folder!)/.partial\(shardSuffix)" }
     var shardSuffix: String { options.shards == 1 ? "" : "-\(options.shard)-of-\(options.shards)" }
 
@@ -206,10 +207,10 @@ public final class SampleJob: @unchecked Sendable {
         var jpegs = [[UInt8]](repeating: [], count: n)
         let failure = Mutex<VaertError?>(nil), next = Atomic<Int>(0)
         /// Encodes (and writes) image j of the pass.
-        @Sendable func make(_ j: Int, _ pixels: UnsafePointer<Float>, _ outputs: UnsafeMutableBufferPointer<[UInt8]>) throws(VaertError) {
+        @Sendable func make(_ j: Int, _ worker: Int, _ pixels: UnsafePointer<Float>, _ outputs: UnsafeMutableBufferPointer<[UInt8]>) throws(VaertError) {
             let jpeg = try JPEG.encode(pixels + j * p, shape: shape, quality: quality)
             if options.format == .jpeg {
-                try FileIO.writeWhole(jpeg, to: jpegPath(first + j), via: "\(stagingFolder)/sample-\(padded(first + j, digits)).jpg")
+                try FileIO.writeWhole(jpeg, to: jpegPath(first + j), via: "\(stagingFolder)/\(worker)/sample-\(padded(first + j, digits)).jpg")
             } else {
                 let name = padded(first + j, 9)
                 var members: [UInt8] = []
@@ -222,12 +223,12 @@ public final class SampleJob: @unchecked Sendable {
         jpegs.withUnsafeMutableBufferPointer { outputs in
             decoded.withUnsafeBufferPointer { pixels in
                 nonisolated(unsafe) let (outputs, pixels) = (outputs, pixels.baseAddress!)
-                DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
                     while failure.withLock({ $0 == nil }) {
                         let start = next.wrappingAdd(run, ordering: .relaxed).oldValue
                         guard start < n else { return }
                         for j in start..<min(n, start + run) where todo[j] {
-                            do throws(VaertError) { try make(j, pixels, outputs) } catch {
+                            do throws(VaertError) { try make(j, worker, pixels, outputs) } catch {
                                 failure.withLock { if $0 == nil { $0 = error } }
                                 return
                             }
@@ -327,7 +328,9 @@ public final class SampleJob: @unchecked Sendable {
     func prepareFolder(_ folder: String) throws {
         defer {
             try? FileManager.default.removeItem(atPath: stagingFolder)
-            try? FileManager.default.createDirectory(atPath: stagingFolder, withIntermediateDirectories: true)
+            for worker in 0..<max(1, options.threads) {
+                try? FileManager.default.createDirectory(atPath: "\(stagingFolder)/\(worker)", withIntermediateDirectories: true)
+            }
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
