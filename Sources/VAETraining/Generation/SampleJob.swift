@@ -344,8 +344,9 @@ public final class SampleJob: @unchecked Sendable {
             guard differences.isEmpty else {
                 throw VaertError(.invalidArgument, "--resume: \(folder) holds another job: \(differences.joined(separator: "; ")); give the same options, or another folder")
             }
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasSuffix(".tmp")
-                && (name.hasPrefix("sample-") || name.hasPrefix("samples-") || name.hasPrefix("latents")) {
+            // Leftovers of a killed run: streamed files not yet renamed, and a manifest being written.
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            where (name.hasSuffix(".tmp") && (name.hasPrefix("samples-") || name.hasPrefix("latents"))) || (name.hasPrefix("vaert-job") && name.contains(".tmp-")) {
                 try? FileManager.default.removeItem(atPath: "\(folder)/\(name)")
             }
         } else {
@@ -362,11 +363,11 @@ final class StreamedFile {
 
     init(path: String, header: [UInt8] = []) throws(VaertError) {
         self.path = path
-        guard FileManager.default.createFile(atPath: path + ".tmp", contents: Data(header)), let handle = FileHandle(forWritingAtPath: path + ".tmp") else {
-            throw VaertError(.ioWrite, "\(path).tmp: could not create the file")
-        }
-        handle.seekToEndOfFile()
-        self.handle = handle
+        // open(2), not FileManager.createFile: that writes through a temporary file of its own, which a kill leaves behind.
+        let fd = open(path + ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw VaertError(.ioWrite, "\(path).tmp: \(String(cString: strerror(errno)))") }
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        try append(header)
     }
 
     func append(_ bytes: UnsafeRawBufferPointer) throws(VaertError) {
