@@ -11,5 +11,6 @@ kind=${1:?usage: tools/sanitize.sh address|thread}
 case $kind in address|thread) ;; *) echo "usage: tools/sanitize.sh address|thread" >&2; exit 2 ;; esac
 export LSAN_OPTIONS="suppressions=$PWD/tools/sanitizers/lsan.supp"
 export TSAN_OPTIONS="halt_on_error=1"
+export VAERT_SANITIZER=$kind
 swift build -c release --build-tests --sanitize="$kind" --scratch-path ".build-$kind"
 swift test -c release --skip-build --sanitize="$kind" --scratch-path ".build-$kind" --disable-xctest

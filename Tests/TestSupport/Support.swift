@@ -14,6 +14,10 @@ public enum TestSupport {
             ?? URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().path
     }
 
+    /// The sanitizer the suite runs under (tools/sanitize.sh sets VAERT_SANITIZER), or nil: memory
+    /// measured under one is the sanitizer's (ASan's quarantine alone holds 256 MB of freed blocks).
+    public static var sanitizer: String? { ProcessInfo.processInfo.environment["VAERT_SANITIZER"] }
+
     /// The committed ready model.
     public static var readyModel: String { "\(root)/tools/models/fashion-vae.vaert" }
 
