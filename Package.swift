@@ -8,12 +8,13 @@ import PackageDescription
 // On x86-64 the kernel files are compiled twice: `VAEKernels` for any x86-64 and `VAEKernelsAVX2`
 // (symbolic links to the same files) for AVX2 + FMA + F16C. VAECore picks one at run time from CPUID,
 // so libvaert runs on any x86-64. The trainer and the commands are built for AVX2 machines.
+// (tools/modules.sh gives the scripts that compile modules by hand the same graph and flags.)
 #if arch(x86_64)
 let portableKernelSettings: [SwiftSetting] = []
 let fastKernelSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"]), .define("VAERT_FMA")]
 let kernelTargets: [Target] = [
-    .target(name: "VAEKernels", swiftSettings: portableKernelSettings),
-    .target(name: "VAEKernelsAVX2", swiftSettings: fastKernelSettings),
+    .target(name: "VAEKernels", dependencies: ["VAEKernelTypes"], swiftSettings: portableKernelSettings),
+    .target(name: "VAEKernelsAVX2", dependencies: ["VAEKernelTypes"], swiftSettings: fastKernelSettings),
 ]
 let kernelDependencies: [Target.Dependency] = ["VAEKernels", "VAEKernelsAVX2"]
 #else
@@ -23,7 +24,9 @@ let portableKernelSettings: [SwiftSetting] = [.define("VAERT_FMA")]
 let portableKernelSettings: [SwiftSetting] = []
 #endif
 let fastKernelSettings = portableKernelSettings
-let kernelTargets: [Target] = [.target(name: "VAEKernels", swiftSettings: portableKernelSettings)]
+let kernelTargets: [Target] = [
+    .target(name: "VAEKernels", dependencies: ["VAEKernelTypes"], swiftSettings: portableKernelSettings),
+]
 let kernelDependencies: [Target.Dependency] = ["VAEKernels"]
 #endif
 
@@ -34,6 +37,7 @@ let package = Package(
         .library(name: "vaert", type: .dynamic, targets: ["vaert"]),
         .library(name: "vaert-static", type: .static, targets: ["vaert"]),
         .library(name: "VAECore", targets: ["VAECore"]),
+        .library(name: "VAERuntime", targets: ["VAERuntime"]),
         .library(name: "VAETraining", targets: ["VAETraining"]),
         .executable(name: "vae-train", targets: ["vae-train"]),
         .executable(name: "decode-cli", targets: ["decode-cli"]),
@@ -44,33 +48,38 @@ let package = Package(
     ],
     targets: [
         // MARK: Public API
-        .target(name: "VAECore", dependencies: kernelDependencies + ["_VaertCPU"], exclude: ["README.md", "WEIGHTS_FORMAT.md"]),
-        .target(name: "vaert", dependencies: ["VAECore", "_VaertSupport"], exclude: ["README.md"]),
-        .target(name: "VAETraining", dependencies: ["VAECore", "vaert", "CZlib"], exclude: ["README.md"], swiftSettings: fastKernelSettings),
+        .target(name: "VAECore", dependencies: kernelDependencies + ["VAEKernelTypes", "_VaertCPU"], exclude: ["README.md", "WEIGHTS_FORMAT.md"]),
+        .target(name: "VAERuntime", dependencies: ["VAECore", "_VaertSupport"], exclude: ["README.md"]),
+        .target(name: "vaert", dependencies: ["VAERuntime"], exclude: ["README.md"]),
+        .target(name: "VAETraining", dependencies: ["VAERuntime", "VAETrainingKernels", "CZlib"], exclude: ["README.md"], swiftSettings: fastKernelSettings),
 
         // MARK: Commands
+        .target(name: "VAECommandSupport", dependencies: ["VAETraining"], exclude: ["README.md"]),
         .executableTarget(name: "vae-train", dependencies: [
-            "VAETraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "VAETraining", "VAECommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "decode-cli", dependencies: [
-            "VAETraining", "vaert", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "VAETraining", "VAECommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "export-weights", dependencies: [
-            "VAETraining", "vaert", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "VAETraining", "VAECommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Implementation details
+        .target(name: "VAEKernelTypes", exclude: ["README.md"]),
+        // The trainer's own kernel (the loss), compiled for its AVX2 target.
+        .target(name: "VAETrainingKernels", dependencies: ["VAEKernelTypes"], swiftSettings: fastKernelSettings),
         .target(name: "_VaertSupport", linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "_VaertCPU"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Tests
-        .target(name: "TestSupport", dependencies: ["VAECore", "VAETraining"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["VAERuntime", "VAETraining"], path: "Tests/TestSupport"),
         .testTarget(name: "VAECoreTests", dependencies: ["VAECore", "TestSupport"]),
-        .testTarget(name: "vaertTests", dependencies: ["vaert", "VAECore", "TestSupport"]),
-        .testTarget(name: "VAETrainingTests", dependencies: ["VAETraining", "VAECore", "TestSupport"]),
+        .testTarget(name: "vaertTests", dependencies: ["vaert", "VAERuntime", "TestSupport"]),
+        .testTarget(name: "VAETrainingTests", dependencies: ["VAETraining", "VAERuntime", "TestSupport"]),
         .testTarget(name: "CommandTests", dependencies: ["TestSupport"]),
         // Run by vaertTests under a time limit (a hang must fail, not stall), and under ThreadSanitizer.
-        .executableTarget(name: "vaert-pool-stress", dependencies: ["vaert", "VAECore"], path: "Tests/PoolStress"),
+        .executableTarget(name: "vaert-pool-stress", dependencies: ["vaert", "VAERuntime"], path: "Tests/PoolStress"),
     ] + kernelTargets
 )

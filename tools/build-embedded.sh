@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the runtime (VAEKernels + VAECore + the C ABI of Sources/vaert) in Embedded Swift, from the
-# same source files as the package, with no Swift runtime library.
+# Builds the runtime (the modules of VAERT_RUNTIME_MODULES in tools/modules.sh: kernel types, kernels,
+# VAECore, VAERuntime and the C ABI of Sources/vaert) in Embedded Swift, from the same source files as the
+# package, with no Swift runtime library.
 #
 #   tools/build-embedded.sh host     .build/embedded/host/libvaert.a: x86-64 Linux with the C glue, for AVX2 +
 #                                    FMA CPUs (one kernel build: in Embedded Swift a client module re-emits the
@@ -24,6 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+source tools/modules.sh
 out=$root/.build/embedded
 # The Swift toolchain's own LLVM tools (no other LLVM install needed).
 tools=$(dirname "$(command -v swiftc)")
@@ -48,17 +50,16 @@ swift_module() {
         -c "$@" -o "$dir/$name.o"
 }
 
-kernels=$(ls Sources/VAEKernels/*.swift)
-core=$(find Sources/VAECore -name '*.swift' | sort)
-capi=$(find Sources/vaert -name '*.swift' | sort)
+# runtime_modules DIR TARGET FLAGS...: every runtime module, in order.
+runtime_modules() {
+    local dir=$1 target=$2 name; shift 2
+    for name in $VAERT_RUNTIME_MODULES; do swift_module "$dir" "$target" "$name" "$@" $(module_sources "$name"); done
+}
 
 build_host() {
     local dir=$out/host target=x86_64-unknown-linux-gnu
     rm -rf "$dir"; mkdir -p "$dir"
-    local fast="-O -target-cpu haswell -DVAERT_FMA"
-    swift_module "$dir" $target VAEKernels $fast $kernels
-    swift_module "$dir" $target VAECore $fast $core
-    swift_module "$dir" $target vaert $fast $capi
+    runtime_modules "$dir" $target -O $VAERT_FAST_FLAGS
     for c in Sources/_VaertCPU/cpu.c Sources/_VaertSupport/*.c; do
         cc -O2 -fPIC -ffunction-sections -I Sources/_VaertCPU/include -I Sources/_VaertSupport/include -c "$c" -o "$dir/$(basename "$c" .c).c.o"
     done
@@ -92,9 +93,7 @@ build_cross() {
         rm -rf "$dir"; mkdir -p "$dir"
         # Cores without SIMD units get the compact kernels (one element at a time); AArch64 keeps NEON tiles.
         local flags="-Osize"; [ $target = aarch64-none-none-elf ] || flags="-Osize -DVAERT_COMPACT_KERNELS"
-        swift_module "$dir" $target VAEKernels $flags $kernels
-        swift_module "$dir" $target VAECore $flags $core
-        swift_module "$dir" $target vaert $flags $capi
+        runtime_modules "$dir" $target $flags
         local text data
         if [ $target = wasm32-unknown-none-wasm ]; then
             local exports=""; for f in $decode_api; do exports="$exports --export=$f"; done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Guards the kernels' code generation. Compiles Sources/VAEKernels as the package does on x86-64, once for
-# AVX2 (-O, -target-cpu haswell, VAERT_FMA: the VAEKernelsAVX2 build) and once for any x86-64 (the
-# VAEKernels build), and checks the assembly:
+# Guards the kernels' code generation. Compiles the kernel modules with the package's flags on x86-64
+# (tools/modules.sh): VAEKernels for any x86-64, and for AVX2 (-O, -target-cpu haswell, VAERT_FMA) the
+# VAEKernelsAVX2 build and the trainer's VAETrainingKernels, and checks the assembly:
 #  - the AVX2 build uses vfmadd and never calls the software f16 conversion __extendhfsf2;
 #  - neither build calls libm's fmaf (the fmaf trap: one call per lane, ~160x slower);
 #  - neither calls the standard library's generic pointwiseMax/pointwiseMin (a call per vector);
@@ -13,9 +13,15 @@ cd "$(dirname "$0")/.."
 [ "$(uname -m)" = x86_64 ] || { echo "check-kernel-asm: x86-64 only, skipped on $(uname -m)"; exit 0; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-sources=$(find Sources/VAEKernels -name '*.swift')
-swiftc -O -wmo -parse-as-library -module-name VAEKernelsAVX2 -target-cpu haswell -DVAERT_FMA -emit-assembly $sources -o "$work/fma.s"
-swiftc -O -wmo -parse-as-library -module-name VAEKernels -emit-assembly $sources -o "$work/base.s"
+source tools/modules.sh
+# asm NAME OUT: module NAME's assembly, compiled against its dependency VAEKernelTypes.
+swiftc -O -wmo -parse-as-library -module-name VAEKernelTypes -emit-module -emit-module-path "$work/VAEKernelTypes.swiftmodule" \
+    $(module_sources VAEKernelTypes) -o "$work/types.o" -c
+asm() { swiftc -O -wmo -parse-as-library -I "$work" -module-name "$1" $(module_flags "$1") -emit-assembly $(module_sources "$1") -o "$2"; }
+asm VAEKernelsAVX2 "$work/avx2.s"
+asm VAETrainingKernels "$work/training.s"
+cat "$work/avx2.s" "$work/training.s" > "$work/fma.s"
+asm VAEKernels "$work/base.s"
 fused=$(grep -c 'vfmadd' "$work/fma.s" || true)
 calls=$(cat "$work/fma.s" "$work/base.s" | grep -cE 'call.*\bfmaf' || true)
 generic=$(cat "$work/fma.s" "$work/base.s" | grep -cE 'call.*pointwise(Max|Min)' || true)

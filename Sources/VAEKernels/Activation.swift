@@ -1,17 +1,4 @@
-/// The element-wise activations a layer can end with. Raw values are the file format's codes.
-public enum Activation: UInt32, Sendable, CaseIterable {
-    case identity = 0
-    case relu = 1
-    case sigmoid = 2
-
-    public var name: String {
-        switch self {
-        case .identity: return "identity"
-        case .relu: return "relu"
-        case .sigmoid: return "sigmoid"
-        }
-    }
-}
+import VAEKernelTypes
 
 /// Activation kernels over contiguous floats, SIMD with an explicit leftover loop.
 public enum ActivationKernel {

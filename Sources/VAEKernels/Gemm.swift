@@ -1,44 +1,7 @@
-/// A matrix operand in memory: element (row, column) lives at `base[row * rowStride + column * columnStride]`.
-///
-/// Strides let one kernel read a matrix or its transpose without copying.
-public struct MatrixView {
-    public var base: UnsafePointer<Float>
-    public var rowStride: Int
-    public var columnStride: Int
+import VAEKernelTypes
 
-    public init(_ base: UnsafePointer<Float>, rowStride: Int, columnStride: Int = 1) {
-        self.base = base
-        self.rowStride = rowStride
-        self.columnStride = columnStride
-    }
-
-    /// The transpose of this view (no data moves).
-    public var transposed: MatrixView { MatrixView(base, rowStride: columnStride, columnStride: rowStride) }
-
-    @inline(__always)
-    subscript(row: Int, column: Int) -> Float { base[row * rowStride + column * columnStride] }
-}
-
-/// What happens to a finished tile of C before it is stored.
-public struct GemmEpilogue: @unchecked Sendable {
-    /// Add the product to what C already holds instead of overwriting it.
-    public var accumulate: Bool
-    /// Added to every row of C (`n` floats, one per column), or nil.
-    public var bias: UnsafePointer<Float>?
-    /// Added to every column of C (`m` floats, one per row: a convolution's per-channel bias), or nil.
-    public var rowBias: UnsafePointer<Float>?
-    public var activation: Activation
-
-    public init(accumulate: Bool = false, bias: UnsafePointer<Float>? = nil, rowBias: UnsafePointer<Float>? = nil, activation: Activation = .identity) {
-        self.accumulate = accumulate
-        self.bias = bias
-        self.rowBias = rowBias
-        self.activation = activation
-    }
-
-    public static let overwrite = GemmEpilogue()
-    public static let accumulate = GemmEpilogue(accumulate: true)
-
+/// How this build applies an epilogue to a finished tile.
+extension GemmEpilogue {
     @inline(__always)
     func finish<V: KernelVector>(_ acc: V, row: Int, column: Int, into p: UnsafeMutablePointer<Float>) {
         var v = acc
@@ -60,7 +23,7 @@ public struct GemmEpilogue: @unchecked Sendable {
     }
 }
 
-/// Single-precision matrix multiply, one instruction set's build (VAECore's `Gemm` picks the build for this CPU): `C[m×n] = A[m×k] · B[k×n]`, then the epilogue
+/// Single-precision matrix multiply, one instruction set's build (VAECore's `Kernels` picks the build for this CPU): `C[m×n] = A[m×k] · B[k×n]`, then the epilogue
 /// (optional accumulate into C, bias per column, activation).
 ///
 /// A may be strided either way (so Aᵀ·B costs no copy); B and C are row-major with unit column stride,

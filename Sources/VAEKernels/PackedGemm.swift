@@ -1,45 +1,4 @@
-/// A constant matrix B [k × n] (a layer's weights) laid out once, at load time, the way the GEMM reads it:
-/// column panels of `PackedMatrix.panelWidth`, each holding rows 0 ..< k of its columns contiguously,
-/// zero beyond column n. A tile then streams its weights sequentially instead of striding across rows.
-///
-/// Elements are f32 whatever the file stores. Widening f16 panels on the fly (half the bytes to stream)
-/// measured slower on AMD Zen 2, at batch 1 (50 vs 27 µs per image) and at 256: `vcvtph2ps` throughput,
-/// not memory, then bounds the loop.
-public struct PackedMatrix: @unchecked Sendable {
-    public static let panelWidth = 16
-
-    public let rows: Int
-    public let columns: Int
-    public let values: UnsafePointer<Float>
-
-    /// `values` must hold `elementCount(rows:columns:)` floats packed by `pack`.
-    public init(rows: Int, columns: Int, values: UnsafePointer<Float>) {
-        self.rows = rows
-        self.columns = columns
-        self.values = values
-    }
-
-    public var panels: Int { PackedMatrix.panels(columns) }
-
-    public static func panels(_ columns: Int) -> Int { (columns + panelWidth - 1) / panelWidth }
-
-    /// Elements of the packed layout: whole panels.
-    public static func elementCount(rows: Int, columns: Int) -> Int { rows * panels(columns) * panelWidth }
-
-    /// Packs row-major `source` [rows × columns] (element (r, c) at `source[r * columns + c]`) into `packed`.
-    public static func pack(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into packed: UnsafeMutablePointer<Float>) {
-        for panel in 0..<panels(columns) {
-            let first = panel * panelWidth
-            let width = min(panelWidth, columns - first)
-            let out = packed + panel * rows * panelWidth
-            for r in 0..<rows {
-                let row = out + r * panelWidth
-                row.update(from: source + r * columns + first, count: width)
-                if width < panelWidth { (row + width).update(repeating: 0, count: panelWidth - width) }
-            }
-        }
-    }
-}
+import VAEKernelTypes
 
 extension GemmKernel {
     /// `C[m × n] = A[m × k] · B`, then the epilogue, with B packed. The epilogue's `bias`, when given, must be

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import VAECore
 import VAETraining
-import vaert
+import VAECommandSupport
+import VAERuntime
 
 @main
 struct DecodeCLI: ParsableCommand {
@@ -26,7 +27,7 @@ struct ThreadOptions: ParsableArguments {
     }
 
     func apply() throws {
-        guard vaert_set_threads(threads) == 0 else { throw VaertError(.outOfMemory, "could not start \(threads) threads: \(String(cString: vaert_last_error()))") }
+        try WorkerPool.resize(to: threads)
     }
 }
 

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import VAECore
 import VAETraining
-import vaert
+import VAECommandSupport
+import VAERuntime
 
 struct Reconstruct: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import VAECore
 import VAETraining
-import vaert
+import VAECommandSupport
+import VAERuntime
 
 @main
 struct ExportWeights: ParsableCommand {
@@ -45,13 +46,8 @@ struct Convert: ParsableCommand {
         if let cArray, cArray.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) == nil {
             throw ValidationError("--c-array needs a C identifier")
         }
-        if let image, parseShape(image) == nil { throw ValidationError("--image must be CxHxW, e.g. 1x28x28") }
+        if let image, ShapeOption.tensor(image) == nil { throw ValidationError("--image must be CxHxW, e.g. 1x28x28") }
         if arch != nil && activations != nil { throw ValidationError("--activations is for an nn.Sequential without --arch; put the activations in the JSON") }
-    }
-
-    func parseShape(_ text: String) -> Shape3? {
-        let p = text.lowercased().split(separator: "x").compactMap { Int($0) }
-        return p.count == 3 && p.allSatisfy({ $0 > 0 }) ? Shape3(channels: p[0], height: p[1], width: p[2]) : nil
     }
 
     func run() throws {
@@ -67,7 +63,7 @@ struct Convert: ParsableCommand {
             if ext == "safetensors" {
                 let st = try SafeTensors(path: input)
                 let description = try arch.map { (path) throws(VaertError) in try PyTorchImport.description(fromJSON: path) }
-                    ?? PyTorchImport.inferDescription(st, image: image.flatMap(parseShape),
+                    ?? PyTorchImport.inferDescription(st, image: image.flatMap(ShapeOption.tensor),
                                                       activations: activations.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
                 bytes = try PyTorchImport.build(st, description).serialize()
             } else {
@@ -111,7 +107,7 @@ struct Inspect: ParsableCommand {
             try FileIO.withContents(of: file) { (bytes) throws(VaertError) in
                 let f: WeightsFile
                 do throws(VaertError) { f = try WeightsFile.parse(bytes) } catch { throw VaertError(error.status, "\(file): \(error.message)") }
-                let crc = bytes.loadUnaligned(fromByteOffset: WeightsFormat.crcOffset, as: UInt32.self)
+                let crc = bytes.loadUnaligned(fromByteOffset: HeaderField.crc32, as: UInt32.self)
                 print("\(file): vaert weights file version \(WeightsFormat.version), \(bytes.count) bytes, CRC-32 0x\(String(UInt32(littleEndian: crc), radix: 16)) (valid)")
                 print("layers:")
                 for (i, l) in f.layers.enumerated() {

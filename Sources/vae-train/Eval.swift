@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import VAECore
 import VAETraining
-import vaert
+import VAECommandSupport
+import VAERuntime
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,11 +47,11 @@ struct Eval: ParsableCommand {
         let sums = trainer.evaluate(testSet)
         let a = trainer.options.architecture
         var iw: Double? = nil
-        if iwSamples > 0 && a.modelKind.isVariational {
+        if iwSamples > 0 && a.kind.isVariational {
             iw = try Evaluation.importanceWeightedNLL(trainer, data: testSet, samples: iwSamples, images: iwImages, threads: threads)
         }
         var extra: [(String, Double)] = []
-        switch a.modelKind {
+        switch a.kind {
         case .dae:
             let result = try DenoisingEvaluation.run(try Model.open(path: weights), on: testSet, corruption: Corruption(noise)!, seed: seed)
             extra = [("psnr_corrupted_db", result.noisyPSNR), ("psnr_denoised_db", result.denoisedPSNR), ("psnr_gain_db", result.denoisedPSNR - result.noisyPSNR)]
@@ -67,13 +68,13 @@ struct Eval: ParsableCommand {
             extra += [("classifier_accuracy_real", result.real), ("class_accuracy_samples", result.samples)]
         }
         if json {
-            var fields = ["\"weights\": \(jsonString(weights))", "\"kind\": \(jsonString(a.kind))", "\"test_images\": \(sums.count)",
+            var fields = ["\"weights\": \(jsonString(weights))", "\"kind\": \(jsonString(a.kind.rawValue))", "\"test_images\": \(sums.count)",
                           "\"reconstruction\": \(sums.reconstructionPerImage)"]
-            if a.modelKind.isVariational { fields += ["\"neg_elbo\": \(sums.negELBOPerImage)", "\"kl\": \(sums.klPerImage)"] }
+            if a.kind.isVariational { fields += ["\"neg_elbo\": \(sums.negELBOPerImage)", "\"kl\": \(sums.klPerImage)"] }
             if let iw { fields += ["\"iw_nll\": \(iw)", "\"iw_samples\": \(iwSamples)", "\"iw_images\": \(min(iwImages, testSet.count))"] }
             fields += extra.map { "\"\($0.0)\": \($0.1)" }
             say("{" + fields.joined(separator: ", ") + "}")
-        } else if a.modelKind.isVariational {
+        } else if a.kind.isVariational {
             say(String(format: "%@ on %d test images: negative ELBO %.2f nats/image (reconstruction %.2f + KL %.2f)",
                          a.summary, sums.count, sums.negELBOPerImage, sums.reconstructionPerImage, sums.klPerImage))
             if let iw {

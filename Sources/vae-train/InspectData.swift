@@ -1,7 +1,8 @@
 import ArgumentParser
 import VAECore
 import VAETraining
-import vaert
+import VAECommandSupport
+import VAERuntime
 
 struct InspectData: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inspect-data", abstract: "Write a grid of training images as the trainer sees them.")
@@ -24,13 +25,13 @@ struct InspectData: ParsableCommand {
     func validate() throws {
         try requirePositive(count, "--count")
         try requirePositive(nrow, "--nrow")
-        guard parseImageShape(imageSize, channels: channels) != nil else { throw ValidationError("--image-size must be HxW and --channels 1 or 3") }
+        guard ShapeOption.image(imageSize, channels: channels) != nil else { throw ValidationError("--image-size must be HxW and --channels 1 or 3") }
         if let problem = OutputPath.jpegProblem(grid, option: "--grid") { throw ValidationError(problem) }
     }
 
     func run() throws {
         try CommandErrors.reporting("vae-train") {
-            let shape = ImageFolder.isImageFolder(data) ? parseImageShape(imageSize, channels: channels) : nil
+            let shape = ImageFolder.isImageFolder(data) ? ShapeOption.image(imageSize, channels: channels) : nil
             let set = try Dataset.open(folder: data, split: .train, limit: count, shape: shape, skipBadImages: skipBadImages)
             let tiles = set.images.withUnsafeBufferPointer { ImageGrid.make($0, count: set.count, shape: set.shape, columns: nrow) }
             try tiles.pixels.withUnsafeBufferPointer { p in try JPEG.write(p.baseAddress!, shape: tiles.shape, quality: 90, to: grid) }

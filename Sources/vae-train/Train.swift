@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import VAECore
 import VAETraining
-import vaert
+import VAECommandSupport
+import VAERuntime
 
 /// Training options are optional here, so that `--resume` can tell the options a user gave from the
 /// defaults: a given option must agree with the checkpoint. Defaults are stated in the help text.
@@ -101,7 +102,7 @@ struct Train: ParsableCommand {
     var modelKind: ModelKind { ModelKind(rawValue: modelName) ?? .vae }
     var learningRate: Float { lr ?? 1e-3 }
     var rho: Float { sparsity ?? 0.05 }
-    var imageShape: Shape3? { parseImageShape(imageSize ?? "28x28", channels: channels ?? 1) }
+    var imageShape: Shape3? { ShapeOption.image(imageSize ?? "28x28", channels: channels ?? 1) }
     /// 400 for MLPs; none after convolutions, and none for the cae's single sigmoid layer.
     var defaultHidden: String { modelKind.isConvolutional || modelKind == .cae ? "" : "400" }
     var corruption: Corruption? { Corruption(noise ?? "saltpepper:0.3") }
@@ -164,40 +165,22 @@ struct Train: ParsableCommand {
             trainer = Trainer(options: try freshOptions(imageShape: trainSet.shape, classes: classes), threads: threads)
         }
         let a = trainer.options.architecture
-        let betaPart = a.modelKind.isVariational ? ", β = \(String(format: "%g", trainer.options.beta))" : ""
+        let betaPart = a.kind.isVariational ? ", β = \(String(format: "%g", trainer.options.beta))" : ""
         say("\(a.summary)\(betaPart), \(trainer.net.parameterCount) parameters; \(trainSet.count) training images of \(trainSet.name)\(trainSet.skippedSummary), \(testSet.count) test\(testSet.skippedSummary); \(threads) threads")
         let epochs = self.epochs ?? trainer.options.epochs
-        var lastTest: LossSums? = nil
-        while trainer.epochsDone < epochs {
-            let epoch = trainer.epochsDone + 1
-            let bar = ProgressBar(title: "epoch \(epoch)/\(epochs)", total: trainSet.count)
-            let sums: LossSums
-            do {
-                sums = try trainer.trainEpoch(trainSet) { done, s in
-                    bar.update(done, String(format: "rec %.2f kl %.2f", s.reconstructionPerImage, s.klPerImage))
-                }
-            } catch {
-                let kept = FileManager.default.fileExists(atPath: checkpointPath) ? "the last good checkpoint is \(checkpointPath)" : "no checkpoint was written yet"
-                fail("\(error); training stopped and \(kept)")
-            }
-            let seconds = bar.elapsed
-            bar.finish(String(format: "rec %.2f kl %.2f  %.1f s", sums.reconstructionPerImage, sums.klPerImage, seconds))
-            let test = trainer.evaluate(testSet)
-            trainer.recordTest(test)
-            lastTest = test
-            reportEpoch(epoch, test: test, trainer: trainer, testSet: testSet)
-            try Checkpoint.save(trainer, to: checkpointPath, datasetName: trainSet.name, evaluation: test)
-            try writeCurves(trainer)
+        let run = TrainingRun(trainer: trainer, trainSet: trainSet, testSet: testSet,
+                              paths: TrainingRun.Paths(weights: out, checkpoint: checkpointPath, curves: curvesPath))
+        do {
+            try run.run(epochs: epochs, observer: EpochReport(command: self, trainer: trainer, testSet: testSet))
+        } catch let stopped as TrainingRun.Stopped {
+            fail(stopped.description)
         }
-        if lastTest == nil { lastTest = trainer.evaluate(testSet) }
-        let file = trainer.net.weightsFile(extraMetadata: Checkpoint.exportMetadata(trainer, datasetName: trainSet.name, evaluation: lastTest))
-        try FileIO.writeAtomically(file.serialize(), to: out)
         say("wrote \(out) (checkpoint \(checkpointPath), curves \(curvesPath))")
     }
 
     func reportEpoch(_ epoch: Int, test: LossSums, trainer: Trainer, testSet: Dataset) {
         let a = trainer.options.architecture
-        if a.modelKind.isVariational {
+        if a.kind.isVariational {
             say(String(format: "epoch %d: test negative ELBO %.2f nats/image (reconstruction %.2f + KL %.2f)", epoch,
                          test.negELBOPerImage, test.reconstructionPerImage, test.klPerImage))
             let stats = trainer.latentStatistics(testSet)
@@ -206,7 +189,7 @@ struct Train: ParsableCommand {
             return
         }
         var line = String(format: "epoch %d: test reconstruction loss %.2f per image", epoch, test.reconstructionPerImage)
-        switch a.modelKind {
+        switch a.kind {
         case .dae: line += " (clean images from corrupted \(trainer.options.noise!))"
         case .sparseAE: line += String(format: "; mean code activation %.4f (target %.4f)", trainer.meanCodeActivation(testSet), trainer.options.sparsity ?? 0)
         case .cae: line += String(format: "; contractive term %.4f per image", test.penalty / Double(max(test.count, 1)))
@@ -225,8 +208,8 @@ struct Train: ParsableCommand {
         }
         // vae and beta-vae name one family: a vae trained with beta 4 is stored as beta-vae.
         let family: (String) -> String = { $0 == "beta-vae" ? "vae" : $0 }
-        if let model, family(model) != family(a.kind) { conflicts.append("--model \(model) (the checkpoint's is \(a.kind))") }
-        check("--loss", loss, a.modelLikelihood == .bernoulli ? "bce" : "mse")
+        if let model, family(model) != family(a.kind.rawValue) { conflicts.append("--model \(model) (the checkpoint's is \(a.kind.rawValue))") }
+        check("--loss", loss, a.likelihood == .bernoulli ? "bce" : "mse")
         check("--beta", beta, o.beta)
         check("--lr", lr, o.learningRate)
         check("--batch-size", batchSize, o.batchSize)
@@ -251,10 +234,32 @@ struct Train: ParsableCommand {
             fail("--resume: \(checkpointPath) was trained with other options: \(conflicts.joined(separator: "; ")); leave them out to continue its run, or start afresh without --resume")
         }
     }
+}
 
-    func writeCurves(_ trainer: Trainer) throws {
-        let svg = LossCurves.svg(history: trainer.history, tests: trainer.testHistory, stepsPerEpoch: trainer.stepsPerEpochDone,
-                                 title: "\(trainer.options.architecture.summary): loss per step")
-        try FileIO.writeAtomically(Array(svg.utf8), to: curvesPath)
+/// The run's progress bar and epoch lines on the terminal.
+final class EpochReport: TrainingObserver {
+    let command: Train
+    let trainer: Trainer
+    let testSet: Dataset
+    var bar: ProgressBar?
+
+    init(command: Train, trainer: Trainer, testSet: Dataset) {
+        (self.command, self.trainer, self.testSet) = (command, trainer, testSet)
+    }
+
+    func epochStarted(_ epoch: Int, of epochs: Int, images: Int) {
+        bar = ProgressBar(title: "epoch \(epoch)/\(epochs)", total: images)
+    }
+
+    func stepDone(images: Int, sums: LossSums) {
+        bar?.update(images, String(format: "rec %.2f kl %.2f", sums.reconstructionPerImage, sums.klPerImage))
+    }
+
+    func epochTrained(_ epoch: Int, sums: LossSums) {
+        if let bar { bar.finish(String(format: "rec %.2f kl %.2f  %.1f s", sums.reconstructionPerImage, sums.klPerImage, bar.elapsed)) }
+    }
+
+    func epochEvaluated(_ epoch: Int, test: LossSums) {
+        command.reportEpoch(epoch, test: test, trainer: trainer, testSet: testSet)
     }
 }

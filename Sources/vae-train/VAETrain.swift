@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import VAECore
 import VAETraining
-import vaert
+import VAECommandSupport
+import VAERuntime
 
 @main
 struct VAETrain: ParsableCommand {
@@ -40,17 +41,8 @@ struct VAETrain: ParsableCommand {
 
 func fail(_ message: String) -> Never { CommandErrors.fail("vae-train", message) }
 
-/// "HxW" and a channel count (1 or 3) as a shape, or nil.
-func parseImageShape(_ text: String, channels: Int) -> Shape3? {
-    let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
-    guard parts.count == 2, (1...4096).contains(parts[0]), (1...4096).contains(parts[1]), channels == 1 || channels == 3 else { return nil }
-    return Shape3(channels: channels, height: parts[0], width: parts[1])
-}
-
 func defaultThreads() -> Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
-/// Writes one line to standard output at once (unbuffered), so per-epoch lines reach a log file as they happen.
-func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
 /// An option that must be positive, with a message naming it.
 func requirePositive<T: Comparable & Numeric>(_ value: T?, _ option: String) throws {

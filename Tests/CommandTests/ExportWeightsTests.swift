@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import VAECore
-import vaert
+import VAERuntime
 
 /// tools/export-weights as a user runs it (the built command), against PyTorch's own outputs
 /// (Tests/Fixtures/pytorch, made by tools/pytorch/make_fixtures.py).

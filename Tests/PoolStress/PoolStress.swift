@@ -9,6 +9,7 @@
 import Foundation
 import Synchronization
 import VAECore
+import VAERuntime
 import vaert
 
 /// 16 fixed latent vectors and their one-thread pixels.

@@ -88,7 +88,7 @@ public enum TestSupport {
     /// Recomputes the CRC of a weights file after a test changed its bytes, so the next check is reached.
     public static func resealCRC(_ bytes: inout [UInt8]) {
         let crc = bytes.withUnsafeBytes { WeightsFile.checksum($0) }
-        bytes.withUnsafeMutableBytes { $0.storeBytes(of: crc.littleEndian, toByteOffset: WeightsFormat.crcOffset, as: UInt32.self) }
+        bytes.withUnsafeMutableBytes { $0.storeBytes(of: crc.littleEndian, toByteOffset: HeaderField.crc32, as: UInt32.self) }
     }
 
     public static func storeLE<T: FixedWidthInteger>(_ value: T, at offset: Int, in bytes: inout [UInt8]) {

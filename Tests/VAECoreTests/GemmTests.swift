@@ -14,8 +14,8 @@ import VAECore
             b.withUnsafeBufferPointer { b in
                 bias.withUnsafeBufferPointer { bias in
                     let view = transposedA ? MatrixView(a.baseAddress!, rowStride: 1, columnStride: m) : MatrixView(a.baseAddress!, rowStride: k)
-                    Gemm.multiply(m: m, n: n, k: k, a: view, b: b.baseAddress!, bRowStride: n, c: &fast, cRowStride: n, epilogue: epilogue(bias.baseAddress!))
-                    Gemm.reference(m: m, n: n, k: k, a: view, b: b.baseAddress!, bRowStride: n, c: &slow, cRowStride: n, epilogue: epilogue(bias.baseAddress!))
+                    Kernels.multiply(m: m, n: n, k: k, a: view, b: b.baseAddress!, bRowStride: n, c: &fast, cRowStride: n, epilogue: epilogue(bias.baseAddress!))
+                    Kernels.referenceMultiply(m: m, n: n, k: k, a: view, b: b.baseAddress!, bRowStride: n, c: &slow, cRowStride: n, epilogue: epilogue(bias.baseAddress!))
                 }
             }
         }
@@ -51,11 +51,11 @@ import VAECore
         let x = TestSupport.randomFloats(13 * k, seed: 11)
         let w = TestSupport.randomFloats(k * n, seed: 12)
         var all = [Float](repeating: 0, count: 13 * n)
-        Gemm.multiply(m: 13, n: n, k: k, a: MatrixView(x, rowStride: k), b: w, bRowStride: n, c: &all, cRowStride: n)
+        Kernels.multiply(m: 13, n: n, k: k, a: MatrixView(x, rowStride: k), b: w, bRowStride: n, c: &all, cRowStride: n)
         for row in 0..<13 {
             var one = [Float](repeating: 0, count: n)
             x.withUnsafeBufferPointer { x in
-                Gemm.multiply(m: 1, n: n, k: k, a: MatrixView(x.baseAddress! + row * k, rowStride: k), b: w, bRowStride: n, c: &one, cRowStride: n)
+                Kernels.multiply(m: 1, n: n, k: k, a: MatrixView(x.baseAddress! + row * k, rowStride: k), b: w, bRowStride: n, c: &one, cRowStride: n)
             }
             #expect(one == Array(all[(row * n)..<((row + 1) * n)]), "row \(row)")
         }

@@ -69,8 +69,17 @@ import VAECore
     }
 
     /// Header fields: offset and width (the magic and the CRC have their own cases).
-    static let headerFields: [(Int, Int)] = [(8, 4), (12, 4), (16, 8), (28, 4), (32, 4), (36, 4), (40, 4), (44, 4),
-                                             (48, 8), (56, 8), (64, 8), (72, 8), (80, 8), (88, 8)]
+    static let headerFields: [(Int, Int)] = [
+        (HeaderField.version, 4), (HeaderField.headerSize, 4), (HeaderField.fileSize, 8), (HeaderField.flags, 4),
+        (HeaderField.layerCount, 4), (HeaderField.tensorCount, 4), (HeaderField.metadataCount, 4), (HeaderField.reserved, 4),
+        (HeaderField.layerTableOffset, 8), (HeaderField.tensorTableOffset, 8), (HeaderField.metadataOffset, 8),
+        (HeaderField.metadataSize, 8), (HeaderField.dataOffset, 8), (HeaderField.dataSize, 8),
+    ]
+
+    /// Where a parsed file's sections lie.
+    static func sections(of file: WeightsFile) -> WeightsFormat.Sections {
+        WeightsFormat.Sections(layerCount: file.layers.count, tensorCount: file.tensors.count, metadataSize: 0)
+    }
 
     /// The value at `offset` replaced by 0, the maximum, and one more and one less than before.
     static func variants(of bytes: [UInt8], at offset: Int, width: Int) -> [[UInt8]] {
@@ -104,14 +113,17 @@ import VAECore
     func tableFields(name: String) throws {
         let bytes = Self.models.first { $0.0 == name }!.1
         let file = try bytes.withUnsafeBytes { p in Result { () throws(VaertError) in try WeightsFile.parse(p) } }.get()
+        let sections = Self.sections(of: file)
         var fields: [(Int, Int)] = []
         for l in 0..<file.layers.count {
-            for f in 0..<16 { fields.append((96 + 64 * l + 4 * f, 4)) }
+            for f in 0..<(LayerField.size / 4) { fields.append((sections.layerTable + LayerField.size * l + 4 * f, 4)) }
         }
-        let tensorTable = 96 + 64 * file.layers.count
         for t in 0..<file.tensors.count {
-            let o = tensorTable + 64 * t
-            fields += [(o, 1), (o + 1, 1), (o + 23, 1), (o + 24, 4), (o + 28, 4), (o + 32, 4), (o + 36, 4), (o + 40, 4), (o + 44, 4), (o + 48, 8), (o + 56, 8)]
+            let o = sections.tensorTable + TensorField.size * t
+            let name = o + TensorField.name
+            fields += [(name, 1), (name + 1, 1), (name + TensorField.nameBytes - 1, 1), (o + TensorField.elementType, 4), (o + TensorField.rank, 4)]
+            fields += (0..<TensorField.maxRank).map { (o + TensorField.dims + 4 * $0, 4) }
+            fields += [(o + TensorField.offset, 8), (o + TensorField.byteCount, 8)]
         }
         var refused = 0, cases = 0
         for (offset, width) in fields {
@@ -130,8 +142,8 @@ import VAECore
     func metadataBytes(name: String) throws {
         let bytes = Self.models.first { $0.0 == name }!.1
         let file = try bytes.withUnsafeBytes { p in Result { () throws(VaertError) in try WeightsFile.parse(p) } }.get()
-        let start = 96 + 64 * (file.layers.count + file.tensors.count)
-        let end = start + Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 72, as: UInt64.self) })
+        let start = Self.sections(of: file).metadata
+        let end = start + Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: HeaderField.metadataSize, as: UInt64.self) })
         var refused = 0
         for offset in start..<end {
             for value: UInt8 in [0, 0xFF] where bytes[offset] != value {
@@ -150,7 +162,8 @@ import VAECore
     func namedCases() throws {
         let good = TestSupport.tinyModelBytes()
         let file = try good.withUnsafeBytes { p in Result { () throws(VaertError) in try WeightsFile.parse(p) } }.get()
-        let tensorTable = 96 + 64 * file.layers.count
+        let tensorTable = Self.sections(of: file).tensorTable
+        let (offset, byteCount, secondTensor) = (TensorField.offset, TensorField.byteCount, tensorTable + TensorField.size)
         func damaged(reseal: Bool = true, _ change: (inout [UInt8]) -> Void) -> Status {
             var b = good
             change(&b)
@@ -158,25 +171,25 @@ import VAECore
             return Self.outcome(b)
         }
         #expect(damaged(reseal: false) { $0[$0.count - 1] ^= 1 } == .checksum)
-        #expect(damaged(reseal: false) { $0[24] ^= 1 } == .checksum)
-        #expect(damaged { TestSupport.storeLE(UInt32(0), at: 8, in: &$0) } == .unsupportedVersion)
-        #expect(damaged { TestSupport.storeLE(UInt32(1).byteSwapped, at: 8, in: &$0) } == .byteOrder)
-        #expect(damaged { TestSupport.storeLE(UInt64(file.tensors[0].offset + 4), at: tensorTable + 48, in: &$0) } == .malformed)
+        #expect(damaged(reseal: false) { $0[HeaderField.crc32] ^= 1 } == .checksum)
+        #expect(damaged { TestSupport.storeLE(UInt32(0), at: HeaderField.version, in: &$0) } == .unsupportedVersion)
+        #expect(damaged { TestSupport.storeLE(UInt32(1).byteSwapped, at: HeaderField.version, in: &$0) } == .byteOrder)
+        #expect(damaged { TestSupport.storeLE(UInt64(file.tensors[0].offset + 4), at: tensorTable + offset, in: &$0) } == .malformed)
         // Tensor 1 starting inside tensor 0, and tensor 0 ending past the data section.
-        #expect(damaged { TestSupport.storeLE(UInt64(file.tensors[0].offset), at: tensorTable + 64 + 48, in: &$0) } == .malformed)
-        #expect(damaged { TestSupport.storeLE(UInt64(good.count), at: tensorTable + 48, in: &$0) } == .malformed)
-        #expect(damaged { TestSupport.storeLE(UInt64.max - 63, at: tensorTable + 48, in: &$0) } == .malformed)
-        #expect(damaged { TestSupport.storeLE(UInt64.max, at: tensorTable + 56, in: &$0) } == .malformed)
+        #expect(damaged { TestSupport.storeLE(UInt64(file.tensors[0].offset), at: secondTensor + offset, in: &$0) } == .malformed)
+        #expect(damaged { TestSupport.storeLE(UInt64(good.count), at: tensorTable + offset, in: &$0) } == .malformed)
+        #expect(damaged { TestSupport.storeLE(UInt64.max - 63, at: tensorTable + offset, in: &$0) } == .malformed)
+        #expect(damaged { TestSupport.storeLE(UInt64.max, at: tensorTable + byteCount, in: &$0) } == .malformed)
         // Four dimensions of 2^32-1: the element count overflows 64 bits.
         #expect(damaged {
-            TestSupport.storeLE(UInt32(4), at: tensorTable + 28, in: &$0)
-            for d in 0..<4 { TestSupport.storeLE(UInt32.max, at: tensorTable + 32 + 4 * d, in: &$0) }
+            TestSupport.storeLE(UInt32(4), at: tensorTable + TensorField.rank, in: &$0)
+            for d in 0..<4 { TestSupport.storeLE(UInt32.max, at: tensorTable + TensorField.dims + 4 * d, in: &$0) }
         } == .malformed)
         // A name that is not UTF-8, and two tensors with the same name.
         #expect(damaged { $0[tensorTable] = 0xC0; $0[tensorTable + 1] = 0x80 } == .malformed)
-        #expect(damaged { for i in 0..<24 { $0[tensorTable + 64 + i] = $0[tensorTable + i] } } == .malformed)
+        #expect(damaged { for i in 0..<TensorField.nameBytes { $0[secondTensor + i] = $0[tensorTable + i] } } == .malformed)
         // Duplicate names holding a newline: the message still fits on one line (`outcome` checks).
-        #expect(damaged { for t in 0..<2 { $0[tensorTable + 64 * t] = 0x61; $0[tensorTable + 64 * t + 1] = 0x0A; $0[tensorTable + 64 * t + 2] = 0 } } == .malformed)
+        #expect(damaged { for t in 0..<2 { let name = tensorTable + TensorField.size * t; $0[name] = 0x61; $0[name + 1] = 0x0A; $0[name + 2] = 0 } } == .malformed)
         // The data section one 64-byte block longer than the header says.
         #expect(damaged { $0 += [UInt8](repeating: 0, count: 64) } == .malformed)
     }

@@ -61,33 +61,35 @@ import VAECore
             return status(of: b)
         }
         #expect(damaged({ $0[0] = 0x47 }) == .badMagic)
-        #expect(damaged({ TestSupport.storeLE(UInt32(2), at: 8, in: &$0) }) == .unsupportedVersion)
-        #expect(damaged({ TestSupport.storeLE(UInt32(1).byteSwapped, at: 8, in: &$0) }) == .byteOrder)
+        #expect(damaged({ TestSupport.storeLE(UInt32(2), at: HeaderField.version, in: &$0) }) == .unsupportedVersion)
+        #expect(damaged({ TestSupport.storeLE(UInt32(1).byteSwapped, at: HeaderField.version, in: &$0) }) == .byteOrder)
         #expect(damaged({ $0[$0.count - 1] ^= 0xff }, reseal: false) == .checksum)
         #expect(damaged({ $0.append(0) }) == .malformed)  // trailing byte: size disagrees with the header
-        let tensorTable = 96 + 6 * 64
+        let sections = WeightsFormat.Sections(layerCount: 6, tensorCount: 0, metadataSize: 0)
+        let (layer0, layer1, tensorTable) = (sections.layerTable, sections.layerTable + LayerField.size, sections.tensorTable)
+        let tensor1 = tensorTable + TensorField.size
         // Tensor 0's offset moved off the 64-byte grid.
-        #expect(damaged({ TestSupport.storeLE(UInt64(4), at: tensorTable + 48, in: &$0) }) == .malformed)
+        #expect(damaged({ TestSupport.storeLE(UInt64(4), at: tensorTable + TensorField.offset, in: &$0) }) == .malformed)
         // Dimensions whose product overflows.
         #expect(damaged({
-            TestSupport.storeLE(UInt32(0xffff_ffff), at: tensorTable + 32, in: &$0)
-            TestSupport.storeLE(UInt32(0xffff_ffff), at: tensorTable + 36, in: &$0)
+            TestSupport.storeLE(UInt32(0xffff_ffff), at: tensorTable + TensorField.dims, in: &$0)
+            TestSupport.storeLE(UInt32(0xffff_ffff), at: tensorTable + TensorField.dims + 4, in: &$0)
         }) == .malformed)
         // Tensor 1 placed on top of tensor 0.
-        #expect(damaged({ TestSupport.storeLE(UInt64(0), at: tensorTable + 64 + 48, in: &$0) }) == .malformed)
+        #expect(damaged({ TestSupport.storeLE(UInt64(0), at: tensor1 + TensorField.offset, in: &$0) }) == .malformed)
         // A layer pointing at a tensor that does not exist.
-        #expect(damaged({ TestSupport.storeLE(UInt32(500), at: 96 + 12, in: &$0) }) == .missingTensor)
+        #expect(damaged({ TestSupport.storeLE(UInt32(500), at: layer0 + LayerField.weight, in: &$0) }) == .missingTensor)
         // A layer whose input does not follow from the previous one.
-        #expect(damaged({ TestSupport.storeLE(UInt32(9), at: 96 + 64 + 20, in: &$0) }) == .malformed)
+        #expect(damaged({ TestSupport.storeLE(UInt32(9), at: layer1 + LayerField.inputShape, in: &$0) }) == .malformed)
         // An activation code this library does not know: a file from a newer writer, not a damaged one.
-        #expect(damaged({ TestSupport.storeLE(UInt32(77), at: 96 + 8, in: &$0) }) == .unsupported)
-        #expect(damaged({ TestSupport.storeLE(UInt32(9), at: 96, in: &$0) }) == .unsupported)  // layer kind 9
-        #expect(damaged({ TestSupport.storeLE(UInt32(9), at: tensorTable + 24, in: &$0) }) == .unsupported)  // element type 9
+        #expect(damaged({ TestSupport.storeLE(UInt32(77), at: layer0 + LayerField.activation, in: &$0) }) == .unsupported)
+        #expect(damaged({ TestSupport.storeLE(UInt32(9), at: layer0 + LayerField.kind, in: &$0) }) == .unsupported)  // layer kind 9
+        #expect(damaged({ TestSupport.storeLE(UInt32(9), at: tensorTable + TensorField.elementType, in: &$0) }) == .unsupported)  // element type 9
         // header_size other than 96 and a type-3 (scales over dimension 1) tensor of rank 1.
-        #expect(damaged({ TestSupport.storeLE(UInt32(128), at: 12, in: &$0) }) == .malformed)
-        #expect(damaged({ TestSupport.storeLE(UInt32(3), at: tensorTable + 64 + 24, in: &$0) }) == .malformed)
+        #expect(damaged({ TestSupport.storeLE(UInt32(128), at: HeaderField.headerSize, in: &$0) }) == .malformed)
+        #expect(damaged({ TestSupport.storeLE(UInt32(3), at: tensor1 + TensorField.elementType, in: &$0) }) == .malformed)
         // A huge layer count.
-        #expect(damaged({ TestSupport.storeLE(UInt32(1 << 30), at: 32, in: &$0) }) == .malformed)
+        #expect(damaged({ TestSupport.storeLE(UInt32(1 << 30), at: HeaderField.layerCount, in: &$0) }) == .malformed)
     }
 
     @Test("a file without the decoder or its metadata is refused")

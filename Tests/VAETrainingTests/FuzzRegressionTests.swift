@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 import VAECore
 import VAETraining
-import vaert
+import VAERuntime
 
 /// Every input the fuzzers (tools/fuzz) found a problem with, kept in tools/fuzz/regressions/TARGET/,
 /// replayed through the parser's ordinary entry point: each must fail cleanly, with a one-line message.

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 import VAECore
 import VAETraining
-import vaert
+import VAERuntime
 
 @Suite struct ImageFolderTests {
     /// Writes a class-per-folder JPEG data set: class "a" dark images, class "b" bright RGB ones, 10 each.

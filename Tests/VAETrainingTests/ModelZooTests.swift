@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 import VAECore
 import VAETraining
-import vaert
+import VAERuntime
 
 /// The committed Fashion-MNIST models (tools/train-model-zoo.sh) against what each kind promises.
 /// Needs Fashion-MNIST at its Debian path.

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 import VAECore
 import VAETraining
-import vaert
+import VAERuntime
 
 @Suite struct TrainingTests {
     func train(_ trainer: Trainer, _ data: Dataset, epochs: Int) throws {

@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 import VAECore
 import VAETraining
+import VAERuntime
 import vaert
 
 /// C programs that include only vaert.h and link libvaert as the README says (pkg-config), built with cc.

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import VAECore
-import vaert
+import VAERuntime
 
 @Suite struct RuntimeTests {
     func model() throws -> Model { try Model.open(path: TestSupport.readyModel) }

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import TestSupport
 import VAECore
+import VAERuntime
 import vaert
 
 /// Many threads on one model handle, with the library's own worker pool busy too. Under

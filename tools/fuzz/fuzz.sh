@@ -18,6 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
+source tools/modules.sh
 out=$root/.build/fuzz
 targets="model idx safetensors architecture checkpoint"
 what=${1:-smoke}
@@ -31,22 +32,17 @@ build() {
 module _VaertCPU { header "$root/Sources/_VaertCPU/include/vaert_cpu.h" export * }
 module _VaertSupport { header "$root/Sources/_VaertSupport/include/vaert_support.h" export * }
 MAP
-    local sanitize="-sanitize=fuzzer,address" fast="-target-cpu haswell -DVAERT_FMA"
+    local sanitize="-sanitize=fuzzer,address"
     for c in Sources/_VaertCPU/cpu.c Sources/_VaertSupport/*.c; do
         clang -O1 -g -fsanitize=fuzzer-no-link,address -I Sources/_VaertCPU/include -I Sources/_VaertSupport/include \
             -c "$c" -o "$obj/$(basename "$c" .c).c.o"
     done
-    # module NAME FLAGS... SOURCES: one whole-module object and its .swiftmodule, as SwiftPM's targets.
-    module() {
-        local name=$1; shift
-        swiftc -O -g -wmo -parse-as-library $sanitize -module-name "$name" -I "$obj" -I Sources/CZlib \
-            -emit-module -emit-module-path "$obj/$name.swiftmodule" -c "$@" -o "$obj/$name.o"
-    }
-    module VAEKernels Sources/VAEKernels/*.swift
-    module VAEKernelsAVX2 $fast Sources/VAEKernelsAVX2/*.swift
-    module VAECore $(find Sources/VAECore -name '*.swift' | sort)
-    module vaert $(find Sources/vaert -name '*.swift' | sort)
-    module VAETraining $fast $(find Sources/VAETraining -name '*.swift' | sort)
+    # One whole-module object and its .swiftmodule per module, as SwiftPM's targets (tools/modules.sh).
+    local name
+    for name in $VAERT_RUNTIME_MODULES $VAERT_TRAINER_MODULES; do
+        swiftc -O -g -wmo -parse-as-library $sanitize $(module_flags $name) -module-name "$name" -I "$obj" -I Sources/CZlib \
+            -emit-module -emit-module-path "$obj/$name.swiftmodule" -c $(module_sources $name) -o "$obj/$name.o"
+    done
     for t in $targets; do
         local file; file=$(ls tools/fuzz/targets/*.swift | grep -i "/$t.swift$")
         swiftc -O -g -parse-as-library $sanitize -module-name "fuzz_$t" -I "$obj" -I Sources/CZlib \

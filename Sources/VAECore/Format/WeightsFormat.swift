@@ -4,16 +4,11 @@ public enum WeightsFormat {
     /// "VAERT\r\n\x1A": the CR-LF and Ctrl-Z catch text-mode transfers, as in PNG.
     public static let magic: [UInt8] = [0x56, 0x41, 0x45, 0x52, 0x54, 0x0D, 0x0A, 0x1A]
     public static let version: UInt32 = 1
-    public static let headerSize = 96
-    public static let layerRecordSize = 64
-    public static let tensorRecordSize = 64
     /// Tensor data (and the data section) start at multiples of this many bytes.
     public static let alignment = 64
     /// Tensor names are at most this many UTF-8 bytes (the record holds 24 with a NUL).
-    public static let maxNameBytes = 23
+    public static let maxNameBytes = TensorField.nameBytes - 1
     public static let noTensor: UInt32 = 0xFFFF_FFFF
-    /// Byte offset of the CRC-32 field, which counts as four zero bytes when the CRC is computed.
-    public static let crcOffset = 24
     /// Largest number of layers, tensors or metadata entries a file may declare.
     public static let maxTableEntries = 4096
 }
@@ -25,6 +20,26 @@ public enum LayerKind: UInt32, Sendable {
     case conv2d = 2
     /// ConvTranspose2d: weights [inC, outC, kH, kW]; parameters kH, kW, stride, padding, output padding.
     case convTranspose2d = 3
+}
+
+/// The format's codes for the activations (layer record field `activation`); never reused.
+extension Activation {
+    public init?(formatCode: UInt32) {
+        switch formatCode {
+        case 0: self = .identity
+        case 1: self = .relu
+        case 2: self = .sigmoid
+        default: return nil
+        }
+    }
+
+    public var formatCode: UInt32 {
+        switch self {
+        case .identity: return 0
+        case .relu: return 1
+        case .sigmoid: return 2
+        }
+    }
 }
 
 /// Which half of the model a layer belongs to.
@@ -147,7 +162,7 @@ public struct TensorRecord: Equatable, Sendable {
     public var elementCount: Int { dims.reduce(1, *) }
 }
 
-/// A metadata value. Type codes: 1 u32, 2 f32, 3 UTF-8 string, 4 f64.
+/// A metadata value.
 public enum MetadataValue: Equatable, Sendable {
     case u32(UInt32)
     case f32(Float)
@@ -156,12 +171,12 @@ public enum MetadataValue: Equatable, Sendable {
 
     public static func string(_ text: String) -> MetadataValue { .string(ByteString(text)) }
 
-    var typeCode: UInt32 {
+    var type: MetadataType {
         switch self {
-        case .u32: return 1
-        case .f32: return 2
-        case .string: return 3
-        case .f64: return 4
+        case .u32: return .u32
+        case .f32: return .f32
+        case .string: return .string
+        case .f64: return .f64
         }
     }
 }

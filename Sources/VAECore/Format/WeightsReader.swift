@@ -28,37 +28,37 @@ public struct WeightsFile: Sendable {
         for i in 0..<prefix where bytes[i] != magic[i] {
             throw VaertError(.badMagic, "not a vaert weights file: bad magic at byte \(i)")
         }
-        if bytes.count < WeightsFormat.headerSize {
-            throw VaertError(.truncated, "truncated: \(bytes.count) bytes, the header alone is \(WeightsFormat.headerSize)")
+        if bytes.count < HeaderField.size {
+            throw VaertError(.truncated, "truncated: \(bytes.count) bytes, the header alone is \(HeaderField.size)")
         }
-        let version = r.u32(8)
+        let version = r.u32(HeaderField.version)
         if version != WeightsFormat.version {
             if version.byteSwapped == WeightsFormat.version {
                 throw VaertError(.byteOrder, "big-endian weights file: vaert files are little-endian")
             }
             throw VaertError(.unsupportedVersion, "weights file version \(version); this library reads version \(WeightsFormat.version)")
         }
-        guard r.u32(12) == UInt32(WeightsFormat.headerSize) else {
-            throw VaertError(.malformed, "header_size is \(r.u32(12)), expected \(WeightsFormat.headerSize)")
+        guard r.u32(HeaderField.headerSize) == UInt32(HeaderField.size) else {
+            throw VaertError(.malformed, "header_size is \(r.u32(HeaderField.headerSize)), expected \(HeaderField.size)")
         }
-        let fileSize = r.u64(16)
+        let fileSize = r.u64(HeaderField.fileSize)
         if fileSize > UInt64(bytes.count) {
             throw VaertError(.truncated, "truncated: header says \(fileSize) bytes, only \(bytes.count) present")
         }
         if fileSize < UInt64(bytes.count) {
             throw VaertError(.malformed, "\(bytes.count) bytes given but the header says the file is \(fileSize)")
         }
-        let storedCRC = r.u32(WeightsFormat.crcOffset)
+        let storedCRC = r.u32(HeaderField.crc32)
         let actualCRC = WeightsFile.checksum(bytes)
         guard storedCRC == actualCRC else {
             throw VaertError(.checksum, "CRC-32 is \(hex: actualCRC), the header says \(hex: storedCRC)")
         }
-        guard r.u32(28) == 0, r.u32(44) == 0 else {
+        guard r.u32(HeaderField.flags) == 0, r.u32(HeaderField.reserved) == 0 else {
             throw VaertError(.malformed, "flags and reserved header fields must be 0 in version 1")
         }
-        let layerCount = Int(r.u32(32))
-        let tensorCount = Int(r.u32(36))
-        let metadataCount = Int(r.u32(40))
+        let layerCount = Int(r.u32(HeaderField.layerCount))
+        let tensorCount = Int(r.u32(HeaderField.tensorCount))
+        let metadataCount = Int(r.u32(HeaderField.metadataCount))
         // Bounded tables keep validation linear in the file size (the duplicate checks sort).
         guard layerCount <= WeightsFormat.maxTableEntries, tensorCount <= WeightsFormat.maxTableEntries,
               metadataCount <= WeightsFormat.maxTableEntries
@@ -66,35 +66,33 @@ public struct WeightsFile: Sendable {
             throw VaertError(.malformed, "\(layerCount) layers, \(tensorCount) tensors, \(metadataCount) metadata entries: at most \(WeightsFormat.maxTableEntries) each")
         }
         // The sections follow each other in a fixed order; every offset must be where that order puts it.
-        let layerTable = WeightsFormat.headerSize
-        let tensorTable = layerTable + layerCount * WeightsFormat.layerRecordSize
-        let metadataStart = tensorTable + tensorCount * WeightsFormat.tensorRecordSize
-        try expect(r.u64(48), Int64(layerTable), "layer_table_offset")
-        try expect(r.u64(56), Int64(tensorTable), "tensor_table_offset")
-        try expect(r.u64(64), Int64(metadataStart), "metadata_offset")
-        let metadataSize = r.u64(72)
+        let metadataSize = r.u64(HeaderField.metadataSize)
         guard metadataSize <= UInt64(bytes.count) else {
             throw VaertError(.malformed, "metadata_size \(metadataSize) exceeds the file size \(bytes.count)")
         }
+        let sections = WeightsFormat.Sections(layerCount: layerCount, tensorCount: tensorCount, metadataSize: Int(metadataSize))
+        let (layerTable, tensorTable, metadataStart, dataOffset) = (sections.layerTable, sections.tensorTable, sections.metadata, sections.data)
+        try expect(r.u64(HeaderField.layerTableOffset), Int64(layerTable), "layer_table_offset")
+        try expect(r.u64(HeaderField.tensorTableOffset), Int64(tensorTable), "tensor_table_offset")
+        try expect(r.u64(HeaderField.metadataOffset), Int64(metadataStart), "metadata_offset")
         let metadataEnd = metadataStart + Int(metadataSize)
-        let dataOffset = alignUp(metadataEnd, WeightsFormat.alignment)
-        try expect(r.u64(80), Int64(dataOffset), "data_offset")
+        try expect(r.u64(HeaderField.dataOffset), Int64(dataOffset), "data_offset")
         guard dataOffset <= bytes.count else {
             throw VaertError(.truncated, "truncated: the tables end at byte \(dataOffset), the file at \(bytes.count)")
         }
         let dataSize = bytes.count - dataOffset
-        try expect(r.u64(88), Int64(dataSize), "data_size")
+        try expect(r.u64(HeaderField.dataSize), Int64(dataSize), "data_size")
 
         var tensors: [TensorRecord] = []
         tensors.reserveCapacity(tensorCount)
         for t in 0..<tensorCount {
-            tensors.append(try readTensor(&r, at: tensorTable + t * WeightsFormat.tensorRecordSize, index: t, dataSize: dataSize))
+            tensors.append(try readTensor(&r, at: tensorTable + t * TensorField.size, index: t, dataSize: dataSize))
         }
         try checkTensorsDisjoint(tensors)
         var layers: [LayerRecord] = []
         layers.reserveCapacity(layerCount)
         for l in 0..<layerCount {
-            layers.append(try readLayer(&r, at: layerTable + l * WeightsFormat.layerRecordSize, index: l, tensors: tensors))
+            layers.append(try readLayer(&r, at: layerTable + l * LayerField.size, index: l, tensors: tensors))
         }
         let metadata = try readMetadata(&r, from: metadataStart, to: metadataEnd, count: metadataCount)
         return WeightsFile(layers: layers, tensors: tensors, metadata: metadata, dataOffset: dataOffset, crc32: storedCRC)
@@ -102,7 +100,7 @@ public struct WeightsFile: Sendable {
 
     /// CRC-32 of a whole file with its CRC field taken as zero.
     public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        let at = WeightsFormat.crcOffset
+        let at = HeaderField.crc32
         let zeros: [UInt8] = [0, 0, 0, 0]
         var crc = CRC32.update(0, UnsafeRawBufferPointer(rebasing: bytes[0..<at]))
         crc = zeros.withUnsafeBytes { CRC32.update(crc, $0) }
@@ -110,17 +108,17 @@ public struct WeightsFile: Sendable {
     }
 
     static func readTensor(_ r: inout ByteReader, at o: Int, index: Int, dataSize: Int) throws(VaertError) -> TensorRecord {
-        let name = try r.name(o, count: WeightsFormat.maxNameBytes + 1, what: "tensor \(index)")
+        let name = try r.name(o + TensorField.name, count: TensorField.nameBytes, what: "tensor \(index)")
         let where_: ErrorMessage = "tensor '\(name)'"
-        guard let type = ElementType(rawValue: r.u32(o + 24)) else {
-            throw VaertError(.unsupported, "\(where_): element type \(r.u32(o + 24)) is not one this library knows (a newer writer?)")
+        guard let type = ElementType(rawValue: r.u32(o + TensorField.elementType)) else {
+            throw VaertError(.unsupported, "\(where_): element type \(r.u32(o + TensorField.elementType)) is not one this library knows (a newer writer?)")
         }
-        let rank = Int(r.u32(o + 28))
-        guard (1...4).contains(rank) else { throw VaertError(.malformed, "\(where_): rank \(rank) (must be 1 to 4)") }
+        let rank = Int(r.u32(o + TensorField.rank))
+        guard (1...TensorField.maxRank).contains(rank) else { throw VaertError(.malformed, "\(where_): rank \(rank) (must be 1 to 4)") }
         var dims: [Int] = []
         var elements = 1
-        for d in 0..<4 {
-            let dim = Int(r.u32(o + 32 + 4 * d))
+        for d in 0..<TensorField.maxRank {
+            let dim = Int(r.u32(o + TensorField.dims + 4 * d))
             if d < rank {
                 guard dim > 0 else { throw VaertError(.malformed, "\(where_): dimension \(d) is 0") }
                 let (product, overflow) = elements.multipliedReportingOverflow(by: dim)
@@ -133,8 +131,8 @@ public struct WeightsFile: Sendable {
                 throw VaertError(.malformed, "\(where_): unused dimension \(d) is \(dim), must be 0")
             }
         }
-        let offset = r.u64(o + 48)
-        let byteCount = r.u64(o + 56)
+        let offset = r.u64(o + TensorField.offset)
+        let byteCount = r.u64(o + TensorField.byteCount)
         guard let expected = type.byteCount(dims: dims), byteCount == UInt64(expected) else {
             throw VaertError(.malformed, "\(where_): \(byteCount) bytes do not hold \(elements) elements of \(type.name) in shape \(dims)")
         }
@@ -159,24 +157,26 @@ public struct WeightsFile: Sendable {
 
     static func readLayer(_ r: inout ByteReader, at o: Int, index: Int, tensors: [TensorRecord]) throws(VaertError) -> LayerRecord {
         let where_: ErrorMessage = "layer \(index)"
-        guard let kind = LayerKind(rawValue: r.u32(o)) else {
-            throw VaertError(.unsupported, "\(where_): layer kind \(r.u32(o)) is not one this library runs (a newer writer?)")
+        guard let kind = LayerKind(rawValue: r.u32(o + LayerField.kind)) else {
+            throw VaertError(.unsupported, "\(where_): layer kind \(r.u32(o + LayerField.kind)) is not one this library runs (a newer writer?)")
         }
-        guard let stack = StackRole(rawValue: r.u32(o + 4)) else { throw VaertError(.malformed, "\(where_): unknown stack \(r.u32(o + 4))") }
-        guard let activation = Activation(rawValue: r.u32(o + 8)) else {
-            throw VaertError(.unsupported, "\(where_): activation \(r.u32(o + 8)) is not one this library runs (a newer writer?)")
+        guard let stack = StackRole(rawValue: r.u32(o + LayerField.stack)) else {
+            throw VaertError(.malformed, "\(where_): unknown stack \(r.u32(o + LayerField.stack))")
         }
-        let weight = Int(r.u32(o + 12))
+        guard let activation = Activation(formatCode: r.u32(o + LayerField.activation)) else {
+            throw VaertError(.unsupported, "\(where_): activation \(r.u32(o + LayerField.activation)) is not one this library runs (a newer writer?)")
+        }
+        let weight = Int(r.u32(o + LayerField.weight))
         guard weight < tensors.count else { throw VaertError(.missingTensor, "\(where_): weight tensor index \(weight) of \(tensors.count)") }
-        let biasCode = r.u32(o + 16)
+        let biasCode = r.u32(o + LayerField.bias)
         var bias: Int? = nil
         if biasCode != WeightsFormat.noTensor {
             guard Int(biasCode) < tensors.count else { throw VaertError(.missingTensor, "\(where_): bias tensor index \(biasCode) of \(tensors.count)") }
             bias = Int(biasCode)
         }
-        let input = try r.shape(o + 20, what: "\(where_) input")
-        let output = try r.shape(o + 32, what: "\(where_) output")
-        let values = (0..<5).map { Int(r.u32(o + 44 + 4 * $0)) }
+        let input = try r.shape(o + LayerField.inputShape, what: "\(where_) input")
+        let output = try r.shape(o + LayerField.outputShape, what: "\(where_) output")
+        let values = (0..<LayerField.parameterCount).map { Int(r.u32(o + LayerField.parameters + 4 * $0)) }
         var parameters: ConvParameters? = nil
         switch kind {
         case .dense:
@@ -217,17 +217,17 @@ public struct WeightsFile: Sendable {
         for i in 0..<count {
             let key = try r.string(&p, end: end, maxBytes: 255, what: "metadata entry \(i) key")
             guard !key.isEmpty else { throw VaertError(.malformed, "metadata entry \(i) has an empty key") }
-            let type = try r.u32(&p, end: end, what: "metadata '\(key)' type")
+            let code = try r.u32(&p, end: end, what: "metadata '\(key)' type")
+            guard let type = MetadataType(rawValue: code) else { throw VaertError(.malformed, "metadata '\(key)': unknown type \(code)") }
             let value: MetadataValue
             switch type {
-            case 1: value = .u32(try r.u32(&p, end: end, what: "metadata '\(key)'"))
-            case 2: value = .f32(Float(bitPattern: try r.u32(&p, end: end, what: "metadata '\(key)'")))
-            case 3: value = .string(try r.string(&p, end: end, maxBytes: end - p, what: "metadata '\(key)'"))
-            case 4:
+            case .u32: value = .u32(try r.u32(&p, end: end, what: "metadata '\(key)'"))
+            case .f32: value = .f32(Float(bitPattern: try r.u32(&p, end: end, what: "metadata '\(key)'")))
+            case .string: value = .string(try r.string(&p, end: end, maxBytes: end - p, what: "metadata '\(key)'"))
+            case .f64:
                 let lo = try r.u32(&p, end: end, what: "metadata '\(key)'")
                 let hi = try r.u32(&p, end: end, what: "metadata '\(key)'")
                 value = .f64(Double(bitPattern: UInt64(hi) << 32 | UInt64(lo)))
-            default: throw VaertError(.malformed, "metadata '\(key)': unknown type \(type)")
             }
             out.append((key, value))
         }

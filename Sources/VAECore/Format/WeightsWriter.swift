@@ -34,11 +34,12 @@ public struct WeightsFileBuilder: Sendable {
     public mutating func setMetadata(_ key: String, _ value: MetadataValue) { setMetadata(ByteString(key), value) }
 
     /// The file's bytes: header, layer table, tensor table, metadata, 64-byte aligned data; CRC last.
+    /// Fixed-size fields go where `HeaderField`, `LayerField` and `TensorField` put them; padding is zeros.
     public func serialize() -> [UInt8] {
         var metadataBytes: [UInt8] = []
         for (key, value) in metadata {
             metadataBytes.appendString(key)
-            metadataBytes.appendLE(value.typeCode)
+            metadataBytes.appendLE(value.type.rawValue)
             switch value {
             case .u32(let v): metadataBytes.appendLE(v)
             case .f32(let v): metadataBytes.appendLE(v.bitPattern)
@@ -46,9 +47,7 @@ public struct WeightsFileBuilder: Sendable {
             case .f64(let v): metadataBytes.appendLE(v.bitPattern)
             }
         }
-        let tensorTable = WeightsFormat.headerSize + layers.count * WeightsFormat.layerRecordSize
-        let metadataStart = tensorTable + tensors.count * WeightsFormat.tensorRecordSize
-        let dataOffset = alignUp(metadataStart + metadataBytes.count, WeightsFormat.alignment)
+        let sections = WeightsFormat.Sections(layerCount: layers.count, tensorCount: tensors.count, metadataSize: metadataBytes.count)
         var offsets: [Int] = []
         var dataSize = 0
         let encoded = tensors.map { TensorEncoding.encode($0.values, dims: $0.dims, as: $0.type) }
@@ -56,60 +55,53 @@ public struct WeightsFileBuilder: Sendable {
             offsets.append(dataSize)
             dataSize = alignUp(dataSize + bytes.count, WeightsFormat.alignment)
         }
-        let fileSize = dataOffset + dataSize
+        let fileSize = sections.data + dataSize
 
-        var out: [UInt8] = []
-        out.reserveCapacity(fileSize)
-        out.append(contentsOf: WeightsFormat.magic)
-        out.appendLE(WeightsFormat.version)
-        out.appendLE(UInt32(WeightsFormat.headerSize))
-        out.appendLE(UInt64(fileSize))
-        out.appendLE(UInt32(0))  // CRC, filled in last
-        out.appendLE(UInt32(0))  // flags
-        out.appendLE(UInt32(layers.count))
-        out.appendLE(UInt32(tensors.count))
-        out.appendLE(UInt32(metadata.count))
-        out.appendLE(UInt32(0))  // reserved
-        out.appendLE(UInt64(WeightsFormat.headerSize))
-        out.appendLE(UInt64(tensorTable))
-        out.appendLE(UInt64(metadataStart))
-        out.appendLE(UInt64(metadataBytes.count))
-        out.appendLE(UInt64(dataOffset))
-        out.appendLE(UInt64(dataSize))
+        var out = [UInt8](repeating: 0, count: fileSize)
+        out.replaceSubrange(HeaderField.magic..<(HeaderField.magic + WeightsFormat.magic.count), with: WeightsFormat.magic)
+        out.storeLE(WeightsFormat.version, at: HeaderField.version)
+        out.storeLE(UInt32(HeaderField.size), at: HeaderField.headerSize)
+        out.storeLE(UInt64(fileSize), at: HeaderField.fileSize)
+        out.storeLE(UInt32(layers.count), at: HeaderField.layerCount)
+        out.storeLE(UInt32(tensors.count), at: HeaderField.tensorCount)
+        out.storeLE(UInt32(metadata.count), at: HeaderField.metadataCount)
+        out.storeLE(UInt64(sections.layerTable), at: HeaderField.layerTableOffset)
+        out.storeLE(UInt64(sections.tensorTable), at: HeaderField.tensorTableOffset)
+        out.storeLE(UInt64(sections.metadata), at: HeaderField.metadataOffset)
+        out.storeLE(UInt64(metadataBytes.count), at: HeaderField.metadataSize)
+        out.storeLE(UInt64(sections.data), at: HeaderField.dataOffset)
+        out.storeLE(UInt64(dataSize), at: HeaderField.dataSize)
 
-        for layer in layers {
-            out.appendLE(layer.kind.rawValue)
-            out.appendLE(layer.stack.rawValue)
-            out.appendLE(layer.activation.rawValue)
-            out.appendLE(UInt32(layer.weight))
-            out.appendLE(layer.bias.map { UInt32($0) } ?? WeightsFormat.noTensor)
-            for s in [layer.input, layer.output] {
-                out.appendLE(UInt32(s.channels))
-                out.appendLE(UInt32(s.height))
-                out.appendLE(UInt32(s.width))
-            }
+        for (i, layer) in layers.enumerated() {
+            let o = sections.layerTable + i * LayerField.size
+            out.storeLE(layer.kind.rawValue, at: o + LayerField.kind)
+            out.storeLE(layer.stack.rawValue, at: o + LayerField.stack)
+            out.storeLE(layer.activation.formatCode, at: o + LayerField.activation)
+            out.storeLE(UInt32(layer.weight), at: o + LayerField.weight)
+            out.storeLE(layer.bias.map { UInt32($0) } ?? WeightsFormat.noTensor, at: o + LayerField.bias)
+            out.storeShape(layer.input, at: o + LayerField.inputShape)
+            out.storeShape(layer.output, at: o + LayerField.outputShape)
             let p = layer.parameters
-            for v in [p?.kernelHeight, p?.kernelWidth, p?.stride, p?.padding, p?.outputPadding] { out.appendLE(UInt32(v ?? 0)) }
+            for (j, v) in [p?.kernelHeight, p?.kernelWidth, p?.stride, p?.padding, p?.outputPadding].enumerated() {
+                out.storeLE(UInt32(v ?? 0), at: o + LayerField.parameters + 4 * j)
+            }
         }
         for (i, t) in tensors.enumerated() {
-            var name = Array(t.name.utf8)
-            name.append(contentsOf: [UInt8](repeating: 0, count: WeightsFormat.maxNameBytes + 1 - name.count))
-            out.append(contentsOf: name)
-            out.appendLE(t.type.rawValue)
-            out.appendLE(UInt32(t.dims.count))
-            for d in 0..<4 { out.appendLE(UInt32(d < t.dims.count ? t.dims[d] : 0)) }
-            out.appendLE(UInt64(offsets[i]))
-            out.appendLE(UInt64(encoded[i].count))
+            let o = sections.tensorTable + i * TensorField.size
+            out.replaceSubrange((o + TensorField.name)..<(o + TensorField.name + t.name.utf8.count), with: Array(t.name.utf8))
+            out.storeLE(t.type.rawValue, at: o + TensorField.elementType)
+            out.storeLE(UInt32(t.dims.count), at: o + TensorField.rank)
+            for (d, dim) in t.dims.enumerated() { out.storeLE(UInt32(dim), at: o + TensorField.dims + 4 * d) }
+            out.storeLE(UInt64(offsets[i]), at: o + TensorField.offset)
+            out.storeLE(UInt64(encoded[i].count), at: o + TensorField.byteCount)
         }
-        out.append(contentsOf: metadataBytes)
-        out.append(contentsOf: [UInt8](repeating: 0, count: dataOffset - out.count))
+        out.replaceSubrange(sections.metadata..<(sections.metadata + metadataBytes.count), with: metadataBytes)
         for i in tensors.indices {
-            out.append(contentsOf: [UInt8](repeating: 0, count: dataOffset + offsets[i] - out.count))
-            out.append(contentsOf: encoded[i])
+            let start = sections.data + offsets[i]
+            out.replaceSubrange(start..<(start + encoded[i].count), with: encoded[i])
         }
-        out.append(contentsOf: [UInt8](repeating: 0, count: fileSize - out.count))
         let crc = out.withUnsafeBytes { WeightsFile.checksum($0) }
-        out.withUnsafeMutableBytes { $0.storeBytes(of: crc.littleEndian, toByteOffset: WeightsFormat.crcOffset, as: UInt32.self) }
+        out.storeLE(crc, at: HeaderField.crc32)
         return out
     }
 }
@@ -117,6 +109,15 @@ public struct WeightsFileBuilder: Sendable {
 extension Array where Element == UInt8 {
     mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
         Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) }
+    }
+
+    /// Stores `v` little-endian at byte `offset` (inside the array).
+    mutating func storeLE<T: FixedWidthInteger>(_ v: T, at offset: Int) {
+        withUnsafeMutableBytes { $0.storeBytes(of: v.littleEndian, toByteOffset: offset, as: T.self) }
+    }
+
+    mutating func storeShape(_ s: Shape3, at offset: Int) {
+        for (i, v) in [s.channels, s.height, s.width].enumerated() { storeLE(UInt32(v), at: offset + 4 * i) }
     }
 
     mutating func appendString(_ s: ByteString) {

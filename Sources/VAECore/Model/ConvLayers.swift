@@ -83,7 +83,7 @@ public struct ConvLayer: @unchecked Sendable {
             for g in 0..<images {
                 window.im2col(x + (first + g) * input.count, into: columns + g * positions, rowStride: width)
             }
-            Gemm.multiply(m: output.channels, n: width, k: window.patchSize,
+            Kernels.multiply(m: output.channels, n: width, k: window.patchSize,
                           a: MatrixView(weights, rowStride: window.patchSize), b: columns, bRowStride: width,
                           c: product, cRowStride: width, epilogue: GemmEpilogue(rowBias: bias, activation: override ?? activation))
             for g in 0..<images {
@@ -137,13 +137,13 @@ public struct ConvTransposeLayer: @unchecked Sendable {
                 let image = x + (first + g) * input.count
                 for c in 0..<input.channels { (gathered + c * width + g * pixels).update(from: image + c * pixels, count: pixels) }
             }
-            Gemm.multiply(m: window.patchSize, n: width, k: input.channels,
+            Kernels.multiply(m: window.patchSize, n: width, k: input.channels,
                           a: MatrixView(weights, rowStride: 1, columnStride: window.patchSize), b: gathered,
                           bRowStride: width, c: columns, cRowStride: width)
             for g in 0..<images {
                 let out = y + (first + g) * output.count
                 window.col2im(columns + g * pixels, into: out, rowStride: width, bias: bias)
-                ActivationKernels.apply(override ?? activation, out, count: output.count)
+                Kernels.apply(override ?? activation, out, count: output.count)
             }
             first += images
         }

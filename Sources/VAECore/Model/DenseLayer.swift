@@ -32,12 +32,12 @@ public struct DenseLayer: @unchecked Sendable {
         let a = MatrixView(x, rowStride: inputCount)
         #if !VAERT_COMPACT_KERNELS
         if let packed {
-            Gemm.multiply(m: batch, a: a, packed: packed.weights, c: y, cRowStride: outputCount,
+            Kernels.multiply(m: batch, a: a, packed: packed.weights, c: y, cRowStride: outputCount,
                           epilogue: GemmEpilogue(bias: packed.bias, activation: override ?? activation))
             return
         }
         #endif
-        Gemm.multiply(m: batch, n: outputCount, k: inputCount, a: a, b: weights, bRowStride: outputCount, c: y, cRowStride: outputCount,
+        Kernels.multiply(m: batch, n: outputCount, k: inputCount, a: a, b: weights, bRowStride: outputCount, c: y, cRowStride: outputCount,
                       epilogue: GemmEpilogue(bias: bias, activation: override ?? activation))
     }
 }

@@ -65,10 +65,6 @@ public enum Likelihood: NamedInFile, Sendable {
 
 }
 
-/// The range log σ² is clamped to, in training and at run time alike, so that σ = exp(log σ² / 2)
-/// never overflows or vanishes.
-public let logVarianceRange: ClosedRange<Float> = -30...20
-
 /// A loaded, validated model: an immutable network built from the weights file alone.
 ///
 /// Immutable after `init`, so any number of threads may run it at once; each call brings its own scratch memory.
@@ -281,7 +277,7 @@ public final class Model: @unchecked Sendable {
             (mu + row * d).update(from: src, count: d)
             guard let logVariance else { continue }
             for j in 0..<d {
-                logVariance[row * d + j] = kind.isVariational ? min(max(src[d + j], logVarianceRange.lowerBound), logVarianceRange.upperBound) : 0
+                logVariance[row * d + j] = kind.isVariational ? clampLogVariance(src[d + j]) : 0
             }
         }
     }

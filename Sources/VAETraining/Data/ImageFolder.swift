@@ -1,6 +1,6 @@
 import Foundation
 import VAECore
-import vaert
+import VAERuntime
 
 /// A folder of JPEG images as a data set: one sub-folder per class (sorted names are classes 0, 1, ...),
 /// or images directly in the folder (all class 0). `train/` and `test/` sub-folders, when both exist, are

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import VAECore
-import vaert
+import VAERuntime
 
 /// A batch generation job: the samples of one seed, decoded, encoded as JPEG and written in passes of
 /// bounded size, so memory stays flat whatever the count. Decoding splits across the library's pool

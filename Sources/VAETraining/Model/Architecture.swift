@@ -3,8 +3,8 @@ import VAECore
 /// The shape of an autoencoder: image size, convolution stages, hidden widths, latent size, and what it
 /// is trained as. Nothing in vaert is fixed to 784-400-20; that is only the default.
 public struct Architecture: Codable, Equatable, Sendable {
-    public var kind: String
-    public var likelihood: String
+    public var kind: ModelKind
+    public var likelihood: Likelihood
     public var channels: Int
     public var height: Int
     public var width: Int
@@ -18,8 +18,8 @@ public struct Architecture: Codable, Equatable, Sendable {
 
     public init(kind: ModelKind, likelihood: Likelihood, image: Shape3, hidden: [Int], latent: Int, conv: [Int] = [], classes: Int = 0) {
         self.classes = classes > 0 ? classes : nil
-        self.kind = kind.rawValue
-        self.likelihood = likelihood.rawValue
+        self.kind = kind
+        self.likelihood = likelihood
         channels = image.channels
         height = image.height
         width = image.width
@@ -28,19 +28,17 @@ public struct Architecture: Codable, Equatable, Sendable {
         self.conv = conv.isEmpty ? nil : conv
     }
 
-    public var modelKind: ModelKind { ModelKind(rawValue: kind) ?? .vae }
-    public var modelLikelihood: Likelihood { Likelihood(rawValue: likelihood) ?? .bernoulli }
     public var image: Shape3 { Shape3(channels: channels, height: height, width: width) }
     public var pixels: Int { channels * height * width }
     /// Encoder output width: μ and log σ² side by side for a VAE, the code for an AE.
-    public var codeSize: Int { modelKind.isVariational ? 2 * latent : latent }
+    public var codeSize: Int { kind.isVariational ? 2 * latent : latent }
     public var classCount: Int { classes ?? 0 }
     /// Encoder input width: the image, then the class one-hot.
     public var encoderInputs: Int { pixels + classCount }
     /// Decoder input width: z, then the class one-hot.
     public var decoderInputs: Int { latent + classCount }
     /// The code layer's activation: sigmoid units for the sparse and contractive AEs, linear otherwise.
-    public var codeActivation: Activation { modelKind == .sparseAE || modelKind == .cae ? .sigmoid : .identity }
+    public var codeActivation: Activation { kind == .sparseAE || kind == .cae ? .sigmoid : .identity }
 
     /// The convolution stages' geometry: kernel 4, stride 2, padding 1.
     public static let convParameters = ConvParameters(kernelHeight: 4, kernelWidth: 4, stride: 2, padding: 1)
@@ -92,7 +90,7 @@ public struct Architecture: Codable, Equatable, Sendable {
             throw VaertError(.invalidArgument, "layer sizes must be positive")
         }
         guard let shapes = convShapes else { throw VaertError(.invalidArgument, "\(conv!.count) convolution stages do not fit a \(image) image") }
-        if modelKind == .cae && !(hidden.isEmpty && (conv ?? []).isEmpty) {
+        if kind == .cae && !(hidden.isEmpty && (conv ?? []).isEmpty) {
             throw VaertError(.invalidArgument, "cae has one sigmoid encoder layer (the closed-form contractive term): use --hidden \"\"")
         }
         if classCount > 0 && !(conv ?? []).isEmpty { throw VaertError(.invalidArgument, "a conditional model is an MLP") }
@@ -108,7 +106,7 @@ public struct Architecture: Codable, Equatable, Sendable {
 
     public var summary: String {
         let convPart = (conv ?? []).map { "c\($0)" }
-        return "\(kind) \(([String(pixels)] + convPart + hidden.map(String.init)).joined(separator: "-"))-\(latent) (\(likelihood))"
+        return "\(kind.rawValue) \(([String(pixels)] + convPart + hidden.map(String.init)).joined(separator: "-"))-\(latent) (\(likelihood.rawValue))"
     }
 }
 

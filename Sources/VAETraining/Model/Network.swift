@@ -57,8 +57,8 @@ public final class Network: @unchecked Sendable {
             b.addLayer(s.record(weight: w, bias: bias))
         }
         let a = architecture
-        b.setMetadata(MetadataKey.kind, .string(a.kind))
-        b.setMetadata(MetadataKey.likelihood, .string(a.likelihood))
+        b.setMetadata(MetadataKey.kind, .string(a.kind.rawValue))
+        b.setMetadata(MetadataKey.likelihood, .string(a.likelihood.rawValue))
         b.setMetadata(MetadataKey.latentDim, .u32(UInt32(a.latent)))
         b.setMetadata(MetadataKey.channels, .u32(UInt32(a.channels)))
         b.setMetadata(MetadataKey.height, .u32(UInt32(a.height)))

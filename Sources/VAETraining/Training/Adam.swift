@@ -27,12 +27,12 @@ public final class Adam: @unchecked Sendable {
         let correction2 = Float((1 - pow(Double(beta2), t)).squareRoot())
         let count = parameters.count
         let chunks = max(1, min(threads, count / 65536))
-        let perChunk = (count / chunks + vectorWidth - 1) / vectorWidth * vectorWidth
-        nonisolated(unsafe) let (p, g, m, v) = (parameters.pointer, gradient.pointer, self.m.pointer, self.v.pointer)
+        let (p, g, m, v) = (parameters.pointer, gradient.pointer, self.m.pointer, self.v.pointer)
         let (b1, b2, eps) = (beta1, beta2, epsilon)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let start = chunk * perChunk, end = min(count, start + perChunk)
-            var i = start
+        // Runs of whole vectors; an element's update is the same in a vector or in the scalar tail.
+        RowParallel.forEachRun(count: count, workers: chunks, granule: vectorWidth) { _, run in
+            let end = run.upperBound
+            var i = run.lowerBound
             while i + vectorWidth <= end {
                 let gi: Vector = UnsafeRawPointer(g + i).loadUnaligned(as: Vector.self)
                 let mi = b1 * UnsafeRawPointer(m + i).loadUnaligned(as: Vector.self) + (1 - b1) * gi

@@ -1,6 +1,6 @@
 import Foundation
 import VAECore
-import vaert
+import VAERuntime
 
 /// Checkpoints are weights files (so the runtime can open them too) that also carry the optimizer
 /// state, the step count, the loss history and the training options.
@@ -21,7 +21,10 @@ public enum Checkpoint {
             b.addTensor("train.test_history", dims: [trainer.testHistory.count, 3],
                         values: trainer.testHistory.flatMap { [Float($0.epoch), $0.reconstruction, $0.kl] })
         }
-        let json = (try? JSONEncoder().encode(trainer.options)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        // Sorted keys: the same run writes the same checkpoint bytes (a dictionary's order is random per process).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = (try? encoder.encode(trainer.options)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
         b.setMetadata(optionsKey, .string(json))
         b.setMetadata(epochKey, .u32(UInt32(trainer.epochsDone)))
         b.setMetadata(stepKey, .u32(UInt32(trainer.adam.step)))
@@ -42,7 +45,7 @@ public enum Checkpoint {
     static func checkOptions(_ options: TrainingOptions, against file: WeightsFile) throws(VaertError) {
         let a = options.architecture
         let sizes = a.hidden + (a.conv ?? [])
-        guard ModelKind(rawValue: a.kind) != nil, Likelihood(rawValue: a.likelihood) != nil, a.image.isWithinFormatLimits,
+        guard a.image.isWithinFormatLimits,
               (1...65536).contains(a.latent), (0...65536).contains(a.classCount), sizes.count <= 64, sizes.allSatisfy({ (1...(1 << 24)).contains($0) }),
               (1...65536).contains(options.batchSize), options.learningRate.isFinite, options.beta.isFinite
         else {

@@ -1,5 +1,5 @@
 import VAECore
-import vaert
+import VAERuntime
 
 /// Whether a conditional model's samples show the class they are asked for: a classifier trained on the
 /// real images labels samples of each class, and the share it labels as requested is the score. A CVAE

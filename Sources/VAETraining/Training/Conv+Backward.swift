@@ -22,17 +22,8 @@ public final class ConvWorkspace: @unchecked Sendable {
     /// Runs `body(image, scratch)` for every image, the images split into contiguous runs across threads.
     /// Each image's work is independent, so results do not depend on the split.
     func forEachImage(_ batch: Int, _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
-        let workers = min(threads, batch)
-        if workers <= 1 {
-            for b in 0..<batch { body(b, perThread[0].pointer) }
-            return
-        }
-        let per = (batch + workers - 1) / workers
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let body = body
-            DispatchQueue.concurrentPerform(iterations: workers) { t in
-                for b in (t * per)..<min(batch, (t + 1) * per) { body(b, perThread[t].pointer) }
-            }
+        RowParallel.forEachRun(count: batch, workers: threads) { worker, images in
+            for b in images { body(b, perThread[worker].pointer) }
         }
     }
 
@@ -68,7 +59,7 @@ public enum ConvBackward {
                               b: columnsT, bRowStride: patch, c: dW, cRowStride: patch, threads: work.threads)
         guard let dX else { return }
         work.forEachImage(batch) { b, scratch in
-            Gemm.multiply(m: patch, n: positions, k: oc, a: MatrixView(l.weights, rowStride: 1, columnStride: patch),
+            Kernels.multiply(m: patch, n: positions, k: oc, a: MatrixView(l.weights, rowStride: 1, columnStride: patch),
                           b: dY + b * l.output.count, bRowStride: positions, c: scratch, cRowStride: positions)
             let image = dX + b * l.input.count
             image.update(repeating: 0, count: l.input.count)
@@ -88,7 +79,7 @@ public enum ConvBackward {
         work.forEachImage(batch) { b, scratch in
             g.im2col(dY + b * l.output.count, into: scratch)
             if let dX {
-                Gemm.multiply(m: ic, n: positions, k: patch, a: MatrixView(l.weights, rowStride: patch), b: scratch, bRowStride: positions,
+                Kernels.multiply(m: ic, n: positions, k: patch, a: MatrixView(l.weights, rowStride: patch), b: scratch, bRowStride: positions,
                               c: dX + b * l.input.count, cRowStride: positions)
             }
             DenseBackward.transpose(scratch, rows: patch, columns: positions, into: columnsT + b * positions * patch)

@@ -1,5 +1,5 @@
 import VAECore
-import vaert
+import VAERuntime
 
 /// How well a model removes a corruption: mean per-image PSNR of the corrupted and of the reconstructed
 /// test images against the originals.

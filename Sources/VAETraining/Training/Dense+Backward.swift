@@ -41,10 +41,8 @@ public enum DenseBackward {
         let block = 32
         let bands = (rows + block - 1) / block
         let workers = max(1, min(threads, bands, rows * columns / (1 << 16)))
-        let bandsPerWorker = (bands + workers - 1) / workers
-        nonisolated(unsafe) let (a, out) = (a, out)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            for band in (w * bandsPerWorker)..<min(bands, (w + 1) * bandsPerWorker) {
+        RowParallel.forEachRun(count: bands, workers: workers) { _, run in
+            for band in run {
                 let r0 = band * block
                 for c0 in stride(from: 0, to: columns, by: block) {
                     for r in r0..<min(r0 + block, rows) {

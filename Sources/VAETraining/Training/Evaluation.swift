@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import VAECore
-import vaert
+import VAERuntime
 
 /// Evaluation of a trained model: the test negative ELBO and the importance-weighted NLL estimate.
 public enum Evaluation {
@@ -20,7 +20,7 @@ public enum Evaluation {
                 let trainer = Trainer(options: options, threads: threads)
                 // Same layers in the same order; a dense layer's shapes only count by their sizes.
                 func structure(_ r: LayerRecord) -> [Int] {
-                    [Int(r.kind.rawValue), Int(r.stack.rawValue), Int(r.activation.rawValue), r.input.count, r.output.count] + r.weightDims
+                    [Int(r.kind.rawValue), Int(r.stack.rawValue), Int(r.activation.formatCode), r.input.count, r.output.count] + r.weightDims
                 }
                 guard trainer.net.specs.map({ structure($0.record(weight: 0, bias: 0)) }) == file.layers.map(structure) else {
                     throw VaertError(.unsupported, "the network is not one of the architectures vae-train makes")
@@ -38,7 +38,7 @@ public enum Evaluation {
     /// Sample k of image i uses ε from (seed, evaluation stream, item i·K + k). Bernoulli likelihood only.
     public static func importanceWeightedNLL(_ trainer: Trainer, data: Dataset, samples: Int, images: Int, threads: Int) throws(VaertError) -> Double {
         let a = trainer.options.architecture
-        guard a.modelKind.isVariational, a.modelLikelihood == .bernoulli else {
+        guard a.kind.isVariational, a.likelihood == .bernoulli else {
             throw VaertError(.unsupported, "the importance-weighted NLL needs a VAE with a Bernoulli likelihood")
         }
         let net = trainer.net
@@ -50,21 +50,20 @@ public enum Evaluation {
         let p = a.pixels
         let stream = RandomStream(seed: trainer.options.seed, purpose: .evaluation)
         let logTwoPi = Foundation.log(2 * Double.pi)
-        var totals = [Double](repeating: 0, count: max(threads, 1))
+        // One −log p(x) per image, summed in image order: the same estimate for any thread count.
+        var perImage = [Double](repeating: 0, count: n)
         let (encoderLayers, decoderLayers) = (encoder, decoder)
-        let workers = max(threads, 1)
-        totals.withUnsafeMutableBufferPointer { totalsBuffer in
-            nonisolated(unsafe) let totalsBuffer = totalsBuffer
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        perImage.withUnsafeMutableBufferPointer { perImage in
+            let perImage = perImage
+            RowParallel.forEachRun(count: n, workers: threads) { _, run in
                 let code = FloatBuffer(count: 2 * d)
                 let z = FloatBuffer(count: samples * d)
                 let eps = FloatBuffer(count: samples * d)
                 let logits = FloatBuffer(count: samples * p)
                 let scratch = FloatBuffer(count: max(Model.scratchFloats(encoderLayers, batch: 1), Model.scratchFloats(decoderLayers, batch: samples)))
                 var weights = [Double](repeating: 0, count: samples)
-                var sum = 0.0
                 data.images.withUnsafeBufferPointer { all in
-                    for i in stride(from: worker, to: n, by: workers) {
+                    for i in run {
                         let x = all.baseAddress! + i * p
                         Model.run(encoderLayers, input: x, batch: 1, output: code.pointer, scratch: scratch.pointer)
                         for k in 0..<samples {
@@ -72,7 +71,7 @@ public enum Evaluation {
                         }
                         var logQConstant = 0.0
                         for j in 0..<d {
-                            let lv = min(max(code[d + j], logVarianceRange.lowerBound), logVarianceRange.upperBound)
+                            let lv = clampLogVariance(code[d + j])
                             logQConstant += Double(lv)
                             let s = Foundation.exp(0.5 * lv)
                             for k in 0..<samples { z[k * d + j] = code[j] + s * eps[k * d + j] }
@@ -89,12 +88,11 @@ public enum Evaluation {
                         }
                         let top = weights.max()!
                         let lse = top + Foundation.log(weights.reduce(0) { $0 + Foundation.exp($1 - top) })
-                        sum += -(lse - Foundation.log(Double(samples)))
+                        perImage[i] = -(lse - Foundation.log(Double(samples)))
                     }
                 }
-                totalsBuffer[worker] = sum
             }
         }
-        return totals.reduce(0, +) / Double(n)
+        return perImage.reduce(0, +) / Double(n)
     }
 }

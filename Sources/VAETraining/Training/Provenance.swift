@@ -1,6 +1,6 @@
 import Foundation
 import VAECore
-import vaert
+import VAERuntime
 
 /// How a model was made, recorded in its weights file as `vaert.train.*` metadata: the training options,
 /// the data, the epochs done and the vaert version. `export-weights inspect` shows them, and the commands
@@ -12,8 +12,8 @@ public enum Provenance {
     public static func metadata(_ options: TrainingOptions, epochsDone: Int) -> [(ByteString, MetadataValue)] {
         let a = options.architecture
         var m: [(String, MetadataValue)] = [
-            ("vaert.train.kind", .string(a.kind)),
-            ("vaert.train.loss", .string(a.modelLikelihood == .bernoulli ? "bce" : "mse")),
+            ("vaert.train.kind", .string(a.kind.rawValue)),
+            ("vaert.train.loss", .string(a.likelihood == .bernoulli ? "bce" : "mse")),
             ("vaert.train.epochs", .u32(UInt32(clamping: epochsDone))),
             ("vaert.train.learning_rate", .f32(options.learningRate)),
             ("vaert.train.batch_size", .u32(UInt32(clamping: options.batchSize))),
@@ -21,7 +21,7 @@ public enum Provenance {
             (dataKey, .string(options.dataFolder)),
             ("vaert.train.vaert_version", .string(LibraryVersion.string.description)),
         ]
-        if a.modelKind.isVariational { m.append(("vaert.train.beta", .f32(options.beta))) }
+        if a.kind.isVariational { m.append(("vaert.train.beta", .f32(options.beta))) }
         if let limit = options.trainLimit { m.append(("vaert.train.train_limit", .u32(UInt32(clamping: limit)))) }
         if let warmup = options.klWarmup {
             m.append(("vaert.train.kl_warmup", .f32(warmup)))

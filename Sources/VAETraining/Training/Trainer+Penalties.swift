@@ -11,7 +11,7 @@ extension Trainer {
         let a = architecture
         let h = codeBatch
         let n = a.codeSize
-        switch a.modelKind {
+        switch a.kind {
         case .sparseAE:
             let rho = Double(options.sparsity ?? 0.05)
             var total = 0.0
@@ -41,7 +41,7 @@ extension Trainer {
         let h = codeBatch
         let n = a.codeSize
         let weight = options.penaltyWeight
-        switch a.modelKind {
+        switch a.kind {
         case .sparseAE:
             let rho = options.sparsity ?? 0.05
             let means = codeMeans(rows: rows)
@@ -65,7 +65,7 @@ extension Trainer {
 
     /// Contractive AE: the penalty's direct dependence on W, dW_ij += λ · 2 W_ij Σ_rows (h_j(1 − h_j))².
     func addContractiveWeightGradient(rows: Int) {
-        guard architecture.modelKind == .cae, let layer = encoderLayers.first else { return }
+        guard architecture.kind == .cae, let layer = encoderLayers.first else { return }
         let spec = net.specs[layer]
         let h = codeBatch
         let n = spec.outputs

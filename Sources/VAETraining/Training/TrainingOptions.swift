@@ -30,7 +30,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
     /// The weight of the kind's penalty term in the objective (0 when it has none).
     public var penaltyWeight: Float {
-        switch architecture.modelKind {
+        switch architecture.kind {
         case .sparseAE: return sparsityWeight ?? 0
         case .cae: return contractive ?? 0
         default: return 0

@@ -1,4 +1,4 @@
-import VAECore
+import VAERuntime
 
 /// C handles are retained `Model` references; the model is immutable, so a handle is shareable across threads.
 @inline(__always)

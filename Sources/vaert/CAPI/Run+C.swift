@@ -1,5 +1,4 @@
-import VAECore
-import _VaertSupport
+import VAERuntime
 
 @_cdecl("vae_encode")
 public func vae_encode(
@@ -91,22 +90,14 @@ public func vaert_anomaly_score(
 
 @_cdecl("vaert_set_threads")
 public func vaert_set_threads(_ threads: Int) -> Int32 {
-    cEntry { () throws(VaertError) in
-        guard (1...256).contains(threads) else { throw VaertError(.invalidArgument, "threads must be 1 to 256, got \(threads)") }
-        let status = vaert_support_set_threads(threads)
-        guard status == 0 else {
-            throw VaertError(.outOfMemory, "could not start \(threads - 1) worker threads: \(cString: vaert_support_strerror(status))")
-        }
-    }
+    cEntry { () throws(VaertError) in try WorkerPool.resize(to: threads) }
 }
 
 @_cdecl("vaert_get_threads")
-public func vaert_get_threads() -> Int {
-    vaert_support_threads()
-}
+public func vaert_get_threads() -> Int { WorkerPool.threads }
 
 @_cdecl("vaert_kernels")
 public func vaert_kernels() -> UnsafePointer<CChar> {
-    let name: StaticString = KernelSet.active == .avx2 ? "avx2" : "baseline"
+    let name: StaticString = Kernels.active == .avx2 ? "avx2" : "baseline"
     return UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
 }

@@ -1,4 +1,4 @@
-import VAECore
+import VAERuntime
 
 // Caller-owned memory: see "Running in your own memory" in vaert.h.
 

@@ -52,9 +52,9 @@ func writeSeed(_ bytes: [UInt8], _ dir: String, _ name: String) throws {
 /// `bytes` with the weights-file CRC recomputed (nil when too short to have one): mutations then reach
 /// the checks behind the checksum instead of stopping at it.
 func resealed(_ data: UnsafePointer<UInt8>, _ count: Int) -> [UInt8]? {
-    guard count >= WeightsFormat.headerSize else { return nil }
+    guard count >= HeaderField.size else { return nil }
     var bytes = Array(UnsafeBufferPointer(start: data, count: count))
     let crc = bytes.withUnsafeBytes { WeightsFile.checksum($0) }
-    bytes.withUnsafeMutableBytes { $0.storeBytes(of: crc.littleEndian, toByteOffset: WeightsFormat.crcOffset, as: UInt32.self) }
+    bytes.withUnsafeMutableBytes { $0.storeBytes(of: crc.littleEndian, toByteOffset: HeaderField.crc32, as: UInt32.self) }
     return bytes
 }

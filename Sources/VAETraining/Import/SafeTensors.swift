@@ -1,6 +1,6 @@
 import Foundation
 import VAECore
-import vaert
+import VAERuntime
 
 /// A `.safetensors` file (8-byte little-endian header length, a JSON header naming each tensor's dtype,
 /// shape and byte range, then the data), read and checked before use. F32, F16 and BF16 tensors are

@@ -1,5 +1,5 @@
-/// Loss kernels over contiguous floats: the trainer's per-pixel reconstruction loss and gradient, in the
-/// kernel builds so that the loop runs with the CPU's widest vectors.
+/// The trainer's per-pixel reconstruction loss and gradient over contiguous floats. A kernel of the trainer
+/// only, compiled for its AVX2 target with the math it needs (FastMath and Vector, linked from VAEKernels).
 public enum LossKernel {
     /// Σ BCE(σ(l), x) computed from logits: max(l, 0) − l·x + log(1 + e^−|l|), stable for any finite l.
     /// Gradient: σ(l) − x. Vectorised, with the same formula for the leftover elements.

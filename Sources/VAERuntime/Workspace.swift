@@ -11,54 +11,60 @@ extension Model {
         case sample = 3
     }
 
-    /// Bytes of workspace `operation` needs for `batch` rows: passes of at most `rowsPerPass` rows, plus
-    /// up to 63 bytes to align the start, so any pointer with this many bytes behind it will do.
+    /// Bytes of workspace `operation` needs for `batch` rows (`ScratchPlan.workspaceBytes`).
     public func workspaceBytes(_ operation: WorkspaceOperation, batch: Int) throws(VaertError) -> Int {
-        try Model.checkBatch(batch, rowSize: max(pixelCount, 2 * latentDim))
-        let rows = min(batch, Model.rowsPerPass)
-        let floats: Int
+        try plan(operation, batch: batch).workspaceBytes
+    }
+
+    func plan(_ operation: WorkspaceOperation, batch: Int) throws(VaertError) -> ScratchPlan {
+        try ScratchPlan.check(batch: batch, rowFloats: widestCallerRow)
         switch operation {
         case .encode:
             guard hasEncoder else { throw VaertError(.unsupported, "this model file holds no encoder") }
-            floats = encodeScratchFloats(rows: rows)
-        case .decode: floats = decodeScratchFloats(rows: rows)
-        case .sample: floats = rows * latentDim + decodeScratchFloats(rows: rows)
+            return ScratchPlan(.encode, on: self, batch: batch)
+        case .decode: return ScratchPlan(.decode, on: self, batch: batch)
+        case .sample: return ScratchPlan(.sample, on: self, batch: batch)
         }
-        return floats * 4 + WeightsFormat.alignment - 1
     }
 
     public func encode(_ images: UnsafePointer<Float>, labels: UnsafePointer<Int32>?, batch: Int, mu: UnsafeMutablePointer<Float>,
                        logVariance: UnsafeMutablePointer<Float>?, workspace: UnsafeMutableRawPointer, workspaceBytes: Int) throws(VaertError) {
-        let scratch = try workspaceFloats(workspace, bytes: workspaceBytes, needed: try self.workspaceBytes(.encode, batch: batch))
+        let plan = try plan(.encode, batch: batch)
+        let scratch = try workspaceFloats(workspace, bytes: workspaceBytes, plan: plan)
         try checkInputs(images, count: pixelCount, labels: labels, batch: batch, what: "images")
-        ChunkedCall.onCallingThread(.encode, on: self, input: images, labels: labels, batch: batch, output: mu, logVariance: logVariance, scratch: scratch)
+        ChunkedCall.onCallingThread(.encode, on: self, input: images, labels: labels, batch: batch, output: mu, logVariance: logVariance,
+                                    pass: plan.pass!, scratch: scratch)
     }
 
     public func decode(_ z: UnsafePointer<Float>, labels: UnsafePointer<Int32>?, batch: Int, pixels: UnsafeMutablePointer<Float>,
                        workspace: UnsafeMutableRawPointer, workspaceBytes: Int) throws(VaertError) {
-        let scratch = try workspaceFloats(workspace, bytes: workspaceBytes, needed: try self.workspaceBytes(.decode, batch: batch))
+        let plan = try plan(.decode, batch: batch)
+        let scratch = try workspaceFloats(workspace, bytes: workspaceBytes, plan: plan)
         try checkInputs(z, count: latentDim, labels: labels, batch: batch, what: "latent vectors")
-        ChunkedCall.onCallingThread(.decode, on: self, input: z, labels: labels, batch: batch, output: pixels, logVariance: nil, scratch: scratch)
+        ChunkedCall.onCallingThread(.decode, on: self, input: z, labels: labels, batch: batch, output: pixels, logVariance: nil,
+                                    pass: plan.pass!, scratch: scratch)
     }
 
     public func sample(seed: UInt64, first: UInt64, count: Int, labels: UnsafePointer<Int32>?, pixels: UnsafeMutablePointer<Float>,
                        workspace: UnsafeMutableRawPointer, workspaceBytes: Int) throws(VaertError) {
-        let scratch = try workspaceFloats(workspace, bytes: workspaceBytes, needed: try self.workspaceBytes(.sample, batch: count))
+        let plan = try plan(.sample, batch: count)
+        let scratch = try workspaceFloats(workspace, bytes: workspaceBytes, plan: plan)
         try checkLabels(labels, batch: count)
-        let rows = min(count, Model.rowsPerPass)
-        let z = scratch, decodeScratch = scratch + rows * latentDim
+        let rows = plan.rows
+        let z = scratch, decodeScratch = scratch + plan.callFloats
         var done = 0
         while done < count {
             let n = min(rows, count - done)
             try sampleLatents(seed: seed, first: first + UInt64(done), count: n, into: z)
             ChunkedCall.onCallingThread(.decode, on: self, input: z, labels: labels.map { $0 + done }, batch: n,
-                                        output: pixels + done * pixelCount, logVariance: nil, scratch: decodeScratch)
+                                        output: pixels + done * pixelCount, logVariance: nil, pass: plan.pass!, scratch: decodeScratch)
             done += n
         }
     }
 
-    /// The workspace as 64-byte aligned floats, after checking it holds `needed` bytes.
-    func workspaceFloats(_ workspace: UnsafeMutableRawPointer, bytes: Int, needed: Int) throws(VaertError) -> UnsafeMutablePointer<Float> {
+    /// The workspace as 64-byte aligned floats, after checking it holds the plan's bytes.
+    func workspaceFloats(_ workspace: UnsafeMutableRawPointer, bytes: Int, plan: ScratchPlan) throws(VaertError) -> UnsafeMutablePointer<Float> {
+        let needed = plan.workspaceBytes
         guard bytes >= needed else {
             throw VaertError(.bufferTooSmall, "the workspace holds \(bytes) bytes; this call needs \(needed) (vaert_workspace_size)")
         }

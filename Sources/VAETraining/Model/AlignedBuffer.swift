@@ -23,13 +23,6 @@ public final class AlignedBuffer<Element: Numeric>: @unchecked Sendable {
     }
 
     public var array: [Element] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
-
-    public func zero() { pointer.update(repeating: 0, count: count) }
-
-    public func copy(from values: [Element]) {
-        precondition(values.count == count, "copying \(values.count) values into a buffer of \(count)")
-        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
-    }
 }
 
 public typealias FloatBuffer = AlignedBuffer<Float>

@@ -1,5 +1,6 @@
 import Foundation
 import VAECore
+import VAETraining
 
 /// How the commands report failure: one line on standard error, exit status 1.
 public enum CommandErrors {
@@ -23,3 +24,7 @@ public enum CommandErrors {
         }
     }
 }
+
+/// Writes one line to standard output at once (unbuffered), so that progress lines reach a log file as
+/// they happen.
+public func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }

@@ -1,6 +1,6 @@
 import Foundation
 import VAECore
-import vaert
+import VAERuntime
 
 /// Builds a vaert weights file from a PyTorch state dict (safetensors) and a description of the
 /// architecture: given as JSON, or inferred from the tensor names. A state dict holds no activations, so

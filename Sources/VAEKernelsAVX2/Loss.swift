@@ -1,1 +1,0 @@
-../VAEKernels/Loss.swift
