@@ -74,11 +74,13 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Tests
-        .target(name: "TestSupport", dependencies: ["VAERuntime", "VAETraining"], path: "Tests/TestSupport"),
+        // TestSupport needs only the runtime, so that VAECoreTests test the core without the trainer.
+        .target(name: "TestSupport", dependencies: ["VAERuntime"], path: "Tests/TestSupport"),
+        .target(name: "TrainingTestSupport", dependencies: ["TestSupport", "VAETraining"], path: "Tests/TrainingTestSupport"),
         .testTarget(name: "VAECoreTests", dependencies: ["VAECore", "TestSupport"]),
-        .testTarget(name: "vaertTests", dependencies: ["vaert", "VAERuntime", "TestSupport"]),
-        .testTarget(name: "VAETrainingTests", dependencies: ["VAETraining", "VAERuntime", "TestSupport"]),
-        .testTarget(name: "CommandTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "vaertTests", dependencies: ["vaert", "VAERuntime", "TestSupport", "TrainingTestSupport"]),
+        .testTarget(name: "VAETrainingTests", dependencies: ["VAETraining", "VAERuntime", "TestSupport", "TrainingTestSupport"]),
+        .testTarget(name: "CommandTests", dependencies: ["TestSupport", "TrainingTestSupport"]),
         // Run by vaertTests under a time limit (a hang must fail, not stall), and under ThreadSanitizer.
         .executableTarget(name: "vaert-pool-stress", dependencies: ["vaert", "VAERuntime"], path: "Tests/PoolStress"),
     ] + kernelTargets

@@ -12,5 +12,6 @@ case $kind in address|thread) ;; *) echo "usage: tools/sanitize.sh address|threa
 export LSAN_OPTIONS="suppressions=$PWD/tools/sanitizers/lsan.supp"
 export TSAN_OPTIONS="halt_on_error=1"
 export VAERT_SANITIZER=$kind
+export VAERT_REQUIRE_ARTIFACTS=1
 swift build -c release --build-tests --sanitize="$kind" --scratch-path ".build-$kind"
 swift test -c release --skip-build --sanitize="$kind" --scratch-path ".build-$kind" --disable-xctest

@@ -23,14 +23,14 @@ import VAERuntime
 
     @Test("PyTorch imports decode within 1e-5 of PyTorch: the course's fc1..fc5 VAE (inferred) and a ConvTranspose2d decoder (JSON)")
     func pytorchParity() throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        for (name, arch) in [("course_small", nil), ("conv_decoder", "\(fixtures)/conv_decoder.json")] as [(String, String?)] {
-            let args = ["\(fixtures)/\(name).safetensors", "--out", "\(folder)/\(name).vaert"] + (arch.map { ["--arch", $0] } ?? [])
-            let r = try TestSupport.run(tool, args)
-            #expect(r.status == 0, "\(r.stderr)")
-            let pixels = try decode("\(folder)/\(name).vaert", try floats("\(fixtures)/\(name)_z.bin"))
-            #expect(TestSupport.maxAbsDifference(pixels, try floats("\(fixtures)/\(name)_expected.bin")) <= 1e-5, "\(name)")
+        try TestSupport.withTemporaryFolder { folder in
+            for (name, arch) in [("course_small", nil), ("conv_decoder", "\(fixtures)/conv_decoder.json")] as [(String, String?)] {
+                let args = ["\(fixtures)/\(name).safetensors", "--out", "\(folder)/\(name).vaert"] + (arch.map { ["--arch", $0] } ?? [])
+                let r = try TestSupport.run(tool, args)
+                #expect(r.status == 0, "\(r.stderr)")
+                let pixels = try decode("\(folder)/\(name).vaert", try floats("\(fixtures)/\(name)_z.bin"))
+                #expect(TestSupport.maxAbsDifference(pixels, try floats("\(fixtures)/\(name)_expected.bin")) <= 1e-5, "\(name)")
+            }
         }
     }
 
@@ -60,138 +60,139 @@ import VAERuntime
 
     @Test("an nn.Sequential import needs its activations stated: refused without them, exact with them (a double-precision reference)")
     func sequentialActivations() throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let sizes = [5, 32, 24, 16]  // latent 5 -> 4x4 image
-        let layers = try writeSequential(sizes, to: "\(folder)/dec.safetensors")
-        let refused = try TestSupport.run(tool, ["\(folder)/dec.safetensors", "--out", "\(folder)/dec.vaert"])
-        #expect(refused.status == 1 && refused.stderr.contains("holds no activations") && refused.stderr.contains("--activations relu,relu,sigmoid")
-                && refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: "\(folder)/dec.vaert"))
-        let tanh = try TestSupport.run(tool, ["\(folder)/dec.safetensors", "--activations", "tanh,tanh,sigmoid", "--out", "\(folder)/dec.vaert"])
-        #expect(tanh.status == 1 && tanh.stderr.contains("unknown activation 'tanh'"), "\(tanh.stderr)")
-        let short = try TestSupport.run(tool, ["\(folder)/dec.safetensors", "--activations", "relu,sigmoid", "--out", "\(folder)/dec.vaert"])
-        #expect(short.status == 1 && short.stderr.contains("3 Linear layers"), "\(short.stderr)")
+        try TestSupport.withTemporaryFolder { folder in
+            let sizes = [5, 32, 24, 16]  // latent 5 -> 4x4 image
+            let layers = try writeSequential(sizes, to: "\(folder)/dec.safetensors")
+            let refused = try TestSupport.run(tool, ["\(folder)/dec.safetensors", "--out", "\(folder)/dec.vaert"])
+            #expect(refused.status == 1 && refused.stderr.contains("holds no activations") && refused.stderr.contains("--activations relu,relu,sigmoid")
+                    && refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: "\(folder)/dec.vaert"))
+            let tanh = try TestSupport.run(tool, ["\(folder)/dec.safetensors", "--activations", "tanh,tanh,sigmoid", "--out", "\(folder)/dec.vaert"])
+            #expect(tanh.status == 1 && tanh.stderr.contains("unknown activation 'tanh'"), "\(tanh.stderr)")
+            let short = try TestSupport.run(tool, ["\(folder)/dec.safetensors", "--activations", "relu,sigmoid", "--out", "\(folder)/dec.vaert"])
+            #expect(short.status == 1 && short.stderr.contains("3 Linear layers"), "\(short.stderr)")
 
-        let activations = ["relu", "identity", "sigmoid"]
-        let ok = try TestSupport.run(tool, ["\(folder)/dec.safetensors", "--activations", activations.joined(separator: ","), "--out", "\(folder)/dec.vaert"])
-        #expect(ok.status == 0, "\(ok.stderr)")
-        let z = TestSupport.randomFloats(7 * sizes[0], seed: 3, in: -2...2)
-        let pixels = try decode("\(folder)/dec.vaert", z)
-        var expected: [Float] = []
-        for r in 0..<7 {
-            var x = z[(r * sizes[0])..<((r + 1) * sizes[0])].map(Double.init)
-            for (l, layer) in layers.enumerated() {
-                let (n, m) = (sizes[l], sizes[l + 1])
-                x = (0..<m).map { o in
-                    let y = (0..<n).reduce(Double(layer.bias[o])) { $0 + Double(layer.weight[o * n + $1]) * x[$1] }
-                    switch activations[l] {
-                    case "relu": return max(y, 0)
-                    case "sigmoid": return 1 / (1 + Foundation.exp(-y))
-                    default: return y
+            let activations = ["relu", "identity", "sigmoid"]
+            let ok = try TestSupport.run(tool, ["\(folder)/dec.safetensors", "--activations", activations.joined(separator: ","), "--out", "\(folder)/dec.vaert"])
+            #expect(ok.status == 0, "\(ok.stderr)")
+            let z = TestSupport.randomFloats(7 * sizes[0], seed: 3, in: -2...2)
+            let pixels = try decode("\(folder)/dec.vaert", z)
+            var expected: [Float] = []
+            for r in 0..<7 {
+                var x = z[(r * sizes[0])..<((r + 1) * sizes[0])].map(Double.init)
+                for (l, layer) in layers.enumerated() {
+                    let (n, m) = (sizes[l], sizes[l + 1])
+                    x = (0..<m).map { o in
+                        let y = (0..<n).reduce(Double(layer.bias[o])) { $0 + Double(layer.weight[o * n + $1]) * x[$1] }
+                        switch activations[l] {
+                        case "relu": return max(y, 0)
+                        case "sigmoid": return 1 / (1 + Foundation.exp(-y))
+                        default: return y
+                        }
                     }
                 }
+                expected += x.map(Float.init)
             }
-            expected += x.map(Float.init)
+            #expect(TestSupport.maxAbsDifference(pixels, expected) <= 1e-5)
         }
-        #expect(TestSupport.maxAbsDifference(pixels, expected) <= 1e-5)
     }
 
     @Test("f16 within 1e-3 and int8 within 2e-2 of f32 on 1000 latent vectors, at a half and under 0.4 of the size")
     func storageTypes() throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let z = TestSupport.randomFloats(1000 * 20, seed: 5, in: -2.5...2.5)
-        let reference = try decode(TestSupport.readyModel, z)
-        let f32Size = try FileManager.default.attributesOfItem(atPath: TestSupport.readyModel)[.size] as! Int
-        for (dtype, tolerance, maxFraction) in [("f16", Float(1e-3), 0.51), ("int8", Float(2e-2), 0.4)] {
-            let out = "\(folder)/\(dtype).vaert"
-            let r = try TestSupport.run(tool, [TestSupport.readyModel, "--out", out, "--dtype", dtype])
-            #expect(r.status == 0, "\(r.stderr)")
-            let difference = TestSupport.maxAbsDifference(try decode(out, z), reference)
-            let size = try FileManager.default.attributesOfItem(atPath: out)[.size] as! Int
-            #expect(difference <= tolerance && Double(size) < maxFraction * Double(f32Size), "\(dtype): max difference \(difference), \(size) bytes")
+        try TestSupport.withTemporaryFolder { folder in
+            let z = TestSupport.randomFloats(1000 * 20, seed: 5, in: -2.5...2.5)
+            let reference = try decode(TestSupport.readyModel, z)
+            let f32Size = try FileManager.default.attributesOfItem(atPath: TestSupport.readyModel)[.size] as! Int
+            for (dtype, tolerance, maxFraction) in [("f16", Float(1e-3), 0.51), ("int8", Float(2e-2), 0.4)] {
+                let out = "\(folder)/\(dtype).vaert"
+                let r = try TestSupport.run(tool, [TestSupport.readyModel, "--out", out, "--dtype", dtype])
+                #expect(r.status == 0, "\(r.stderr)")
+                let difference = TestSupport.maxAbsDifference(try decode(out, z), reference)
+                let size = try FileManager.default.attributesOfItem(atPath: out)[.size] as! Int
+                #expect(difference <= tolerance && Double(size) < maxFraction * Double(f32Size), "\(dtype): max difference \(difference), \(size) bytes")
+            }
         }
     }
 
     @Test("decoder-only export opens without an encoder and decodes the same pixels; encoder-only refuses to decode")
     func parts() throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        #expect(try TestSupport.run(tool, [TestSupport.readyModel, "--out", "\(folder)/d.vaert", "--decoder-only"]).status == 0)
-        let model = try Model.open(path: "\(folder)/d.vaert")
-        #expect(!model.hasEncoder)
-        let z = TestSupport.randomFloats(40, seed: 1)
-        #expect(try decode("\(folder)/d.vaert", z) == (try decode(TestSupport.readyModel, z)))
-        #expect(try TestSupport.run(tool, [TestSupport.readyModel, "--out", "\(folder)/e.vaert", "--encoder-only"]).status == 0)
-        #expect(try TestSupport.run(tool, ["verify", "\(folder)/e.vaert"]).status == 1)
+        try TestSupport.withTemporaryFolder { folder in
+            #expect(try TestSupport.run(tool, [TestSupport.readyModel, "--out", "\(folder)/d.vaert", "--decoder-only"]).status == 0)
+            let model = try Model.open(path: "\(folder)/d.vaert")
+            #expect(!model.hasEncoder)
+            let z = TestSupport.randomFloats(40, seed: 1)
+            #expect(try decode("\(folder)/d.vaert", z) == (try decode(TestSupport.readyModel, z)))
+            #expect(try TestSupport.run(tool, [TestSupport.readyModel, "--out", "\(folder)/e.vaert", "--encoder-only"]).status == 0)
+            #expect(try TestSupport.run(tool, ["verify", "\(folder)/e.vaert"]).status == 1)
+        }
     }
 
-    @Test("--c-array: a C program links the model in, opens it from memory (copied and in place) and decodes the same pixels as from the file")
+    @Test("--c-array: a C program links the model in, opens it from memory (copied and in place) and decodes the same pixels as from the file",
+          .enabled(if: TestSupport.Artifact.library.isAvailable, "needs libvaert laid out: run tools/build-lib.sh (tools/test.sh does)"))
     func cArray() throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let r = try TestSupport.run(tool, [TestSupport.readyModel, "--out", "\(folder)/m.vaert", "--dtype", "f16", "--c-array", "fashion_vae"])
-        #expect(r.status == 0, "\(r.stderr)")
-        let program = """
-            #include <stdio.h>
-            #include <string.h>
-            #include "vaert.h"
-            #include "fashion_vae.h"
-            int main(int argc, char **argv) {
-                vaert_model *a = NULL, *b = NULL, *c = NULL;
-                if (((size_t)fashion_vae & 63) != 0) return 3;
-                if (vaert_open_memory(fashion_vae, fashion_vae_size, &a) != VAERT_OK) return 4;
-                if (vaert_open_file(argv[1], &b) != VAERT_OK) return 5;
-                if (vaert_open_memory_in_place(fashion_vae, fashion_vae_size, &c) != VAERT_OK) return 6;
-                static float x[16 * 784], y[16 * 784], z[16 * 784];
-                if (vaert_sample(a, 7, 0, 16, x) != VAERT_OK || vaert_sample(b, 7, 0, 16, y) != VAERT_OK
-                    || vaert_sample(c, 7, 0, 16, z) != VAERT_OK) return 7;
-                puts(memcmp(x, y, sizeof x) == 0 && memcmp(x, z, sizeof x) == 0 ? "same" : "different");
-                vaert_close(a); vaert_close(b); vaert_close(c);
-                return 0;
-            }
-            """
-        try program.write(toFile: "\(folder)/main.c", atomically: true, encoding: .utf8)
-        let pc = "\(TestSupport.root)/.build/vaert/lib/pkgconfig"
-        let flags = try TestSupport.run("/usr/bin/pkg-config", ["--cflags", "--libs", "vaert"], environment: ["PKG_CONFIG_PATH": pc]).stdout
-        let cc = try TestSupport.run("/usr/bin/cc", ["-std=c11", "-Wall", "-Werror", "-I", folder, "\(folder)/main.c", "\(folder)/fashion_vae.c", "-o", "\(folder)/main"]
-                                     + flags.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty })
-        #expect(cc.status == 0, "\(cc.stderr)")
-        let run = try TestSupport.run("\(folder)/main", ["\(folder)/m.vaert"])
-        #expect(run.status == 0 && run.stdout == "same\n", "status \(run.status): \(run.stdout)")
+        try TestSupport.withTemporaryFolder { folder in
+            let r = try TestSupport.run(tool, [TestSupport.readyModel, "--out", "\(folder)/m.vaert", "--dtype", "f16", "--c-array", "fashion_vae"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let program = """
+                #include <stdio.h>
+                #include <string.h>
+                #include "vaert.h"
+                #include "fashion_vae.h"
+                int main(int argc, char **argv) {
+                    vaert_model *a = NULL, *b = NULL, *c = NULL;
+                    if (((size_t)fashion_vae & 63) != 0) return 3;
+                    if (vaert_open_memory(fashion_vae, fashion_vae_size, &a) != VAERT_OK) return 4;
+                    if (vaert_open_file(argv[1], &b) != VAERT_OK) return 5;
+                    if (vaert_open_memory_in_place(fashion_vae, fashion_vae_size, &c) != VAERT_OK) return 6;
+                    static float x[16 * 784], y[16 * 784], z[16 * 784];
+                    if (vaert_sample(a, 7, 0, 16, x) != VAERT_OK || vaert_sample(b, 7, 0, 16, y) != VAERT_OK
+                        || vaert_sample(c, 7, 0, 16, z) != VAERT_OK) return 7;
+                    puts(memcmp(x, y, sizeof x) == 0 && memcmp(x, z, sizeof x) == 0 ? "same" : "different");
+                    vaert_close(a); vaert_close(b); vaert_close(c);
+                    return 0;
+                }
+                """
+            try program.write(toFile: "\(folder)/main.c", atomically: true, encoding: .utf8)
+            let pc = "\(TestSupport.root)/.build/vaert/lib/pkgconfig"
+            let flags = try TestSupport.run("/usr/bin/pkg-config", ["--cflags", "--libs", "vaert"], environment: ["PKG_CONFIG_PATH": pc]).stdout
+            let cc = try TestSupport.run("/usr/bin/cc", ["-std=c11", "-Wall", "-Werror", "-I", folder, "\(folder)/main.c", "\(folder)/fashion_vae.c", "-o", "\(folder)/main"]
+                                         + flags.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty })
+            #expect(cc.status == 0, "\(cc.stderr)")
+            let run = try TestSupport.run("\(folder)/main", ["\(folder)/m.vaert"])
+            #expect(run.status == 0 && run.stdout == "same\n", "status \(run.status): \(run.stdout)")
+        }
     }
 
     @Test("inspect and verify; bad inputs are one-line errors naming the problem, nothing written")
     func inspectVerifyErrors() throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let inspect = try TestSupport.run(tool, ["inspect", TestSupport.readyModel])
-        #expect(inspect.status == 0 && inspect.stdout.contains("decoder dense") && inspect.stdout.contains("parameters: 652824") && inspect.stdout.contains("vaert.kind = vae"))
-        #expect(try TestSupport.run(tool, ["verify", TestSupport.readyModel]).status == 0)
-        var damaged = try Data(contentsOf: URL(fileURLWithPath: TestSupport.readyModel))
-        damaged[damaged.count - 5] ^= 0xff
-        try damaged.write(to: URL(fileURLWithPath: "\(folder)/damaged.vaert"))
-        let bad = try TestSupport.run(tool, ["verify", "\(folder)/damaged.vaert"])
-        #expect(bad.status == 1 && bad.stderr.contains("CRC"))
+        try TestSupport.withTemporaryFolder { folder in
+            let inspect = try TestSupport.run(tool, ["inspect", TestSupport.readyModel])
+            #expect(inspect.status == 0 && inspect.stdout.contains("decoder dense") && inspect.stdout.contains("parameters: 652824") && inspect.stdout.contains("vaert.kind = vae"))
+            #expect(try TestSupport.run(tool, ["verify", TestSupport.readyModel]).status == 0)
+            var damaged = try Data(contentsOf: URL(fileURLWithPath: TestSupport.readyModel))
+            damaged[damaged.count - 5] ^= 0xff
+            try damaged.write(to: URL(fileURLWithPath: "\(folder)/damaged.vaert"))
+            let bad = try TestSupport.run(tool, ["verify", "\(folder)/damaged.vaert"])
+            #expect(bad.status == 1 && bad.stderr.contains("CRC"))
 
-        try Data("x".utf8).write(to: URL(fileURLWithPath: "\(folder)/model.pt"))
-        let pickle = try TestSupport.run(tool, ["\(folder)/model.pt", "--out", "\(folder)/o.vaert"])
-        #expect(pickle.status == 1 && pickle.stderr.contains("arbitrary code") && pickle.stderr.contains("save_file"))
+            try Data("x".utf8).write(to: URL(fileURLWithPath: "\(folder)/model.pt"))
+            let pickle = try TestSupport.run(tool, ["\(folder)/model.pt", "--out", "\(folder)/o.vaert"])
+            #expect(pickle.status == 1 && pickle.stderr.contains("arbitrary code") && pickle.stderr.contains("save_file"))
 
-        var arch = try String(contentsOfFile: "\(fixtures)/conv_decoder.json", encoding: .utf8)
-        arch = arch.replacingOccurrences(of: "\"name\": \"3\"", with: "\"name\": \"missing\"")
-        try arch.write(toFile: "\(folder)/arch.json", atomically: true, encoding: .utf8)
-        let missing = try TestSupport.run(tool, ["\(fixtures)/conv_decoder.safetensors", "--arch", "\(folder)/arch.json", "--out", "\(folder)/o.vaert"])
-        #expect(missing.status == 1 && missing.stderr.contains("'missing.weight'") && missing.stderr.split(separator: "\n").count == 1)
-        var poisoned = try Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/course_small.safetensors"))
-        let headerLength = Int(poisoned.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
-        poisoned.replaceSubrange((8 + headerLength)..<(12 + headerLength), with: [0x00, 0x00, 0xC0, 0x7F])  // a NaN
-        try poisoned.write(to: URL(fileURLWithPath: "\(folder)/nan.safetensors"))
-        let nan = try TestSupport.run(tool, ["\(folder)/nan.safetensors", "--out", "\(folder)/o.vaert"])
-        #expect(nan.status == 1 && nan.stderr.contains("holds nan") && nan.stderr.contains("tensor '"), "\(nan.stderr)")
-        let guessing = try TestSupport.run(tool, ["\(fixtures)/conv_decoder.safetensors", "--out", "\(folder)/o.vaert"])
-        #expect(guessing.status == 1 && guessing.stderr.contains("--arch"))
-        #expect(!FileManager.default.fileExists(atPath: "\(folder)/o.vaert"))
+            var arch = try String(contentsOfFile: "\(fixtures)/conv_decoder.json", encoding: .utf8)
+            arch = arch.replacingOccurrences(of: "\"name\": \"3\"", with: "\"name\": \"missing\"")
+            try arch.write(toFile: "\(folder)/arch.json", atomically: true, encoding: .utf8)
+            let missing = try TestSupport.run(tool, ["\(fixtures)/conv_decoder.safetensors", "--arch", "\(folder)/arch.json", "--out", "\(folder)/o.vaert"])
+            #expect(missing.status == 1 && missing.stderr.contains("'missing.weight'") && missing.stderr.split(separator: "\n").count == 1)
+            var poisoned = try Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/course_small.safetensors"))
+            let headerLength = Int(poisoned.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+            poisoned.replaceSubrange((8 + headerLength)..<(12 + headerLength), with: [0x00, 0x00, 0xC0, 0x7F])  // a NaN
+            try poisoned.write(to: URL(fileURLWithPath: "\(folder)/nan.safetensors"))
+            let nan = try TestSupport.run(tool, ["\(folder)/nan.safetensors", "--out", "\(folder)/o.vaert"])
+            #expect(nan.status == 1 && nan.stderr.contains("holds nan") && nan.stderr.contains("tensor '"), "\(nan.stderr)")
+            let guessing = try TestSupport.run(tool, ["\(fixtures)/conv_decoder.safetensors", "--out", "\(folder)/o.vaert"])
+            #expect(guessing.status == 1 && guessing.stderr.contains("--arch"))
+            #expect(!FileManager.default.fileExists(atPath: "\(folder)/o.vaert"))
+        }
     }
 }

@@ -12,34 +12,34 @@ import TestSupport
 
     @Test("kill -9 at random moments, then --resume: training goes on from the last checkpoint and ends with the uninterrupted run's model, bit for bit")
     func killAndResume() throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let start = Date()
-        let whole = try TestSupport.run(vaeTrain, Self.training + ["--out", "\(folder)/whole.vaert"])
-        #expect(whole.status == 0, "\(whole.stderr)")
-        let duration = Date().timeIntervalSince(start)
+        try TestSupport.withTemporaryFolder { folder in
+            let start = Date()
+            let whole = try TestSupport.run(vaeTrain, Self.training + ["--out", "\(folder)/whole.vaert"])
+            #expect(whole.status == 0, "\(whole.stderr)")
+            let duration = Date().timeIntervalSince(start)
 
-        let out = "\(folder)/killed.vaert", checkpoint = "\(folder)/killed.ckpt"
-        var moments: [Double] = [], kills = 0
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<3 {
-            let moment = Double.random(in: 0.05...(0.9 * duration), using: &generator)
-            moments.append(moment)
-            let resume = FileManager.default.fileExists(atPath: checkpoint) ? ["--resume"] : []
-            if try TestSupport.runAndKill(vaeTrain, Self.training + ["--out", out] + resume, after: moment) { kills += 1 }
-            // Whatever the moment, the checkpoint on disk is whole: it loads (its CRC checks out).
-            if FileManager.default.fileExists(atPath: checkpoint) {
-                let check = try TestSupport.run(vaeTrain, ["eval", "--weights", checkpoint, "--test-limit", "50"])
-                #expect(check.status == 0, "killed at \(moments): checkpoint unreadable: \(check.stderr)")
+            let out = "\(folder)/killed.vaert", checkpoint = "\(folder)/killed.ckpt"
+            var moments: [Double] = [], kills = 0
+            var generator = SystemRandomNumberGenerator()
+            for _ in 0..<3 {
+                let moment = Double.random(in: 0.05...(0.9 * duration), using: &generator)
+                moments.append(moment)
+                let resume = FileManager.default.fileExists(atPath: checkpoint) ? ["--resume"] : []
+                if try TestSupport.runAndKill(vaeTrain, Self.training + ["--out", out] + resume, after: moment) { kills += 1 }
+                // Whatever the moment, the checkpoint on disk is whole: it loads (its CRC checks out).
+                if FileManager.default.fileExists(atPath: checkpoint) {
+                    let check = try TestSupport.run(vaeTrain, ["eval", "--weights", checkpoint, "--test-limit", "50"])
+                    #expect(check.status == 0, "killed at \(moments): checkpoint unreadable: \(check.stderr)")
+                }
             }
+            let resume = FileManager.default.fileExists(atPath: checkpoint) ? ["--resume"] : []
+            let finish = try TestSupport.run(vaeTrain, Self.training + ["--out", out] + resume)
+            #expect(finish.status == 0, "\(finish.stderr)")
+            #expect(kills > 0, "no run was still going at \(moments) s (the whole run took \(duration) s)")
+            let a = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/whole.vaert"))
+            let b = try Data(contentsOf: URL(fileURLWithPath: out))
+            #expect(a == b, "killed at \(moments) s: the final model differs from the uninterrupted run's")
         }
-        let resume = FileManager.default.fileExists(atPath: checkpoint) ? ["--resume"] : []
-        let finish = try TestSupport.run(vaeTrain, Self.training + ["--out", out] + resume)
-        #expect(finish.status == 0, "\(finish.stderr)")
-        #expect(kills > 0, "no run was still going at \(moments) s (the whole run took \(duration) s)")
-        let a = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/whole.vaert"))
-        let b = try Data(contentsOf: URL(fileURLWithPath: out))
-        #expect(a == b, "killed at \(moments) s: the final model differs from the uninterrupted run's")
     }
 
     /// Runs `arguments` under a file-size limit of `kilobytes` (a full disk for a write that crosses it:
@@ -60,20 +60,20 @@ import TestSupport
     @Test("a full disk: each command reports it in one line, exits non-zero, and leaves no partial or temporary file",
           .enabled(if: fileSizeLimitWorks, "the commands cannot start under a file-size limit (ThreadSanitizer)"))
     func diskFull() throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let commands: [(String, [String], String)] = [
-            ("decode-cli sample --grid", [decodeCLI, "sample", "--weights", TestSupport.readyModel, "--count", "64", "--grid", "\(folder)/grid.jpg"], "grid.jpg"),
-            ("decode-cli latent-map", [decodeCLI, "latent-map", "--weights", TestSupport.readyModel, "--count", "2000", "--out", "\(folder)/map.svg"], "map.svg"),
-            ("vae-train", [vaeTrain, "--train-limit", "256", "--test-limit", "64", "--epochs", "1", "--out", "\(folder)/m.vaert"], "m.ckpt"),
-        ]
-        for (name, command, _) in commands {
-            let r = try runWithFullDisk(command[0], Array(command.dropFirst()), kilobytes: 4)
-            #expect(r.status != 0, "\(name) succeeded on a full disk")
-            let lines = r.stderr.split(separator: "\n").filter { !$0.hasPrefix("epoch ") && !$0.contains("[") }
-            #expect(lines.count == 1 && (r.stderr.contains("too large") || r.stderr.contains("No space")), "\(name): \(r.stderr)")
+        try TestSupport.withTemporaryFolder { folder in
+            let commands: [(String, [String], String)] = [
+                ("decode-cli sample --grid", [decodeCLI, "sample", "--weights", TestSupport.readyModel, "--count", "64", "--grid", "\(folder)/grid.jpg"], "grid.jpg"),
+                ("decode-cli latent-map", [decodeCLI, "latent-map", "--weights", TestSupport.readyModel, "--count", "2000", "--out", "\(folder)/map.svg"], "map.svg"),
+                ("vae-train", [vaeTrain, "--train-limit", "256", "--test-limit", "64", "--epochs", "1", "--out", "\(folder)/m.vaert"], "m.ckpt"),
+            ]
+            for (name, command, _) in commands {
+                let r = try runWithFullDisk(command[0], Array(command.dropFirst()), kilobytes: 4)
+                #expect(r.status != 0, "\(name) succeeded on a full disk")
+                let lines = r.stderr.split(separator: "\n").filter { !$0.hasPrefix("epoch ") && !$0.contains("[") }
+                #expect(lines.count == 1 && (r.stderr.contains("too large") || r.stderr.contains("No space")), "\(name): \(r.stderr)")
+            }
+            let left = try FileManager.default.contentsOfDirectory(atPath: folder)
+            #expect(left.isEmpty, "left behind: \(left)")
         }
-        let left = try FileManager.default.contentsOfDirectory(atPath: folder)
-        #expect(left.isEmpty, "left behind: \(left)")
     }
 }

@@ -22,24 +22,25 @@ import TestSupport
 
     func f(_ value: Any?, _ format: String) -> String { String(format: format, (value as? Double) ?? .nan) }
 
-    @Test("the README's C program is tools/example/first_sample.c; it compiles with -Wall -Wextra -Werror with cc and gcc, and writes a JPEG")
+    @Test("the README's C program is tools/example/first_sample.c; it compiles with -Wall -Wextra -Werror with cc and gcc, and writes a JPEG",
+          .enabled(if: TestSupport.Artifact.library.isAvailable, "needs libvaert laid out: run tools/build-lib.sh (tools/test.sh does)"))
     func cProgram() throws {
         let source = try String(contentsOfFile: "\(TestSupport.root)/tools/example/first_sample.c", encoding: .utf8)
         #expect(Self.readme.contains("```c\n" + source + "```"), "the README's C block differs from tools/example/first_sample.c")
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let pc = "\(TestSupport.root)/.build/vaert/lib/pkgconfig"
-        let flags = try TestSupport.run("/usr/bin/pkg-config", ["--cflags", "--libs", "vaert"], environment: ["PKG_CONFIG_PATH": pc])
-        #expect(flags.status == 0, "run tools/build-lib.sh first: \(flags.stderr)")
-        let libs = flags.stdout.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
-        for compiler in ["/usr/bin/cc", "/usr/bin/gcc"] where FileManager.default.fileExists(atPath: compiler) {
-            let built = try TestSupport.run(compiler, ["-std=c99", "-Wall", "-Wextra", "-Werror", "\(TestSupport.root)/tools/example/first_sample.c", "-o", "\(folder)/first"] + libs)
-            #expect(built.status == 0, "\(compiler): \(built.stderr)")
+        try TestSupport.withTemporaryFolder { folder in
+            let pc = "\(TestSupport.root)/.build/vaert/lib/pkgconfig"
+            let flags = try TestSupport.run("/usr/bin/pkg-config", ["--cflags", "--libs", "vaert"], environment: ["PKG_CONFIG_PATH": pc])
+            #expect(flags.status == 0, "run tools/build-lib.sh first: \(flags.stderr)")
+            let libs = flags.stdout.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+            for compiler in ["/usr/bin/cc", "/usr/bin/gcc"] where FileManager.default.fileExists(atPath: compiler) {
+                let built = try TestSupport.run(compiler, ["-std=c99", "-Wall", "-Wextra", "-Werror", "\(TestSupport.root)/tools/example/first_sample.c", "-o", "\(folder)/first"] + libs)
+                #expect(built.status == 0, "\(compiler): \(built.stderr)")
+            }
+            let run = try TestSupport.run("/bin/sh", ["-c", "cd '\(folder)' && ./first '\(TestSupport.readyModel)'"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let jpeg = FileManager.default.contents(atPath: "\(folder)/first.jpg") ?? Data()
+            #expect(jpeg.prefix(2) == Data([0xFF, 0xD8]) && jpeg.suffix(2) == Data([0xFF, 0xD9]))
         }
-        let run = try TestSupport.run("/bin/sh", ["-c", "cd '\(folder)' && ./first '\(TestSupport.readyModel)'"])
-        #expect(run.status == 0, "\(run.stderr)")
-        let jpeg = FileManager.default.contents(atPath: "\(folder)/first.jpg") ?? Data()
-        #expect(jpeg.prefix(2) == Data([0xFF, 0xD8]) && jpeg.suffix(2) == Data([0xFF, 0xD9]))
     }
 
     @Test("the model-zoo table and the measured figures are what vae-train eval prints for the committed models")
@@ -68,7 +69,8 @@ import TestSupport
         #expect(row("| `fashion-cae` |").contains("contractive term \(f(cae["contractive_term"], "%.2f")) per image, below its value at initialisation; reconstruction \(f(cae["reconstruction"], "%.1f")) nats"))
     }
 
-    @Test("the embedded size table is what tools/build-embedded.sh cross measured, within the 0.5% by which builds of the same source differ")
+    @Test("the embedded size table is what tools/build-embedded.sh cross measured, within the 0.5% by which builds of the same source differ",
+          .enabled(if: TestSupport.Artifact.embedded.isAvailable, "needs the Embedded builds: run tools/build-embedded.sh cross (tools/test.sh does)"))
     func embeddedSizes() throws {
         let path = "\(TestSupport.root)/.build/embedded/sizes.txt"
         let sizes = try #require(try? String(contentsOfFile: path, encoding: .utf8), "run tools/build-embedded.sh cross first: \(path) is missing")

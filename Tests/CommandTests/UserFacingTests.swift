@@ -14,49 +14,49 @@ import TestSupport
 
     @Test("sample on a conditional model: sample i gets class i mod K, as --class gives it; --class out of range names the option")
     func conditionalSample() throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let all = try TestSupport.run(decodeCLI, ["sample", "--weights", cvae, "--count", "12", "--out", "\(folder)/all"])
-        #expect(all.status == 0, "\(all.stderr)")
-        let three = try TestSupport.run(decodeCLI, ["sample", "--weights", cvae, "--count", "12", "--class", "3", "--out", "\(folder)/three"])
-        #expect(three.status == 0, "\(three.stderr)")
-        // Sample 3 has class 3 either way; sample 4 has class 4 by default.
-        #expect(contents("\(folder)/all/sample-000003.jpg") == contents("\(folder)/three/sample-000003.jpg"))
-        #expect(contents("\(folder)/all/sample-000004.jpg") != contents("\(folder)/three/sample-000004.jpg"))
-        let shard = try TestSupport.run(decodeCLI, ["sample", "--weights", cvae, "--count", "12", "--shard", "1/2", "--out", "\(folder)/shard"])
-        #expect(shard.status == 0 && contents("\(folder)/shard/sample-000007.jpg") == contents("\(folder)/all/sample-000007.jpg"))
-        let help = try TestSupport.run(decodeCLI, ["sample", "--help"])
-        #expect(help.stdout.contains("class i mod K"))
-        let bad = try TestSupport.run(decodeCLI, ["sample", "--weights", cvae, "--class", "10", "--grid", "\(folder)/g.jpg"])
-        #expect(bad.status == 1 && bad.stderr.contains("--class 10") && bad.stderr.contains("classes 0 to 9") && !bad.stderr.contains("label 0"), "\(bad.stderr)")
+        try TestSupport.withTemporaryFolder { folder in
+            let all = try TestSupport.run(decodeCLI, ["sample", "--weights", cvae, "--count", "12", "--out", "\(folder)/all"])
+            #expect(all.status == 0, "\(all.stderr)")
+            let three = try TestSupport.run(decodeCLI, ["sample", "--weights", cvae, "--count", "12", "--class", "3", "--out", "\(folder)/three"])
+            #expect(three.status == 0, "\(three.stderr)")
+            // Sample 3 has class 3 either way; sample 4 has class 4 by default.
+            #expect(contents("\(folder)/all/sample-000003.jpg") == contents("\(folder)/three/sample-000003.jpg"))
+            #expect(contents("\(folder)/all/sample-000004.jpg") != contents("\(folder)/three/sample-000004.jpg"))
+            let shard = try TestSupport.run(decodeCLI, ["sample", "--weights", cvae, "--count", "12", "--shard", "1/2", "--out", "\(folder)/shard"])
+            #expect(shard.status == 0 && contents("\(folder)/shard/sample-000007.jpg") == contents("\(folder)/all/sample-000007.jpg"))
+            let help = try TestSupport.run(decodeCLI, ["sample", "--help"])
+            #expect(help.stdout.contains("class i mod K"))
+            let bad = try TestSupport.run(decodeCLI, ["sample", "--weights", cvae, "--class", "10", "--grid", "\(folder)/g.jpg"])
+            #expect(bad.status == 1 && bad.stderr.contains("--class 10") && bad.stderr.contains("classes 0 to 9") && !bad.stderr.contains("label 0"), "\(bad.stderr)")
+        }
     }
 
     @Test("a cvae trains with beta 2 unless told otherwise, and its file says so")
     func cvaeDefaultBeta() throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let r = try TestSupport.run(vaeTrain, ["--model", "cvae", "--train-limit", "256", "--test-limit", "64", "--hidden", "16", "--latent", "2",
-                                               "--epochs", "1", "--out", "\(folder)/c.vaert"])
-        #expect(r.status == 0 && r.stdout.contains("cvae 784-16-2 (bernoulli), β = 2,"), "\(r.stdout)\(r.stderr)")
-        #expect(try TestSupport.run(exportWeights, ["inspect", "\(folder)/c.vaert"]).stdout.contains("vaert.train.beta = 2.0"))
+        try TestSupport.withTemporaryFolder { folder in
+            let r = try TestSupport.run(vaeTrain, ["--model", "cvae", "--train-limit", "256", "--test-limit", "64", "--hidden", "16", "--latent", "2",
+                                                   "--epochs", "1", "--out", "\(folder)/c.vaert"])
+            #expect(r.status == 0 && r.stdout.contains("cvae 784-16-2 (bernoulli), β = 2,"), "\(r.stdout)\(r.stderr)")
+            #expect(try TestSupport.run(exportWeights, ["inspect", "\(folder)/c.vaert"]).stdout.contains("vaert.train.beta = 2.0"))
+        }
     }
 
     @Test("a grid named .png is refused before any work, and latent-map wants .svg")
     func outputNames() throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        for arguments in [["sample", "--weights", TestSupport.readyModel, "--grid", "\(folder)/x.png"],
-                          ["reconstruct", "--weights", TestSupport.readyModel, "--grid", "\(folder)/x.png"],
-                          ["classes", "--weights", cvae, "--grid", "\(folder)/x.png"],
-                          ["latent-map", "--weights", TestSupport.readyModel, "--out", "\(folder)/x.png"]] {
-            let r = try TestSupport.run(decodeCLI, arguments)
-            #expect(r.status != 0 && r.stderr.contains("x.png") && r.stderr.contains("not .png"), "\(arguments[0]): \(r.stderr)")
+        try TestSupport.withTemporaryFolder { folder in
+            for arguments in [["sample", "--weights", TestSupport.readyModel, "--grid", "\(folder)/x.png"],
+                              ["reconstruct", "--weights", TestSupport.readyModel, "--grid", "\(folder)/x.png"],
+                              ["classes", "--weights", cvae, "--grid", "\(folder)/x.png"],
+                              ["latent-map", "--weights", TestSupport.readyModel, "--out", "\(folder)/x.png"]] {
+                let r = try TestSupport.run(decodeCLI, arguments)
+                #expect(r.status != 0 && r.stderr.contains("x.png") && r.stderr.contains("not .png"), "\(arguments[0]): \(r.stderr)")
+            }
+            let inspect = try TestSupport.run(vaeTrain, ["inspect-data", "--grid", "\(folder)/x.png"])
+            #expect(inspect.status != 0 && inspect.stderr.contains("must end in .jpg or .jpeg"))
+            let upper = try TestSupport.run(decodeCLI, ["sample", "--weights", TestSupport.readyModel, "--count", "2", "--grid", "\(folder)/x.JPEG"])
+            #expect(upper.status == 0, "\(upper.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["x.JPEG"])
         }
-        let inspect = try TestSupport.run(vaeTrain, ["inspect-data", "--grid", "\(folder)/x.png"])
-        #expect(inspect.status != 0 && inspect.stderr.contains("must end in .jpg or .jpeg"))
-        let upper = try TestSupport.run(decodeCLI, ["sample", "--weights", TestSupport.readyModel, "--count", "2", "--grid", "\(folder)/x.JPEG"])
-        #expect(upper.status == 0, "\(upper.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["x.JPEG"])
     }
 
     @Test("messages name the option at fault, each default is printed once, and vae-train --help shows the training options")
@@ -74,61 +74,61 @@ import TestSupport
 
     @Test("provenance: vaert.train.* metadata in the file and in inspect; the training line shows beta; --resume refuses contradicting options; decode-cli finds the JPEG data the model was trained on")
     func provenanceAndResume() throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        // A JPEG data set of two classes, from the conditional model's own samples.
-        for c in 0..<2 {
-            let r = try TestSupport.run(decodeCLI, ["sample", "--weights", cvae, "--class", "\(c)", "--count", "40", "--seed", "\(c)", "--out", "\(folder)/jpegs/c\(c)"])
-            #expect(r.status == 0, "\(r.stderr)")
-        }
-        let common = ["--data", "\(folder)/jpegs", "--image-size", "20x16", "--channels", "3", "--hidden", "32", "--latent", "3", "--beta", "2",
-                      "--batch-size", "16", "--out", "\(folder)/m.vaert"]
-        let first = try TestSupport.run(vaeTrain, common + ["--epochs", "1"])
-        #expect(first.status == 0 && first.stdout.contains("β = 2,"), "\(first.stdout)\(first.stderr)")
-        let inspect = try TestSupport.run(exportWeights, ["inspect", "\(folder)/m.vaert"]).stdout
-        for entry in ["vaert.train.kind = beta-vae", "vaert.train.beta = 2.0", "vaert.train.loss = bce", "vaert.train.epochs = 1", "vaert.train.learning_rate = 0.001",
-                      "vaert.train.batch_size = 16", "vaert.train.seed = 0", "vaert.train.data = \(folder)/jpegs", "vaert.train.vaert_version = 0.1.0"] {
-            #expect(inspect.contains(entry), "\(entry)")
-        }
-        // decode-cli reads the model's JPEG data without --data (3x20x16, not Fashion-MNIST).
-        let reconstruct = try TestSupport.run(decodeCLI, ["reconstruct", "--weights", "\(folder)/m.vaert", "--count", "4", "--grid", "\(folder)/r.jpg"])
-        #expect(reconstruct.status == 0, "\(reconstruct.stderr)")
-        let map = try TestSupport.run(decodeCLI, ["latent-map", "--weights", "\(folder)/m.vaert", "--out", "\(folder)/map.svg"])
-        #expect(map.status == 0, "\(map.stderr)")
+        try TestSupport.withTemporaryFolder { folder in
+            // A JPEG data set of two classes, from the conditional model's own samples.
+            for c in 0..<2 {
+                let r = try TestSupport.run(decodeCLI, ["sample", "--weights", cvae, "--class", "\(c)", "--count", "40", "--seed", "\(c)", "--out", "\(folder)/jpegs/c\(c)"])
+                #expect(r.status == 0, "\(r.stderr)")
+            }
+            let common = ["--data", "\(folder)/jpegs", "--image-size", "20x16", "--channels", "3", "--hidden", "32", "--latent", "3", "--beta", "2",
+                          "--batch-size", "16", "--out", "\(folder)/m.vaert"]
+            let first = try TestSupport.run(vaeTrain, common + ["--epochs", "1"])
+            #expect(first.status == 0 && first.stdout.contains("β = 2,"), "\(first.stdout)\(first.stderr)")
+            let inspect = try TestSupport.run(exportWeights, ["inspect", "\(folder)/m.vaert"]).stdout
+            for entry in ["vaert.train.kind = beta-vae", "vaert.train.beta = 2.0", "vaert.train.loss = bce", "vaert.train.epochs = 1", "vaert.train.learning_rate = 0.001",
+                          "vaert.train.batch_size = 16", "vaert.train.seed = 0", "vaert.train.data = \(folder)/jpegs", "vaert.train.vaert_version = 0.1.0"] {
+                #expect(inspect.contains(entry), "\(entry)")
+            }
+            // decode-cli reads the model's JPEG data without --data (3x20x16, not Fashion-MNIST).
+            let reconstruct = try TestSupport.run(decodeCLI, ["reconstruct", "--weights", "\(folder)/m.vaert", "--count", "4", "--grid", "\(folder)/r.jpg"])
+            #expect(reconstruct.status == 0, "\(reconstruct.stderr)")
+            let map = try TestSupport.run(decodeCLI, ["latent-map", "--weights", "\(folder)/m.vaert", "--out", "\(folder)/map.svg"])
+            #expect(map.status == 0, "\(map.stderr)")
 
-        let contradicting = try TestSupport.run(vaeTrain, ["--model", "ae", "--latent", "8", "--epochs", "2", "--resume", "--out", "\(folder)/m.vaert"])
-        #expect(contradicting.status == 1 && contradicting.stderr.contains("--model ae (the checkpoint's is beta-vae)")
-                && contradicting.stderr.contains("--latent 8 (the checkpoint's is 3)") && contradicting.stderr.split(separator: "\n").count == 1,
-                "\(contradicting.stderr)")
-        let grown = try TestSupport.run(vaeTrain, ["--epochs", "2", "--resume", "--out", "\(folder)/m.vaert"])
-        #expect(grown.status == 0 && grown.stdout.contains("epoch 2: test negative ELBO"), "\(grown.stderr)")
-        #expect(try TestSupport.run(exportWeights, ["inspect", "\(folder)/m.vaert"]).stdout.contains("vaert.train.epochs = 2"))
-        let same = try TestSupport.run(vaeTrain, ["--epochs", "3", "--resume", "--latent", "3", "--beta", "2", "--data", "\(folder)/jpegs", "--out", "\(folder)/m.vaert"])
-        #expect(same.status == 0, "\(same.stderr)")
+            let contradicting = try TestSupport.run(vaeTrain, ["--model", "ae", "--latent", "8", "--epochs", "2", "--resume", "--out", "\(folder)/m.vaert"])
+            #expect(contradicting.status == 1 && contradicting.stderr.contains("--model ae (the checkpoint's is beta-vae)")
+                    && contradicting.stderr.contains("--latent 8 (the checkpoint's is 3)") && contradicting.stderr.split(separator: "\n").count == 1,
+                    "\(contradicting.stderr)")
+            let grown = try TestSupport.run(vaeTrain, ["--epochs", "2", "--resume", "--out", "\(folder)/m.vaert"])
+            #expect(grown.status == 0 && grown.stdout.contains("epoch 2: test negative ELBO"), "\(grown.stderr)")
+            #expect(try TestSupport.run(exportWeights, ["inspect", "\(folder)/m.vaert"]).stdout.contains("vaert.train.epochs = 2"))
+            let same = try TestSupport.run(vaeTrain, ["--epochs", "3", "--resume", "--latent", "3", "--beta", "2", "--data", "\(folder)/jpegs", "--out", "\(folder)/m.vaert"])
+            #expect(same.status == 0, "\(same.stderr)")
 
-        // Moved data: the recorded folder is gone, and the message says what to give.
-        try FileManager.default.moveItem(atPath: "\(folder)/jpegs", toPath: "\(folder)/moved")
-        let moved = try TestSupport.run(decodeCLI, ["reconstruct", "--weights", "\(folder)/m.vaert", "--grid", "\(folder)/r.jpg"])
-        #expect(moved.status == 1 && moved.stderr.contains("\(folder)/jpegs") && moved.stderr.contains("--data"), "\(moved.stderr)")
+            // Moved data: the recorded folder is gone, and the message says what to give.
+            try FileManager.default.moveItem(atPath: "\(folder)/jpegs", toPath: "\(folder)/moved")
+            let moved = try TestSupport.run(decodeCLI, ["reconstruct", "--weights", "\(folder)/m.vaert", "--grid", "\(folder)/r.jpg"])
+            #expect(moved.status == 1 && moved.stderr.contains("\(folder)/jpegs") && moved.stderr.contains("--data"), "\(moved.stderr)")
+        }
     }
 
     @Test("bad images in a JPEG folder: one line per file, then stop before training; --skip-bad-images trains without them and counts them")
     func badImages() throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let r = try TestSupport.run(decodeCLI, ["sample", "--weights", TestSupport.readyModel, "--count", "30", "--out", "\(folder)/jpegs"])
-        #expect(r.status == 0, "\(r.stderr)")
-        let whole = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/jpegs/sample-000000.jpg"))
-        try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: "\(folder)/jpegs/sample-000000.jpg"))
-        try Data().write(to: URL(fileURLWithPath: "\(folder)/jpegs/sample-000001.jpg"))
-        let arguments = ["--data", "\(folder)/jpegs", "--hidden", "16", "--latent", "2", "--epochs", "1", "--out", "\(folder)/m.vaert"]
-        let refused = try TestSupport.run(vaeTrain, arguments)
-        let lines = refused.stderr.split(separator: "\n")
-        #expect(refused.status == 1 && lines.count == 3, "\(refused.stderr)")
-        #expect(lines.first?.contains("bad image: \(folder)/jpegs/sample-000000.jpg: Premature end of JPEG file") == true, "\(refused.stderr)")
-        #expect(lines.dropFirst().first?.contains("sample-000001.jpg") == true && lines.last?.contains("--skip-bad-images") == true)
-        #expect(!FileManager.default.fileExists(atPath: "\(folder)/m.vaert"))
-        let skipped = try TestSupport.run(vaeTrain, arguments + ["--skip-bad-images"])
-        #expect(skipped.status == 0 && skipped.stdout.contains("25 training images of jpegs (2 bad images left out)"), "\(skipped.stdout)\(skipped.stderr)")
+        try TestSupport.withTemporaryFolder { folder in
+            let r = try TestSupport.run(decodeCLI, ["sample", "--weights", TestSupport.readyModel, "--count", "30", "--out", "\(folder)/jpegs"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let whole = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/jpegs/sample-000000.jpg"))
+            try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: "\(folder)/jpegs/sample-000000.jpg"))
+            try Data().write(to: URL(fileURLWithPath: "\(folder)/jpegs/sample-000001.jpg"))
+            let arguments = ["--data", "\(folder)/jpegs", "--hidden", "16", "--latent", "2", "--epochs", "1", "--out", "\(folder)/m.vaert"]
+            let refused = try TestSupport.run(vaeTrain, arguments)
+            let lines = refused.stderr.split(separator: "\n")
+            #expect(refused.status == 1 && lines.count == 3, "\(refused.stderr)")
+            #expect(lines.first?.contains("bad image: \(folder)/jpegs/sample-000000.jpg: Premature end of JPEG file") == true, "\(refused.stderr)")
+            #expect(lines.dropFirst().first?.contains("sample-000001.jpg") == true && lines.last?.contains("--skip-bad-images") == true)
+            #expect(!FileManager.default.fileExists(atPath: "\(folder)/m.vaert"))
+            let skipped = try TestSupport.run(vaeTrain, arguments + ["--skip-bad-images"])
+            #expect(skipped.status == 0 && skipped.stdout.contains("25 training images of jpegs (2 bad images left out)"), "\(skipped.stdout)\(skipped.stderr)")
+        }
     }
 }

@@ -49,9 +49,9 @@ import VAECore
     }
 
     static let models: [(String, [UInt8])] = [
-        ("vae", TestSupport.tinyModelBytes()),
-        ("cvae", TestSupport.tinyTrainer(kind: .cvae, classes: 3).net.weightsFile().serialize()),
-        ("conv-vae", TestSupport.tinyTrainer(kind: .convVAE, hidden: [12], conv: [4]).net.weightsFile().serialize()),
+        ("vae", TinyModel.dense()),
+        ("cvae", TinyModel.dense(kind: .cvae, classes: 3)),
+        ("conv-vae", TinyModel.convolutional()),
     ]
 
     @Test("the undamaged models open", arguments: models.map(\.0))
@@ -160,7 +160,7 @@ import VAECore
 
     @Test("named damage: wrong CRC and version, misaligned, overlapping and out-of-range tensors, overflowing shapes, bad UTF-8, duplicate names")
     func namedCases() throws {
-        let good = TestSupport.tinyModelBytes()
+        let good = TinyModel.dense()
         let file = try good.withUnsafeBytes { p in Result { () throws(VaertError) in try WeightsFile.parse(p) } }.get()
         let tensorTable = Self.sections(of: file).tensorTable
         let (offset, byteCount, secondTensor) = (TensorField.offset, TensorField.byteCount, tensorTable + TensorField.size)

@@ -35,7 +35,7 @@ import VAECore
 
     @Test("a model file opens and reports its shape")
     func opens() throws {
-        let bytes = TestSupport.tinyModelBytes()
+        let bytes = TinyModel.dense()
         let model = try bytes.withUnsafeBytes { p in Result { () throws(VaertError) in try Model(copying: p) } }.get()
         #expect(model.kind == .vae && model.latentDim == 3 && model.imageShape == Shape3(channels: 1, height: 8, width: 8))
         #expect(model.encoder.map(\.outputCount) == [12, 7, 6] && model.decoder.map(\.outputCount) == [7, 12, 64])
@@ -43,7 +43,7 @@ import VAECore
 
     @Test("every truncation is reported as truncated or bad magic, never a crash")
     func truncations() {
-        let bytes = TestSupport.tinyModelBytes()
+        let bytes = TinyModel.dense()
         for length in stride(from: 0, to: bytes.count, by: 7) {
             let s = status(of: Array(bytes[0..<length]))
             #expect(s == .truncated || (length == 0 && s == .truncated), "length \(length): \(s)")
@@ -52,7 +52,7 @@ import VAECore
 
     @Test("damaged headers and tables give their own status")
     func damaged() {
-        let good = TestSupport.tinyModelBytes()
+        let good = TinyModel.dense()
         #expect(status(of: good) == .ok)
         func damaged(_ change: (inout [UInt8]) -> Void, reseal: Bool = true) -> Status {
             var b = good

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import TrainingTestSupport
 import VAECore
 import VAETraining
 

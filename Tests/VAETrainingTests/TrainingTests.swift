@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import TrainingTestSupport
 import VAECore
 import VAETraining
 import VAERuntime
@@ -34,19 +35,19 @@ import VAERuntime
 
     @Test("resuming from a checkpoint ends bit-identical to an uninterrupted run")
     func resume() throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let data = TestSupport.blobs(count: 90)
-        let whole = TestSupport.tinyTrainer(batch: 16)
-        try train(whole, data, epochs: 3)
-        let first = TestSupport.tinyTrainer(batch: 16)
-        try train(first, data, epochs: 1)
-        try Checkpoint.save(first, to: "\(folder)/run.ckpt", datasetName: "blobs", evaluation: nil)
-        let resumed = try Checkpoint.load(path: "\(folder)/run.ckpt", threads: 1)
-        #expect(resumed.epochsDone == 1 && resumed.adam.step == first.adam.step && resumed.history.count == first.history.count)
-        try train(resumed, data, epochs: 3)
-        #expect(resumed.net.parameters.array == whole.net.parameters.array)
-        #expect(resumed.adam.v.array == whole.adam.v.array)
+        try TestSupport.withTemporaryFolder { folder in
+            let data = TestSupport.blobs(count: 90)
+            let whole = TestSupport.tinyTrainer(batch: 16)
+            try train(whole, data, epochs: 3)
+            let first = TestSupport.tinyTrainer(batch: 16)
+            try train(first, data, epochs: 1)
+            try Checkpoint.save(first, to: "\(folder)/run.ckpt", datasetName: "blobs", evaluation: nil)
+            let resumed = try Checkpoint.load(path: "\(folder)/run.ckpt", threads: 1)
+            #expect(resumed.epochsDone == 1 && resumed.adam.step == first.adam.step && resumed.history.count == first.history.count)
+            try train(resumed, data, epochs: 3)
+            #expect(resumed.net.parameters.array == whole.net.parameters.array)
+            #expect(resumed.adam.v.array == whole.adam.v.array)
+        }
     }
 
     @Test("a non-finite loss stops training with the step number, before any update")

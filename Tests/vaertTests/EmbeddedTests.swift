@@ -4,7 +4,9 @@ import TestSupport
 
 /// The Embedded Swift build of libvaert (`tools/build-embedded.sh host`, run by tools/test.sh first):
 /// a static library with no Swift runtime whose only global symbols are the C API's.
-@Suite(.serialized) struct EmbeddedTests {
+@Suite(.serialized, .enabled(if: TestSupport.Artifact.library.isAvailable && TestSupport.Artifact.embedded.isAvailable,
+                             "needs the Embedded builds and libvaert: run tools/build-embedded.sh and tools/build-lib.sh (tools/test.sh does)"))
+struct EmbeddedTests {
     static let library = "\(TestSupport.root)/.build/embedded/host/libvaert.a"
     static let desktopLib = "\(TestSupport.root)/.build/vaert/lib"
 
@@ -42,53 +44,53 @@ import TestSupport
     @Test("a C program linked with it needs no Swift library and decodes the desktop library's pixels bit for bit",
           arguments: ["vae", "conv-vae", "cvae"])
     func sameBitsAsDesktop(name: String) throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let source = "\(TestSupport.root)/Tests/CPrograms/c_decode.c"
-        try build(source, output: "\(folder)/embedded", embedded: true)
-        try build(source, output: "\(folder)/desktop", embedded: false)
-        let ldd = try TestSupport.run("/usr/bin/ldd", ["\(folder)/embedded"])
-        #expect(ldd.status == 0 && !ldd.stdout.contains("swift") && !ldd.stdout.contains("jpeg"), "\(ldd.stdout)")
-        let z = TestSupport.randomFloats(64 * 20, seed: 21, in: -2...2)
-        let labels = (0..<64).map { Int32($0 % 10) }
-        try z.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/z.bin")) }
-        try labels.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/labels.bin")) }
-        let model = "\(TestSupport.root)/tools/models/fashion-\(name).vaert"
-        for program in ["embedded", "desktop"] {
-            let run = try TestSupport.run("\(folder)/\(program)", [model, "\(folder)/z.bin", "\(folder)/\(program).bin", "\(folder)/labels.bin"])
-            #expect(run.status == 0, "\(program): \(run.stderr)")
+        try TestSupport.withTemporaryFolder { folder in
+            let source = "\(TestSupport.root)/Tests/CPrograms/c_decode.c"
+            try build(source, output: "\(folder)/embedded", embedded: true)
+            try build(source, output: "\(folder)/desktop", embedded: false)
+            let ldd = try TestSupport.run("/usr/bin/ldd", ["\(folder)/embedded"])
+            #expect(ldd.status == 0 && !ldd.stdout.contains("swift") && !ldd.stdout.contains("jpeg"), "\(ldd.stdout)")
+            let z = TestSupport.randomFloats(64 * 20, seed: 21, in: -2...2)
+            let labels = (0..<64).map { Int32($0 % 10) }
+            try z.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/z.bin")) }
+            try labels.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/labels.bin")) }
+            let model = "\(TestSupport.root)/tools/models/fashion-\(name).vaert"
+            for program in ["embedded", "desktop"] {
+                let run = try TestSupport.run("\(folder)/\(program)", [model, "\(folder)/z.bin", "\(folder)/\(program).bin", "\(folder)/labels.bin"])
+                #expect(run.status == 0, "\(program): \(run.stderr)")
+            }
+            let embedded = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/embedded.bin"))
+            let desktop = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/desktop.bin"))
+            #expect(embedded.count == 64 * 784 * 4 && embedded == desktop)
         }
-        let embedded = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/embedded.bin"))
-        let desktop = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/desktop.bin"))
-        #expect(embedded.count == 64 * 784 * 4 && embedded == desktop)
     }
 
     @Test("with it: no allocation after warm-up, the same bits for any thread count, and caller-owned memory (in place, exact workspaces)",
           arguments: [("c_runtime_check", "runtime checks passed"), ("c_workspace_check", "workspace checks passed")])
     func runtimeGuarantees(program: String, passed: String) throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        try build("\(TestSupport.root)/Tests/CPrograms/\(program).c", output: "\(folder)/check", embedded: true)
-        let run = try TestSupport.run("\(folder)/check", [TestSupport.readyModel])
-        #expect(run.status == 0 && run.stdout.contains(passed), "\(run.stdout)\(run.stderr)")
+        try TestSupport.withTemporaryFolder { folder in
+            try build("\(TestSupport.root)/Tests/CPrograms/\(program).c", output: "\(folder)/check", embedded: true)
+            let run = try TestSupport.run("\(folder)/check", [TestSupport.readyModel])
+            #expect(run.status == 0 && run.stdout.contains(passed), "\(run.stdout)\(run.stderr)")
+        }
     }
 
     @Test("a normal Swift program links it next to the Swift runtime without clashes, and decodes as with the desktop library")
     func swiftProgram() throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        try "module CVaert { header \"\(TestSupport.root)/Include/vaert.h\" export * }\n".write(toFile: "\(folder)/module.modulemap", atomically: true, encoding: .utf8)
-        let source = "\(TestSupport.root)/Tests/CPrograms/swift_consumer.swift"
-        let swiftc = ProcessInfo.processInfo.environment["SWIFTC"] ?? "/opt/swift/usr/bin/swiftc"
-        let embedded = try TestSupport.run(swiftc, ["-O", "-I", folder, source, Self.library, "-ljpeg", "-lm", "-o", "\(folder)/embedded"])
-        #expect(embedded.status == 0, "\(embedded.stderr)")
-        let desktop = try TestSupport.run(swiftc, ["-O", "-I", folder, source, "-L", Self.desktopLib, "-lvaert", "-Xlinker", "-rpath", "-Xlinker", Self.desktopLib,
-                                                   "-o", "\(folder)/desktop"])
-        #expect(desktop.status == 0, "\(desktop.stderr)")
-        let a = try TestSupport.run("\(folder)/embedded", [TestSupport.readyModel])
-        let b = try TestSupport.run("\(folder)/desktop", [TestSupport.readyModel])
-        #expect(a.status == 0 && b.status == 0, "\(a.stderr)\(b.stderr)")
-        #expect(a.stdout.hasPrefix("sum ") && a.stdout == b.stdout, "\(a.stdout) vs \(b.stdout)")
+        try TestSupport.withTemporaryFolder { folder in
+            try "module CVaert { header \"\(TestSupport.root)/Include/vaert.h\" export * }\n".write(toFile: "\(folder)/module.modulemap", atomically: true, encoding: .utf8)
+            let source = "\(TestSupport.root)/Tests/CPrograms/swift_consumer.swift"
+            let swiftc = ProcessInfo.processInfo.environment["SWIFTC"] ?? "/opt/swift/usr/bin/swiftc"
+            let embedded = try TestSupport.run(swiftc, ["-O", "-I", folder, source, Self.library, "-ljpeg", "-lm", "-o", "\(folder)/embedded"])
+            #expect(embedded.status == 0, "\(embedded.stderr)")
+            let desktop = try TestSupport.run(swiftc, ["-O", "-I", folder, source, "-L", Self.desktopLib, "-lvaert", "-Xlinker", "-rpath", "-Xlinker", Self.desktopLib,
+                                                       "-o", "\(folder)/desktop"])
+            #expect(desktop.status == 0, "\(desktop.stderr)")
+            let a = try TestSupport.run("\(folder)/embedded", [TestSupport.readyModel])
+            let b = try TestSupport.run("\(folder)/desktop", [TestSupport.readyModel])
+            #expect(a.status == 0 && b.status == 0, "\(a.stderr)\(b.stderr)")
+            #expect(a.stdout.hasPrefix("sum ") && a.stdout == b.stdout, "\(a.stdout) vs \(b.stdout)")
+        }
     }
 
     /// How each cross build runs on this machine, decoding Z.bin into OUT.bin on the device path (model in
@@ -106,21 +108,21 @@ import TestSupport
     func crossBuildsRun(target: String, name: String) throws {
         let runner = Self.crossRunner(target)
         #expect(FileManager.default.fileExists(atPath: runner[runner.count - 1]), "run tools/build-embedded.sh cross first")
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let z = TestSupport.randomFloats(32 * 20, seed: 31, in: -2...2)
-        try z.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/z.bin")) }
-        let model = "\(TestSupport.root)/tools/models/fashion-\(name).vaert"
-        let cross = try TestSupport.run("/usr/bin/env", runner + [model, "\(folder)/z.bin", "\(folder)/cross.bin"])
-        #expect(cross.status == 0, "\(cross.stderr)")
-        try build("\(TestSupport.root)/Tests/CPrograms/c_decode.c", output: "\(folder)/native", embedded: false)
-        let native = try TestSupport.run("\(folder)/native", [model, "\(folder)/z.bin", "\(folder)/native.bin"])
-        #expect(native.status == 0, "\(native.stderr)")
-        let load = { (file: String) throws -> [Float] in
-            try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(file)")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        try TestSupport.withTemporaryFolder { folder in
+            let z = TestSupport.randomFloats(32 * 20, seed: 31, in: -2...2)
+            try z.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/z.bin")) }
+            let model = "\(TestSupport.root)/tools/models/fashion-\(name).vaert"
+            let cross = try TestSupport.run("/usr/bin/env", runner + [model, "\(folder)/z.bin", "\(folder)/cross.bin"])
+            #expect(cross.status == 0, "\(cross.stderr)")
+            try build("\(TestSupport.root)/Tests/CPrograms/c_decode.c", output: "\(folder)/native", embedded: false)
+            let native = try TestSupport.run("\(folder)/native", [model, "\(folder)/z.bin", "\(folder)/native.bin"])
+            #expect(native.status == 0, "\(native.stderr)")
+            let load = { (file: String) throws -> [Float] in
+                try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(file)")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            }
+            let (pixels, reference) = (try load("cross.bin"), try load("native.bin"))
+            #expect(pixels.count == 32 * 784 && pixels.count == reference.count)
+            #expect(TestSupport.maxAbsDifference(pixels, reference) <= 1e-6)
         }
-        let (pixels, reference) = (try load("cross.bin"), try load("native.bin"))
-        #expect(pixels.count == 32 * 784 && pixels.count == reference.count)
-        #expect(TestSupport.maxAbsDifference(pixels, reference) <= 1e-6)
     }
 }

@@ -50,19 +50,19 @@ import VAERuntime
 
     @Test("JPEG: a whole file or none; errors name the file")
     func jpeg() throws {
-        let folder = try TestSupport.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let gradient = (0..<(3 * 16 * 24)).map { Float($0 % 24) / 23 }
-        try JPEG.write(gradient, shape: Shape3(channels: 3, height: 16, width: 24), quality: 90, to: "\(folder)/ok.jpg")
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/ok.jpg"))
-        #expect(bytes.prefix(2) == Data([0xFF, 0xD8]) && bytes.suffix(2) == Data([0xFF, 0xD9]))
-        do throws(VaertError) {
-            try JPEG.write(gradient, shape: Shape3(channels: 3, height: 16, width: 24), quality: 90, to: "\(folder)/no/such/dir.jpg")
-            Issue.record("expected a write error")
-        } catch {
-            #expect(error.status == .ioWrite && error.message.contains("no/such/dir.jpg"))
+        try TestSupport.withTemporaryFolder { folder in
+            let gradient = (0..<(3 * 16 * 24)).map { Float($0 % 24) / 23 }
+            try JPEG.write(gradient, shape: Shape3(channels: 3, height: 16, width: 24), quality: 90, to: "\(folder)/ok.jpg")
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/ok.jpg"))
+            #expect(bytes.prefix(2) == Data([0xFF, 0xD8]) && bytes.suffix(2) == Data([0xFF, 0xD9]))
+            do throws(VaertError) {
+                try JPEG.write(gradient, shape: Shape3(channels: 3, height: 16, width: 24), quality: 90, to: "\(folder)/no/such/dir.jpg")
+                Issue.record("expected a write error")
+            } catch {
+                #expect(error.status == .ioWrite && error.message.contains("no/such/dir.jpg"))
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["ok.jpg"])
         }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["ok.jpg"])
     }
 
     @Test("status codes and version agree with Include/vaert.h")
