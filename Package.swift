@@ -13,7 +13,7 @@ import PackageDescription
 let portableKernelSettings: [SwiftSetting] = []
 let fastKernelSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"]), .define("VAERT_FMA")]
 let kernelTargets: [Target] = [
-    .target(name: "VAEKernels", dependencies: ["VAEKernelTypes"], swiftSettings: portableKernelSettings),
+    .target(name: "VAEKernels", dependencies: ["VAEKernelTypes"], exclude: ["README.md"], swiftSettings: portableKernelSettings),
     .target(name: "VAEKernelsAVX2", dependencies: ["VAEKernelTypes"], swiftSettings: fastKernelSettings),
 ]
 let kernelDependencies: [Target.Dependency] = ["VAEKernels", "VAEKernelsAVX2"]
@@ -25,7 +25,7 @@ let portableKernelSettings: [SwiftSetting] = []
 #endif
 let fastKernelSettings = portableKernelSettings
 let kernelTargets: [Target] = [
-    .target(name: "VAEKernels", dependencies: ["VAEKernelTypes"], swiftSettings: portableKernelSettings),
+    .target(name: "VAEKernels", dependencies: ["VAEKernelTypes"], exclude: ["README.md"], swiftSettings: portableKernelSettings),
 ]
 let kernelDependencies: [Target.Dependency] = ["VAEKernels"]
 #endif
@@ -68,7 +68,7 @@ let package = Package(
         // MARK: Implementation details
         .target(name: "VAEKernelTypes", exclude: ["README.md"]),
         // The trainer's own kernel (the loss), compiled for its AVX2 target.
-        .target(name: "VAETrainingKernels", dependencies: ["VAEKernelTypes"], swiftSettings: fastKernelSettings),
+        .target(name: "VAETrainingKernels", dependencies: ["VAEKernelTypes"], exclude: ["README.md"], swiftSettings: fastKernelSettings),
         .target(name: "_VaertSupport", linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "_VaertCPU"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),

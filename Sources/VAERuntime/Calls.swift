@@ -34,14 +34,13 @@ extension Model {
         try ScratchPlan.check(batch: count, rowFloats: widestCallerRow)
         try checkLabels(labels, batch: count)
         let plan = ScratchPlan(.sample, on: self, batch: count), rows = plan.rows
-        try withScratch(slot: .outer, floats: plan.callFloats) { (z) throws(VaertError) in
-            var done = 0
-            while done < count {
-                let n = min(rows, count - done)
-                try sampleLatents(seed: seed, first: first + UInt64(done), count: n, into: z)
-                try decode(z, labels: labels.map { $0 + done }, batch: n, pixels: pixels + done * pixelCount)
-                done += n
-            }
+        let z = try threadScratch(.outer, floats: plan.callFloats)
+        var done = 0
+        while done < count {
+            let n = min(rows, count - done)
+            try sampleLatents(seed: seed, first: first + UInt64(done), count: n, into: z)
+            try decode(z, labels: labels.map { $0 + done }, batch: n, pixels: pixels + done * pixelCount)
+            done += n
         }
     }
 
@@ -54,36 +53,35 @@ extension Model {
         guard hasEncoder else { throw VaertError(.unsupported, "this model file holds no encoder") }
         try checkInputs(images, count: pixelCount, labels: labels, batch: batch, what: "images")
         let plan = ScratchPlan(.score, on: self, batch: batch), rows = plan.rows
-        try withScratch(slot: .outer, floats: plan.callFloats) { (scratch) throws(VaertError) in
-            let (mu, logVariance, reconstruction) = (scratch, scratch + rows * latentDim, scratch + 2 * rows * latentDim)
-            var first = 0
-            while first < batch {
-                let n = min(rows, batch - first)
-                let x = images + first * pixelCount
-                let y = labels.map { $0 + first }
-                try encode(x, labels: y, batch: n, mu: mu, logVariance: logVariance)
-                try decode(mu, labels: y, batch: n, pixels: reconstruction)
-                for r in 0..<n {
-                    var score: Double = 0
-                    for i in 0..<pixelCount {
-                        let target = Double(x[r * pixelCount + i]), p = Double(reconstruction[r * pixelCount + i])
-                        if likelihood == .bernoulli {
-                            let q = min(max(p, 1e-7), 1 - 1e-7)
-                            score -= target * Model.naturalLog(q) + (1 - target) * Model.naturalLog(1 - q)
-                        } else {
-                            score += (p - target) * (p - target)
-                        }
+        let arrays = try threadScratch(.outer, floats: plan.callFloats)
+        let (mu, logVariance, reconstruction) = (arrays, arrays + rows * latentDim, arrays + 2 * rows * latentDim)
+        var first = 0
+        while first < batch {
+            let n = min(rows, batch - first)
+            let x = images + first * pixelCount
+            let y = labels.map { $0 + first }
+            try encode(x, labels: y, batch: n, mu: mu, logVariance: logVariance)
+            try decode(mu, labels: y, batch: n, pixels: reconstruction)
+            for r in 0..<n {
+                var score: Double = 0
+                for i in 0..<pixelCount {
+                    let target = Double(x[r * pixelCount + i]), p = Double(reconstruction[r * pixelCount + i])
+                    if likelihood == .bernoulli {
+                        let q = min(max(p, 1e-7), 1 - 1e-7)
+                        score -= target * Model.naturalLog(q) + (1 - target) * Model.naturalLog(1 - q)
+                    } else {
+                        score += (p - target) * (p - target)
                     }
-                    if kind.isVariational {
-                        for j in 0..<latentDim {
-                            let m = Double(mu[r * latentDim + j]), lv = Double(logVariance[r * latentDim + j])
-                            score += gaussianKL(mu: m, logVariance: lv, variance: Double(FastMath.exp(Float(lv))))
-                        }
-                    }
-                    scores[first + r] = Float(score)
                 }
-                first += n
+                if kind.isVariational {
+                    for j in 0..<latentDim {
+                        let m = Double(mu[r * latentDim + j]), lv = Double(logVariance[r * latentDim + j])
+                        score += gaussianKL(mu: m, logVariance: lv, variance: Double(FastMath.exp(Float(lv))))
+                    }
+                }
+                scores[first + r] = Float(score)
             }
+            first += n
         }
     }
 

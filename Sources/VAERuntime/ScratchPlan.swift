@@ -103,11 +103,11 @@ enum ScratchSlot: Int32 {
     case inner = 1
 }
 
-/// Runs `body` with `floats` floats of the calling thread's 64-byte aligned scratch `slot`, which is kept
-/// for the thread's next call; allocation failure is reported as a status.
-func withScratch<R>(slot: ScratchSlot, floats: Int, _ body: (UnsafeMutablePointer<Float>) throws(VaertError) -> R) throws(VaertError) -> R {
+/// `floats` floats of the calling thread's 64-byte aligned scratch `slot`, kept for the thread's next
+/// call (valid until the thread asks for that slot again); allocation failure is reported as a status.
+func threadScratch(_ slot: ScratchSlot, floats: Int) throws(VaertError) -> UnsafeMutablePointer<Float> {
     guard let raw = vaert_support_scratch(slot.rawValue, max(floats, 1) * 4) else {
         throw VaertError(.outOfMemory, "could not allocate \(floats * 4) bytes of scratch memory")
     }
-    return try body(raw.bindMemory(to: Float.self, capacity: max(floats, 1)))
+    return raw.bindMemory(to: Float.self, capacity: max(floats, 1))
 }
