@@ -69,8 +69,8 @@ let package = Package(
         .target(name: "VAEKernelTypes", exclude: ["README.md"]),
         // The trainer's own kernel (the loss), compiled for its AVX2 target.
         .target(name: "VAETrainingKernels", dependencies: ["VAEKernelTypes"], exclude: ["README.md"], swiftSettings: fastKernelSettings),
-        .target(name: "_VaertSupport", linkerSettings: [.linkedLibrary("jpeg")]),
-        .target(name: "_VaertCPU"),
+        .target(name: "_VaertSupport", exclude: ["README.md"], linkerSettings: [.linkedLibrary("jpeg")]),
+        .target(name: "_VaertCPU", exclude: ["README.md"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Tests

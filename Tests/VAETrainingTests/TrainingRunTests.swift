@@ -58,3 +58,16 @@ import VAERuntime
         }
     }
 }
+
+@Suite struct ArchitectureCodingTests {
+    @Test("an architecture is stored by its names, and an unknown kind or likelihood is refused, not taken as a vae")
+    func names() throws {
+        let a = Architecture(kind: .betaVAE, likelihood: .gaussian, image: Shape3(channels: 1, height: 8, width: 8), hidden: [12], latent: 3)
+        let json = String(decoding: try JSONEncoder().encode(a), as: UTF8.self)
+        #expect(json.contains("\"kind\":\"beta-vae\"") && json.contains("\"likelihood\":\"gaussian\""), "\(json)")
+        #expect(try JSONDecoder().decode(Architecture.self, from: Data(json.utf8)) == a)
+        for (from, to) in [("\"beta-vae\"", "\"gan\""), ("\"gaussian\"", "\"poisson\"")] {
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(Architecture.self, from: Data(json.replacingOccurrences(of: from, with: to).utf8)) }
+        }
+    }
+}
