@@ -1,4 +1,3 @@
-import Dispatch
 import VAECore
 
 /// Scratch memory for convolution passes over a batch, allocated once by the trainer.

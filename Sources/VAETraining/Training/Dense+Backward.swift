@@ -1,4 +1,3 @@
-import Dispatch
 import VAECore
 
 /// Backward pass of `DenseLayer.forward` (y = x·W + b, before activation), on the shared GEMM.

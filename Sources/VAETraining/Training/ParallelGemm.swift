@@ -1,4 +1,3 @@
-import Dispatch
 import VAECore
 
 /// `Kernels.multiply` with the rows of C split across threads. Each element of C is the same sequential
