@@ -43,8 +43,12 @@ public func fuzzSafeTensors(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32
             // The course layout is inferred whole; an nn.Sequential needs one activation per Linear layer.
             let layers = st.tensors.keys.filter { $0.hasSuffix(".weight") }.count
             let activations = (0..<layers).map { $0 == layers - 1 ? "sigmoid" : "relu" }
-            let description = try (try? PyTorchImport.inferDescription(st, image: nil))
-                ?? PyTorchImport.inferDescription(st, image: nil, activations: activations)
+            let description: PyTorchImport.Description
+            if let course = try? PyTorchImport.inferDescription(st, image: nil) {
+                description = course
+            } else {
+                description = try PyTorchImport.inferDescription(st, image: nil, activations: activations)
+            }
             let bytes = try PyTorchImport.build(st, description).serialize()
             _ = try bytes.withUnsafeBytes { p in Result { () throws(VaertError) in try Model(copying: p) } }.get()
         }
