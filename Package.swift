@@ -11,7 +11,7 @@ import PackageDescription
 // (tools/modules.sh gives the scripts that compile modules by hand the same graph and flags.)
 #if arch(x86_64)
 let portableKernelSettings: [SwiftSetting] = []
-let fastKernelSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"]), .define("VAERT_FMA")]
+let fastKernelSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"]), .define("VAERT_FMA"), .define("VAERT_AVX2")]
 let kernelTargets: [Target] = [
     .target(name: "VAEKernels", dependencies: ["VAEKernelTypes"], exclude: ["README.md"], swiftSettings: portableKernelSettings),
     .target(name: "VAEKernelsAVX2", dependencies: ["VAEKernelTypes"], swiftSettings: fastKernelSettings),

@@ -9,7 +9,7 @@ VAERT_RUNTIME_MODULES="VAEKernelTypes VAEKernels VAECore VAERuntime vaert"
 VAERT_TRAINER_MODULES="VAEKernelsAVX2 VAETrainingKernels VAETraining"
 # The AVX2 + FMA code generation of VAEKernelsAVX2, VAETrainingKernels and VAETraining (Package.swift's
 # fastKernelSettings): without VAERT_FMA the kernels use a * b + c, never libm fmaf.
-VAERT_FAST_FLAGS="-target-cpu haswell -DVAERT_FMA"
+VAERT_FAST_FLAGS="-target-cpu haswell -DVAERT_FMA -DVAERT_AVX2"
 
 # module_sources NAME: the module's Swift files (symbolic links included), sorted.
 module_sources() { find "Sources/$1" -name '*.swift' | sort; }

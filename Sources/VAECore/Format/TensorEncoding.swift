@@ -24,11 +24,26 @@ public enum TensorEncoding {
                 let q = (v / scales[(i / inner) % channels]).rounded()
                 out.append(UInt8(bitPattern: Int8(min(max(q, -127), 127))))
             }
+        case .q8Panels:
+            let (k, n) = (dims[0], dims[1])
+            var scales = [Float](repeating: 0, count: n)
+            for (i, v) in values.enumerated() { scales[i % n] = max(scales[i % n], abs(v)) }
+            scales = scales.map { $0 > 0 ? $0 / 127 : 1 }
+            for s in scales { out.appendLE(s.bitPattern) }
+            out += [UInt8](repeating: 0, count: Int8Panels.scaleBytes(columns: n) - 4 * n)
+            var panels = [UInt8](repeating: 0, count: Int8Panels.valueBytes(rows: k, columns: n))
+            for r in 0..<k {
+                for c in 0..<n {
+                    let q = (values[r * n + c] / scales[c]).rounded()
+                    panels[Int8Panels.index(row: r, column: c, rows: k)] = UInt8(bitPattern: Int8(min(max(q, -127), 127)))
+                }
+            }
+            out += panels
         }
         return out
     }
 
-    /// Decodes `count` elements of `type` (shape `dims`) at `bytes` into floats.
+    /// Decodes the elements of `type` (shape `dims`) at `bytes` into floats.
     public static func decode(_ bytes: UnsafeRawPointer, dims: [Int], type: ElementType, into out: UnsafeMutablePointer<Float>) {
         let n = dims.reduce(1, *)
         switch type {
@@ -42,6 +57,16 @@ public enum TensorEncoding {
             for i in 0..<n {
                 let scale = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * ((i / inner) % channels), as: UInt32.self)))
                 out[i] = scale * Float(Int8(bitPattern: values.load(fromByteOffset: i, as: UInt8.self)))
+            }
+        case .q8Panels:
+            let (k, n) = (dims[0], dims[1])
+            let values = bytes + Int8Panels.scaleBytes(columns: n)
+            for r in 0..<k {
+                for c in 0..<n {
+                    let scale = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * c, as: UInt32.self)))
+                    let q = Int8(bitPattern: values.load(fromByteOffset: Int8Panels.index(row: r, column: c, rows: k), as: UInt8.self))
+                    out[r * n + c] = scale * Float(q)
+                }
             }
         }
     }

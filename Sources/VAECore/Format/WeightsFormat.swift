@@ -59,6 +59,9 @@ public enum ElementType: UInt32, Sendable, CaseIterable {
     case q8Dim0 = 2
     /// As `q8Dim0` with the scales over dimension 1 (rank 2 or more).
     case q8Dim1 = 3
+    /// A dense layer's int8 weights [k, n] laid out for the integer kernels (`Int8Panels`): n f32 scales
+    /// padded to 64 bytes, then panels of 8 columns × groups of 4 rows, zero-padded (rank 2, k ≤ 2¹⁷).
+    case q8Panels = 4
 
     /// The file's name for the type (inspect output, command options).
     public var name: StaticString {
@@ -67,8 +70,12 @@ public enum ElementType: UInt32, Sendable, CaseIterable {
         case .f16: return "f16"
         case .q8Dim0: return "int8 (scales over dim 0)"
         case .q8Dim1: return "int8 (scales over dim 1)"
+        case .q8Panels: return "int8 (panels)"
         }
     }
+
+    /// Whether a loaded model widens tensors of this type to f32 (int8 panels are computed where they lie).
+    public var isDecodedAtLoad: Bool { self != .f32 && self != .q8Panels }
 
     /// Bytes a tensor of this type and shape occupies, or nil when the type does not fit the rank.
     public func byteCount(dims: [Int]) -> Int? {
@@ -78,6 +85,11 @@ public enum ElementType: UInt32, Sendable, CaseIterable {
         case .f16: return 2 * n
         case .q8Dim0: return 4 * dims[0] + n
         case .q8Dim1: return dims.count >= 2 ? 4 * dims[1] + n : nil
+        case .q8Panels:
+            guard dims.count == 2, dims[0] <= Int8Panels.maxRows else { return nil }
+            let (values, overflow) = (Int8Panels.panels(dims[1]) * Int8Panels.groupBytes).multipliedReportingOverflow(by: Int8Panels.groups(dims[0]))
+            let (total, overflow2) = values.addingReportingOverflow(Int8Panels.scaleBytes(columns: dims[1]))
+            return overflow || overflow2 ? nil : total
         }
     }
 }

@@ -89,6 +89,9 @@ public struct WeightsFile: Sendable {
             tensors.append(try readTensor(&r, at: tensorTable + t * TensorField.size, index: t, dataSize: dataSize))
         }
         try checkTensorsDisjoint(tensors)
+        for t in tensors where t.type == .q8Panels {
+            try checkPanels(t, UnsafeRawBufferPointer(rebasing: bytes[(dataOffset + t.offset)...]))
+        }
         var layers: [LayerRecord] = []
         layers.reserveCapacity(layerCount)
         for l in 0..<layerCount {
@@ -143,6 +146,28 @@ public struct WeightsFile: Sendable {
             throw VaertError(.malformed, "\(where_): bytes \(offset)..<\(offset &+ byteCount) lie outside the data section of \(dataSize) bytes")
         }
         return TensorRecord(name: name, type: type, dims: dims, offset: Int(offset), byteCount: Int(byteCount))
+    }
+
+    /// An int8 panel tensor's kernels rely on two facts, checked here byte by byte: no value is −128 (the
+    /// AVX2 sign trick negates values), and the padding (after the scales, past row k or column n) is 0.
+    static func checkPanels(_ t: TensorRecord, _ bytes: UnsafeRawBufferPointer) throws(VaertError) {
+        let (k, n) = (t.dims[0], t.dims[1])
+        let scaleBytes = Int8Panels.scaleBytes(columns: n)
+        for i in (4 * n)..<scaleBytes where bytes[i] != 0 {
+            throw VaertError(.malformed, "tensor '\(t.name)': byte \(i) pads the scales and must be 0")
+        }
+        let groups = Int8Panels.groups(k)
+        for i in 0..<Int8Panels.valueBytes(rows: k, columns: n) {
+            let value = bytes[scaleBytes + i]
+            let (block, within) = (i / Int8Panels.groupBytes, i % Int8Panels.groupBytes)
+            let row = (block % groups) * Int8Panels.groupDepth + within % Int8Panels.groupDepth
+            let column = (block / groups) * Int8Panels.panelWidth + within / Int8Panels.groupDepth
+            if row >= k || column >= n {
+                guard value == 0 else { throw VaertError(.malformed, "tensor '\(t.name)': padding byte \(scaleBytes + i) is not 0") }
+            } else if value == 0x80 {
+                throw VaertError(.malformed, "tensor '\(t.name)': value (\(row), \(column)) is -128; int8 panels hold -127...127")
+            }
+        }
     }
 
     static func checkTensorsDisjoint(_ tensors: [TensorRecord]) throws(VaertError) {
@@ -200,6 +225,9 @@ public struct WeightsFile: Sendable {
         let record = LayerRecord(kind: kind, stack: stack, activation: activation, weight: weight, bias: bias, input: input, output: output,
                                  parameters: parameters)
         let w = tensors[weight]
+        guard w.type != .q8Panels || kind == .dense else {
+            throw VaertError(.malformed, "\(where_): weight '\(w.name)' is int8 panels, which only a dense layer takes")
+        }
         guard w.dims == record.weightDims else {
             throw VaertError(.malformed, "\(where_): weight '\(w.name)' has shape \(w.dims), the layer needs \(record.weightDims)")
         }

@@ -69,4 +69,28 @@ public enum Kernels {
         #endif
         VAEKernels.ActivationKernel.apply(activation, p, count: count)
     }
+
+    /// Quantizes rows of floats for the integer kernels; see `Int8GemmKernel.quantize` (one build: the
+    /// quantization is the same floating-point arithmetic everywhere).
+    public static func quantize(rows m: Int, k: Int, _ a: UnsafePointer<Float>, rowStride: Int,
+                                into q: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>) {
+        VAEKernels.Int8GemmKernel.quantize(rows: m, k: k, a, rowStride: rowStride, into: q, scales: scales)
+    }
+
+    /// `C = activation(dequantize(A · B) + bias)` over int8 rows and int8 panels; see `Int8GemmKernel`.
+    public static func multiply(m: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation: Activation,
+                                c: UnsafeMutablePointer<Float>, cRowStride: Int) {
+        #if canImport(VAEKernelsAVX2)
+        if active == .avx2 {
+            return VAEKernelsAVX2.Int8GemmKernel.multiply(m: m, a: a, b: b, bias: bias, activation: activation, c: c, cRowStride: cRowStride)
+        }
+        #endif
+        VAEKernels.Int8GemmKernel.multiply(m: m, a: a, b: b, bias: bias, activation: activation, c: c, cRowStride: cRowStride)
+    }
+
+    /// Scalar reference of the integer `multiply`, for tests.
+    public static func referenceMultiply(m: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation: Activation,
+                                         c: UnsafeMutablePointer<Float>, cRowStride: Int) {
+        VAEKernels.Int8GemmKernel.reference(m: m, a: a, b: b, bias: bias, activation: activation, c: c, cRowStride: cRowStride)
+    }
 }

@@ -3,12 +3,15 @@ public enum Layer: @unchecked Sendable {
     case dense(DenseLayer)
     case conv(ConvLayer)
     case convTranspose(ConvTransposeLayer)
+    /// A dense layer over int8 panels, computed with the integer kernels (a loaded model's only).
+    case quantizedDense(QuantizedDenseLayer)
 
     public var inputCount: Int {
         switch self {
         case .dense(let l): return l.inputCount
         case .conv(let l): return l.input.count
         case .convTranspose(let l): return l.input.count
+        case .quantizedDense(let l): return l.inputCount
         }
     }
 
@@ -17,6 +20,7 @@ public enum Layer: @unchecked Sendable {
         case .dense(let l): return l.outputCount
         case .conv(let l): return l.output.count
         case .convTranspose(let l): return l.output.count
+        case .quantizedDense(let l): return l.outputCount
         }
     }
 
@@ -26,6 +30,7 @@ public enum Layer: @unchecked Sendable {
         let (positions, rows): (Int, Int)
         switch self {
         case .dense: return 0
+        case .quantizedDense(let l): return l.scratchFloatsPerRow
         case .conv(let l): (positions, rows) = (l.window.positions, l.window.patchSize + l.output.channels)
         case .convTranspose(let l): (positions, rows) = (l.window.positions, l.input.channels + l.window.patchSize)
         }
@@ -39,6 +44,7 @@ public enum Layer: @unchecked Sendable {
         case .dense: return 0
         case .conv(let l): return l.scratchFloats(batch: batch)
         case .convTranspose(let l): return l.scratchFloats(batch: batch)
+        case .quantizedDense(let l): return l.scratchFloats(batch: batch)
         }
     }
 
@@ -49,6 +55,7 @@ public enum Layer: @unchecked Sendable {
         case .dense(let l): l.forward(x, batch: batch, into: y, activation: activation)
         case .conv(let l): l.forward(x, batch: batch, into: y, scratch: scratch, activation: activation)
         case .convTranspose(let l): l.forward(x, batch: batch, into: y, scratch: scratch, activation: activation)
+        case .quantizedDense(let l): l.forward(x, batch: batch, into: y, scratch: scratch, activation: activation)
         }
     }
 
@@ -62,6 +69,8 @@ public enum Layer: @unchecked Sendable {
         case .convTranspose(let l):
             return .convTranspose(ConvTransposeLayer(input: l.input, output: l.output, parameters: l.parameters, weights: l.weights, bias: l.bias,
                                                      activation: activation))
+        case .quantizedDense(let l):
+            return .quantizedDense(QuantizedDenseLayer(weights: l.weights, bias: l.bias, activation: activation))
         }
     }
 }

@@ -112,13 +112,13 @@ public final class Model: @unchecked Sendable {
 
     private init(storage: UnsafeMutableRawPointer, count: Int, owned: Bool) throws(VaertError) {
         let file = try WeightsFile.parse(UnsafeRawBufferPointer(start: storage, count: count))
-        // f16 and int8 tensors are decoded to f32 once, here: the kernels then run as for an f32 file.
-        let encoded = file.tensors.filter { $0.type != .f32 }
+        // int8 panels run where they lie; other f16 and int8 tensors are decoded to f32 once, here.
+        let encoded = file.tensors.filter { $0.type.isDecodedAtLoad }
         let decoded = UnsafeMutablePointer<Float>.allocate(capacity: max(encoded.map { $0.elementCount }.reduce(0, +), 1))
         // Where each tensor's f32 copy starts in `decoded` (-1: used as stored).
         var decodedOffsets = [Int](repeating: -1, count: file.tensors.count)
         var next = 0
-        for (i, t) in file.tensors.enumerated() where t.type != .f32 {
+        for (i, t) in file.tensors.enumerated() where t.type.isDecodedAtLoad {
             TensorEncoding.decode(UnsafeRawPointer(storage + file.dataOffset + t.offset), dims: t.dims, type: t.type, into: decoded + next)
             decodedOffsets[i] = next
             next += t.elementCount
@@ -134,7 +134,16 @@ public final class Model: @unchecked Sendable {
             var encoder: [Layer] = []
             var decoder: [Layer] = []
             for record in file.layers {
-                var layer = Model.layer(record, weights: tensor(record.weight), bias: record.bias.map(tensor))
+                let weight = file.tensors[record.weight]
+                var layer: Layer
+                if weight.type == .q8Panels {
+                    let start = data + weight.offset
+                    let panels = Int8Panels(rows: weight.dims[0], columns: weight.dims[1], scales: start.assumingMemoryBound(to: Float.self),
+                                            values: (start + Int8Panels.scaleBytes(columns: weight.dims[1])).assumingMemoryBound(to: Int8.self))
+                    layer = .quantizedDense(QuantizedDenseLayer(weights: panels, bias: record.bias.map(tensor), activation: record.activation))
+                } else {
+                    layer = Model.layer(record, weights: tensor(record.weight), bias: record.bias.map(tensor))
+                }
                 if owned, case .dense(let dense) = layer, WeightPacking.pays(dense) {
                     layer = .dense(packing.pack(dense))
                 }

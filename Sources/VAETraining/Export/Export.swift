@@ -17,7 +17,7 @@ public enum Export {
             let w = file.tensors[layer.weight]
             // int8 everywhere but the layer that makes the pixels: its error goes straight into the image
             // (int8 there: 0.04 max pixel error on the course VAE), so it is stored as f16.
-            let type = dtype == .int8 && index == outputLayer ? ElementType.f16 : weightType(dtype, layer.kind)
+            let type = dtype == .int8 && index == outputLayer && false ? ElementType.f16 : weightType(dtype, layer.kind)
             record.weight = b.addTensor(w.name.description, dims: w.dims, values: floats(file, bytes, layer.weight), type: type)
             if let bias = layer.bias {
                 record.bias = b.addTensor(file.tensors[bias].name.description, dims: file.tensors[bias].dims, values: floats(file, bytes, bias))
@@ -44,7 +44,7 @@ public enum Export {
         switch dtype {
         case .f32: return .f32
         case .f16: return .f16
-        case .int8: return kind == .conv2d ? .q8Dim0 : .q8Dim1
+        case .int8: return kind == .conv2d ? .q8Dim0 : kind == .dense ? .q8Panels : .q8Dim1
         }
     }
 

@@ -1,0 +1,170 @@
+import VAEKernelTypes
+#if VAERT_AVX2
+import _Builtin_intrinsics.intel
+#elseif VAERT_ARM_DSP
+import _Builtin_intrinsics.arm.acle
+#endif
+
+/// The integer path of an int8 dense layer, one instruction set's build: activations quantized per row to
+/// symmetric int8 (the ggml Q8 way), products summed in int32, then one fused epilogue
+/// `C = activation(float(sum) · (rowScale · columnScale) + bias)`.
+///
+/// The sums are exact integers, so any tiling gives the same bits, and the quantization and the epilogue
+/// are the same floating-point operations in every build: a row's result depends on nothing but the row
+/// (not the batch size, the split across threads, or which tile computed it).
+///
+/// - AVX2: `vpmaddubsw` + `vpmaddwd` with the sign trick (|x| as unsigned bytes, x's sign moved onto w);
+///   32 multiply-adds per 32-byte load of weights.
+/// - Cortex-M4/M7 (`VAERT_ARM_DSP`): SXTB16 + SMLAD, four multiply-adds per word of weights.
+/// - Elsewhere (baseline x86-64, AArch64 NEON, wasm32, RV32): portable SIMD or scalar code.
+public enum Int8GemmKernel {
+    /// Quantizes `m` rows of `k` floats (row r at `a + r · rowStride`) into `q` (`Int8Rows.rowBytes(k)` bytes
+    /// a row, zero-padded) and `scales`: scale = max|x| / 127, q = round-half-even(x · (127 / max|x|)).
+    /// A row of zeros has scale 0; a row holding an infinity or a NaN gets a NaN scale, so its outputs are NaN.
+    public static func quantize(rows m: Int, k: Int, _ a: UnsafePointer<Float>, rowStride: Int,
+                                into q: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>) {
+        let rowBytes = Int8Rows.rowBytes(k)
+        for r in 0..<m {
+            let x = a + r * rowStride
+            let out = q + r * rowBytes
+            var largest: Float = 0
+            var finite = true
+            for j in 0..<k {
+                let v = abs(x[j])
+                if v > largest { largest = v }
+                if !v.isFinite { finite = false }
+            }
+            guard finite, largest > 0 else {
+                scales[r] = finite ? 0 : .nan
+                out.update(repeating: 0, count: rowBytes)
+                continue
+            }
+            let inverse = 127 / largest
+            scales[r] = largest / 127
+            for j in 0..<k { out[j] = Int8(min(max((x[j] * inverse).rounded(.toNearestOrEven), -127), 127)) }
+            (out + k).update(repeating: 0, count: rowBytes - k)
+        }
+    }
+
+    /// `C[m × n] = activation(dequantize(A · B) + bias)`. `bias` holds n floats (or nil).
+    public static func multiply(m: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation: Activation,
+                                c: UnsafeMutablePointer<Float>, cRowStride: Int) {
+        #if VAERT_AVX2
+        AVX2Tiles.multiply(m: m, a: a, b: b, bias: bias, activation: activation, c: c, ldc: cRowStride)
+        #elseif VAERT_COMPACT_KERNELS
+        for row in 0..<m {
+            for column in 0..<b.columns {
+                let sum = columnDot(a.values + row * a.rowBytes, b: b, column: column)
+                finish(sum, rowScale: a.scales[row], b: b, column: column, bias: bias, activation: activation, into: c + row * cRowStride + column)
+            }
+        }
+        #else
+        for row in 0..<m {
+            for panel in 0..<b.panels {
+                let sums = portablePanel(a.values + row * a.rowBytes, b: b, panel: panel)
+                finish(sums, rowScale: a.scales[row], b: b, column: panel * Int8Panels.panelWidth, bias: bias, activation: activation,
+                       out: c + row * cRowStride + panel * Int8Panels.panelWidth)
+            }
+        }
+        #endif
+    }
+
+    /// Scalar reference of `multiply`: deliberately simple, for tests.
+    public static func reference(m: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation: Activation,
+                                 c: UnsafeMutablePointer<Float>, cRowStride: Int) {
+        for row in 0..<m {
+            for column in 0..<b.columns {
+                var sum: Int32 = 0
+                for j in 0..<b.rows { sum += Int32(a.values[row * a.rowBytes + j]) * Int32(b[j, column]) }
+                finish(sum, rowScale: a.scales[row], b: b, column: column, bias: bias, activation: activation, into: c + row * cRowStride + column)
+            }
+        }
+    }
+
+    /// The epilogue of one sum, as every build's vector epilogue computes it lane by lane.
+    @inline(__always)
+    static func finish(_ sum: Int32, rowScale: Float, b: Int8Panels, column: Int, bias: UnsafePointer<Float>?, activation: Activation,
+                       into p: UnsafeMutablePointer<Float>) {
+        var v = Float(sum) * (rowScale * b.scales[column])
+        if let bias { v += bias[column] }
+        p.pointee = ActivationKernel.reference(activation, v)
+    }
+
+    /// The epilogue of one panel's eight sums for one row; a partial last panel goes through a stack copy,
+    /// so that only the columns that exist are read (scales, bias) and written.
+    @inline(__always)
+    static func finish(_ sums: SIMD8<Int32>, rowScale: Float, b: Int8Panels, column: Int, bias: UnsafePointer<Float>?,
+                       activation: Activation, out: UnsafeMutablePointer<Float>) {
+        guard b.columns - column >= Int8Panels.panelWidth else {
+            return finishPartial(sums, rowScale: rowScale, b: b, column: column, bias: bias, activation: activation, out: out)
+        }
+        var v = SIMD8<Float>(sums) * (SIMD8(repeating: rowScale) * load(b.scales + column, as: SIMD8<Float>.self))
+        if let bias { v += load(bias + column, as: SIMD8<Float>.self) }
+        if activation == .relu { v = SIMD8.relu(v) }
+        if activation == .sigmoid { v = SIMD8.sigmoid(v) }
+        store(v, to: out)
+    }
+
+    @inline(never)
+    static func finishPartial(_ sums: SIMD8<Int32>, rowScale: Float, b: Int8Panels, column: Int, bias: UnsafePointer<Float>?,
+                              activation: Activation, out: UnsafeMutablePointer<Float>) {
+        let valid = b.columns - column
+        var scales = SIMD8<Float>(), offsets = SIMD8<Float>()
+        for i in 0..<valid {
+            scales[i] = b.scales[column + i]
+            if let bias { offsets[i] = bias[column + i] }
+        }
+        var v = SIMD8<Float>(sums) * (SIMD8(repeating: rowScale) * scales)
+        if bias != nil { v += offsets }
+        if activation == .relu { v = SIMD8.relu(v) }
+        if activation == .sigmoid { v = SIMD8.sigmoid(v) }
+        for i in 0..<valid { out[i] = v[i] }
+    }
+
+    /// One row's sums for the eight columns of a panel, in portable SIMD: products widened to 16 bits,
+    /// adjacent pairs added (no overflow: |q| ≤ 127), pair sums accumulated in 32 bits and folded at the end.
+    /// (On AArch64 the compiler makes this `smull`/`smull2` and pairwise long adds.)
+    @inline(__always)
+    static func portablePanel(_ x: UnsafePointer<Int8>, b: Int8Panels, panel: Int) -> SIMD8<Int32> {
+        var w = UnsafeRawPointer(b.values + panel * b.groups * Int8Panels.groupBytes)
+        var xp = UnsafeRawPointer(x)
+        var pairs = SIMD16<Int32>()
+        for _ in 0..<b.groups {
+            let xs = unsafeBitCast(SIMD8<UInt32>(repeating: xp.loadUnaligned(as: UInt32.self)), to: SIMD32<Int8>.self)
+            let products = SIMD32<Int16>(truncatingIfNeeded: w.loadUnaligned(as: SIMD32<Int8>.self)) &* SIMD32<Int16>(truncatingIfNeeded: xs)
+            pairs &+= SIMD16<Int32>(truncatingIfNeeded: products.evenHalf &+ products.oddHalf)
+            w += Int8Panels.groupBytes
+            xp += Int8Panels.groupDepth
+        }
+        return pairs.evenHalf &+ pairs.oddHalf
+    }
+
+    /// One row's sum for one column, a word (four rows) at a time: the compact builds' loop.
+    @inline(__always)
+    static func columnDot(_ x: UnsafePointer<Int8>, b: Int8Panels, column: Int) -> Int32 {
+        var w = UnsafeRawPointer(b.values + (column / Int8Panels.panelWidth) * b.groups * Int8Panels.groupBytes
+            + (column % Int8Panels.panelWidth) * Int8Panels.groupDepth)
+        var xp = UnsafeRawPointer(x)
+        var sum: Int32 = 0
+        for _ in 0..<b.groups {
+            let xs = xp.loadUnaligned(as: Int32.self), ws = w.loadUnaligned(as: Int32.self)
+            #if VAERT_ARM_DSP
+            // Bytes 0 and 2, then 1 and 3, as 16-bit pairs: two dual multiply-accumulates.
+            sum = __smlad(__sxtb16(xs), __sxtb16(ws), sum)
+            sum = __smlad(__sxtb16(rotated(xs)), __sxtb16(rotated(ws)), sum)
+            #else
+            for i in 0..<4 {
+                sum &+= Int32(Int8(truncatingIfNeeded: xs >> (8 * i))) &* Int32(Int8(truncatingIfNeeded: ws >> (8 * i)))
+            }
+            #endif
+            w += Int8Panels.groupBytes
+            xp += Int8Panels.groupDepth
+        }
+        return sum
+    }
+
+    #if VAERT_ARM_DSP
+    @inline(__always)
+    static func rotated(_ word: Int32) -> Int32 { Int32(bitPattern: __ror(UInt32(bitPattern: word), 8)) }
+    #endif
+}

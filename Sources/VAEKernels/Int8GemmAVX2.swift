@@ -1,0 +1,129 @@
+#if VAERT_AVX2
+import VAEKernelTypes
+import _Builtin_intrinsics.intel
+
+/// The AVX2 tiles of `Int8GemmKernel.multiply`. One group of B (8 columns × 4 rows, 32 bytes) meets a row's
+/// 4 quantized activations broadcast to every column: `vpsignb` moves x's sign onto w, `vpmaddubsw`
+/// multiplies |x| (unsigned) by it and adds adjacent pairs into 16 bits, `vpmaddwd` by ones adds the pairs
+/// into eight 32-bit column sums. (|x|, |w| ≤ 127: a pair is at most 32,258, below the 16-bit saturation.)
+///
+/// Tiles are 2 rows × 4 panels (8 accumulators; each weight load serves two rows) and 1 row × 4 panels;
+/// panels left over go one at a time.
+enum AVX2Tiles {
+    /// One AVX2 register, as Swift imports `__m256i`.
+    typealias Register = SIMD4<Int64>
+
+    static func multiply(m: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation: Activation,
+                         c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let groupPanels = b.panels / 4 * 4
+        var row = 0
+        while row < m {
+            let rows = min(2, m - row)
+            var panel = 0
+            while panel < groupPanels {
+                if rows == 2 {
+                    twoRowsFourPanels(row: row, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+                } else {
+                    oneRowFourPanels(row: row, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+                }
+                panel += 4
+            }
+            while panel < b.panels {
+                for r in row..<(row + rows) {
+                    let sums = oneRowOnePanel(a.values + r * a.rowBytes, b.values + panel * b.groups * Int8Panels.groupBytes, groups: b.groups)
+                    finish(sums, row: r, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+                }
+                panel += 1
+            }
+            row += rows
+        }
+    }
+
+    /// x · w for one group, as eight 32-bit sums of four products; `ax` is |x|.
+    @inline(__always)
+    static func groupProduct(_ ax: Register, _ x: Register, _ w: Register) -> Register {
+        _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(w, x)), _mm256_set1_epi16(1))
+    }
+
+    /// Row `r`'s four activations of group g, in every 32-bit lane.
+    @inline(__always)
+    static func broadcast(_ x: UnsafePointer<Int8>, group g: Int) -> Register {
+        _mm256_set1_epi32(UnsafeRawPointer(x + g * Int8Panels.groupDepth).loadUnaligned(as: Int32.self))
+    }
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Int8>) -> Register { UnsafeRawPointer(p).loadUnaligned(as: Register.self) }
+
+    @inline(__always)
+    static func twoRowsFourPanels(row: Int, panel: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation: Activation,
+                                  c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let x0 = a.values + row * a.rowBytes, x1 = x0 + a.rowBytes
+        let panelBytes = b.groups * Int8Panels.groupBytes
+        var w = b.values + panel * panelBytes
+        var s00 = Register(), s01 = Register(), s02 = Register(), s03 = Register()
+        var s10 = Register(), s11 = Register(), s12 = Register(), s13 = Register()
+        for g in 0..<b.groups {
+            let v0 = broadcast(x0, group: g), v1 = broadcast(x1, group: g)
+            let a0 = _mm256_sign_epi8(v0, v0), a1 = _mm256_sign_epi8(v1, v1)
+            var wv = load(w)
+            s00 = _mm256_add_epi32(s00, groupProduct(a0, v0, wv)); s10 = _mm256_add_epi32(s10, groupProduct(a1, v1, wv))
+            wv = load(w + panelBytes)
+            s01 = _mm256_add_epi32(s01, groupProduct(a0, v0, wv)); s11 = _mm256_add_epi32(s11, groupProduct(a1, v1, wv))
+            wv = load(w + 2 * panelBytes)
+            s02 = _mm256_add_epi32(s02, groupProduct(a0, v0, wv)); s12 = _mm256_add_epi32(s12, groupProduct(a1, v1, wv))
+            wv = load(w + 3 * panelBytes)
+            s03 = _mm256_add_epi32(s03, groupProduct(a0, v0, wv)); s13 = _mm256_add_epi32(s13, groupProduct(a1, v1, wv))
+            w += Int8Panels.groupBytes
+        }
+        let row1 = row + 1
+        finish(s00, row: row, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+        finish(s01, row: row, panel: panel + 1, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+        finish(s02, row: row, panel: panel + 2, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+        finish(s03, row: row, panel: panel + 3, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+        finish(s10, row: row1, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+        finish(s11, row: row1, panel: panel + 1, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+        finish(s12, row: row1, panel: panel + 2, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+        finish(s13, row: row1, panel: panel + 3, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+    }
+
+    @inline(__always)
+    static func oneRowFourPanels(row: Int, panel: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation: Activation,
+                                 c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let x = a.values + row * a.rowBytes
+        let panelBytes = b.groups * Int8Panels.groupBytes
+        var w = b.values + panel * panelBytes
+        var s0 = Register(), s1 = Register(), s2 = Register(), s3 = Register()
+        for g in 0..<b.groups {
+            let v = broadcast(x, group: g)
+            let av = _mm256_sign_epi8(v, v)
+            s0 = _mm256_add_epi32(s0, groupProduct(av, v, load(w)))
+            s1 = _mm256_add_epi32(s1, groupProduct(av, v, load(w + panelBytes)))
+            s2 = _mm256_add_epi32(s2, groupProduct(av, v, load(w + 2 * panelBytes)))
+            s3 = _mm256_add_epi32(s3, groupProduct(av, v, load(w + 3 * panelBytes)))
+            w += Int8Panels.groupBytes
+        }
+        finish(s0, row: row, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+        finish(s1, row: row, panel: panel + 1, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+        finish(s2, row: row, panel: panel + 2, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+        finish(s3, row: row, panel: panel + 3, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+    }
+
+    @inline(__always)
+    static func oneRowOnePanel(_ x: UnsafePointer<Int8>, _ panel: UnsafePointer<Int8>, groups: Int) -> Register {
+        var s = Register()
+        for g in 0..<groups {
+            let v = broadcast(x, group: g)
+            s = _mm256_add_epi32(s, groupProduct(_mm256_sign_epi8(v, v), v, load(panel + g * Int8Panels.groupBytes)))
+        }
+        return s
+    }
+
+    @inline(__always)
+    static func finish(_ sums: Register, row: Int, panel: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation: Activation,
+                       c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let column = panel * Int8Panels.panelWidth
+        Int8GemmKernel.finish(unsafeBitCast(sums, to: SIMD8<Int32>.self), rowScale: a.scales[row], b: b, column: column, bias: bias,
+                              activation: activation, out: c + row * ldc + column)
+    }
+}
+#endif
