@@ -93,6 +93,8 @@ build_cross() {
         rm -rf "$dir"; mkdir -p "$dir"
         # Cores without SIMD units get the compact kernels (one element at a time); AArch64 keeps NEON tiles.
         local flags="-Osize"; [ $target = aarch64-none-none-elf ] || flags="-Osize -DVAERT_COMPACT_KERNELS"
+        # Cortex-M4/M7 have the DSP extension: the integer kernels use its SXTB16 + SMLAD.
+        [ $target = armv7em-none-none-eabi ] && flags="$flags -DVAERT_ARM_DSP"
         runtime_modules "$dir" $target $flags
         local text data
         if [ $target = wasm32-unknown-none-wasm ]; then
@@ -119,6 +121,22 @@ build_cross() {
         fi
         printf '%-26s %10s %8s\n' $target "$text" "$data"
         echo "$target $text $data" >> "$out/sizes.txt"
+        integer_instructions $target
+    done
+}
+
+# integer_instructions TARGET: the integer kernels' instructions must be in the decode-only program
+# (Cortex-M's dual 16-bit multiply-accumulate, AArch64's widening multiply and pairwise accumulate).
+integer_instructions() {
+    local wanted
+    case $1 in
+        armv7em-none-none-eabi) wanted="smlad sxtb16" ;;
+        aarch64-none-none-elf) wanted="smull sadalp" ;;
+        *) return 0 ;;
+    esac
+    local listing; listing=$("$tools/llvm-objdump" -d "$out/$1/decode.elf")
+    for instruction in $wanted; do
+        grep -qE "\b$instruction\b" <<<"$listing" || { echo "$1: the integer kernels lost $instruction" >&2; exit 1; }
     done
 }
 

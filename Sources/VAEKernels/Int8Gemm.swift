@@ -3,6 +3,8 @@ import VAEKernelTypes
 import _Builtin_intrinsics.intel
 #elseif VAERT_ARM_DSP
 import _Builtin_intrinsics.arm.acle
+#elseif arch(arm64)
+import _Builtin_intrinsics.arm.neon
 #endif
 
 /// The integer path of an int8 dense layer, one instruction set's build: activations quantized per row to
@@ -16,7 +18,8 @@ import _Builtin_intrinsics.arm.acle
 /// - AVX2: `vpmaddubsw` + `vpmaddwd` with the sign trick (|x| as unsigned bytes, x's sign moved onto w);
 ///   32 multiply-adds per 32-byte load of weights.
 /// - Cortex-M4/M7 (`VAERT_ARM_DSP`): SXTB16 + SMLAD, four multiply-adds per word of weights.
-/// - Elsewhere (baseline x86-64, AArch64 NEON, wasm32, RV32): portable SIMD or scalar code.
+/// - AArch64 (baseline armv8.0 NEON): `smull` + `sadalp`, pair sums folded with `addp` at the end.
+/// - Elsewhere (baseline x86-64, wasm32, RV32): portable SIMD or scalar code.
 public enum Int8GemmKernel {
     /// Quantizes `m` rows of `k` floats (row r at `a + r · rowStride`) into `q` (`Int8Rows.rowBytes(k)` bytes
     /// a row, zero-padded) and `scales`: scale = max|x| / 127, q = round-half-even(x · (127 / max|x|)).
@@ -24,26 +27,63 @@ public enum Int8GemmKernel {
     public static func quantize(rows m: Int, k: Int, _ a: UnsafePointer<Float>, rowStride: Int,
                                 into q: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>) {
         let rowBytes = Int8Rows.rowBytes(k)
+        // Cores without SIMD units go one element at a time (see GemmKernel.multiply): the same bytes.
+        #if VAERT_COMPACT_KERNELS
+        let w = Int.max
+        #else
+        let w = Vector.scalarCount
+        #endif
         for r in 0..<m {
             let x = a + r * rowStride
             let out = q + r * rowBytes
-            var largest: Float = 0
-            var finite = true
-            for j in 0..<k {
-                let v = abs(x[j])
-                if v > largest { largest = v }
-                if !v.isFinite { finite = false }
+            // max|x|, and whether the row is finite (x − x is 0 exactly for finite x, NaN otherwise).
+            var largest = Vector(), finiteness = Vector()
+            var j = 0
+            while k - j >= w {
+                let v = load(x + j, as: Vector.self)
+                largest = maximum(largest, maximum(v, -v))
+                finiteness += v - v
+                j += w
             }
-            guard finite, largest > 0 else {
-                scales[r] = finite ? 0 : .nan
+            var top: Float = 0, check = finiteness.sum()
+            #if !VAERT_COMPACT_KERNELS
+            for lane in 0..<w { top = max(top, largest[lane]) }  // not SIMD.max(): a shared specialisation
+            #endif
+            while j < k {
+                top = max(top, abs(x[j]))
+                check += x[j] - x[j]
+                j += 1
+            }
+            guard check == 0, top > 0 else {
+                scales[r] = check == 0 ? 0 : .nan
                 out.update(repeating: 0, count: rowBytes)
                 continue
             }
-            let inverse = 127 / largest
-            scales[r] = largest / 127
-            for j in 0..<k { out[j] = Int8(min(max((x[j] * inverse).rounded(.toNearestOrEven), -127), 127)) }
+            let inverse = 127 / top
+            scales[r] = top / 127
+            j = 0
+            while k - j >= w {
+                let ints = roundedToEven(load(x + j, as: Vector.self) * inverse)
+                UnsafeMutableRawPointer(out + j).storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: ints), as: SIMD8<Int8>.self)
+                j += w
+            }
+            while j < k {
+                out[j] = Int8(truncatingIfNeeded: roundedToEven(x[j] * inverse))
+                j += 1
+            }
             (out + k).update(repeating: 0, count: rowBytes - k)
         }
+    }
+
+    /// v rounded half to even, for |v| ≤ 2²², with no libm call and no SSE4.1: adding 1.5 · 2²³ rounds v to
+    /// an integer in the addition itself, which the low bits of the sum then hold. (x · 127 / max|x| is
+    /// within ±127.)
+    @inline(__always)
+    static func roundedToEven(_ v: Float) -> Int32 { Int32(bitPattern: (v + 0x1.8p23).bitPattern) &- 0x4B40_0000 }
+
+    @inline(__always)
+    static func roundedToEven(_ v: Vector) -> SIMD8<Int32> {
+        unsafeBitCast(v + Vector(repeating: 0x1.8p23), to: SIMD8<Int32>.self) &- SIMD8(repeating: 0x4B40_0000)
     }
 
     /// `C[m × n] = activation(dequantize(A · B) + bias)`. `bias` holds n floats (or nil).
@@ -121,13 +161,27 @@ public enum Int8GemmKernel {
         for i in 0..<valid { out[i] = v[i] }
     }
 
-    /// One row's sums for the eight columns of a panel, in portable SIMD: products widened to 16 bits,
+    /// One row's sums for the eight columns of a panel. Portable SIMD: products widened to 16 bits,
     /// adjacent pairs added (no overflow: |q| ≤ 127), pair sums accumulated in 32 bits and folded at the end.
-    /// (On AArch64 the compiler makes this `smull`/`smull2` and pairwise long adds.)
+    /// AArch64: the same with NEON's widening multiply (`smull`) and pairwise accumulate (`sadalp`).
     @inline(__always)
     static func portablePanel(_ x: UnsafePointer<Int8>, b: Int8Panels, panel: Int) -> SIMD8<Int32> {
         var w = UnsafeRawPointer(b.values + panel * b.groups * Int8Panels.groupBytes)
         var xp = UnsafeRawPointer(x)
+        #if arch(arm64)
+        var s0 = SIMD4<Int32>(), s1 = SIMD4<Int32>(), s2 = SIMD4<Int32>(), s3 = SIMD4<Int32>()
+        for _ in 0..<b.groups {
+            let xs = vreinterpretq_s8_s32(vdupq_n_s32(xp.loadUnaligned(as: Int32.self)))
+            let w0 = w.loadUnaligned(as: SIMD16<Int8>.self), w1 = w.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self)
+            s0 = vpadalq_s16(s0, vmull_s8(vget_low_s8(w0), vget_low_s8(xs)))
+            s1 = vpadalq_s16(s1, vmull_high_s8(w0, xs))
+            s2 = vpadalq_s16(s2, vmull_s8(vget_low_s8(w1), vget_low_s8(xs)))
+            s3 = vpadalq_s16(s3, vmull_high_s8(w1, xs))
+            w += Int8Panels.groupBytes
+            xp += Int8Panels.groupDepth
+        }
+        return SIMD8(lowHalf: vpaddq_s32(s0, s1), highHalf: vpaddq_s32(s2, s3))
+        #else
         var pairs = SIMD16<Int32>()
         for _ in 0..<b.groups {
             let xs = unsafeBitCast(SIMD8<UInt32>(repeating: xp.loadUnaligned(as: UInt32.self)), to: SIMD32<Int8>.self)
@@ -137,6 +191,7 @@ public enum Int8GemmKernel {
             xp += Int8Panels.groupDepth
         }
         return pairs.evenHalf &+ pairs.oddHalf
+        #endif
     }
 
     /// One row's sum for one column, a word (four rows) at a time: the compact builds' loop.

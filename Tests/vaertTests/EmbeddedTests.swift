@@ -104,14 +104,20 @@ struct EmbeddedTests {
     }
 
     @Test("the wasm32 build under node and the AArch64 build under qemu-aarch64 decode within 1e-6 of the native library",
-          arguments: ["wasm32", "aarch64"], ["vae", "conv-vae"])
+          arguments: ["wasm32", "aarch64"], ["vae", "conv-vae", "vae-int8"])
     func crossBuildsRun(target: String, name: String) throws {
         let runner = Self.crossRunner(target)
         #expect(FileManager.default.fileExists(atPath: runner[runner.count - 1]), "run tools/build-embedded.sh cross first")
         try TestSupport.withTemporaryFolder { folder in
             let z = TestSupport.randomFloats(32 * 20, seed: 31, in: -2...2)
             try z.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/z.bin")) }
-            let model = "\(TestSupport.root)/tools/models/fashion-\(name).vaert"
+            var model = "\(TestSupport.root)/tools/models/fashion-\(name).vaert"
+            if name == "vae-int8" {  // every layer on the integer kernels (NEON's smull/sadalp on AArch64)
+                model = "\(folder)/int8.vaert"
+                let export = try TestSupport.run("\(TestSupport.binDir)/export-weights",
+                                                 [TestSupport.readyModel, "--out", model, "--dtype", "int8", "--int8-everywhere"])
+                #expect(export.status == 0, "\(export.stderr)")
+            }
             let cross = try TestSupport.run("/usr/bin/env", runner + [model, "\(folder)/z.bin", "\(folder)/cross.bin"])
             #expect(cross.status == 0, "\(cross.stderr)")
             try build("\(TestSupport.root)/Tests/CPrograms/c_decode.c", output: "\(folder)/native", embedded: false)

@@ -24,13 +24,16 @@ def read(path):
         n = int(np.prod(dims))
         if dtype == 0: values = np.frombuffer(raw, "<f4", n)
         elif dtype == 1: values = np.frombuffer(raw, "<f2", n).astype(np.float32)
+        elif dtype == 4:
+            q, scales = panels(raw, *dims)
+            values = q.astype(np.float32) * scales
         else:
             axis = 0 if dtype == 2 else 1
             scales = np.frombuffer(raw, "<f4", dims[axis])
             q = np.frombuffer(raw, np.int8, n, 4 * dims[axis]).astype(np.float32).reshape(dims)
             shape = [1] * len(dims); shape[axis] = dims[axis]
             values = q * scales.reshape(shape)
-        tensors.append((name, np.asarray(values, np.float32).reshape(dims)))
+        tensors.append((name, np.asarray(values, np.float32).reshape(dims), (q, scales) if dtype == 4 else None))
     layers = []
     for l in range(n_layers):
         o = layer_off + 64 * l
@@ -38,8 +41,16 @@ def read(path):
         inp = struct.unpack_from("<3I", data, o + 20); out = struct.unpack_from("<3I", data, o + 32)
         params = struct.unpack_from("<5I", data, o + 44)
         layers.append(dict(kind=KINDS[kind], stack="encoder" if stack == 0 else "decoder", activation=ACTIVATIONS[act],
-                           weight=tensors[w][1], bias=None if b == 0xFFFFFFFF else tensors[b][1], input=inp, output=out, params=params))
+                           weight=tensors[w][1], int8=tensors[w][2], bias=None if b == 0xFFFFFFFF else tensors[b][1], input=inp, output=out, params=params))
     return layers
+
+def panels(raw, k, n):
+    """An int8 panel tensor [k, n] (type 4: scales, then panels of 8 columns x groups of 4 rows) as q [k, n] and scales [n]."""
+    scales = np.frombuffer(raw, "<f4", n)
+    start = -(-4 * n // 64) * 64
+    groups, count = -(-k // 4), -(-n // 8)
+    q = np.frombuffer(raw, np.int8, count * groups * 32, start).reshape(count, groups, 8, 4)
+    return q.transpose(1, 3, 0, 2).reshape(groups * 4, count * 8)[:k, :n], scales
 
 def flop(layers, stack):
     """Multiply-adds of the "encoder" or "decoder" per image, 2 FLOP each."""

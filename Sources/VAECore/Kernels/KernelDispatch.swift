@@ -70,10 +70,13 @@ public enum Kernels {
         VAEKernels.ActivationKernel.apply(activation, p, count: count)
     }
 
-    /// Quantizes rows of floats for the integer kernels; see `Int8GemmKernel.quantize` (one build: the
-    /// quantization is the same floating-point arithmetic everywhere).
+    /// Quantizes rows of floats for the integer kernels; see `Int8GemmKernel.quantize` (both builds give
+    /// the same bytes: the arithmetic is exact but for one rounded multiply).
     public static func quantize(rows m: Int, k: Int, _ a: UnsafePointer<Float>, rowStride: Int,
                                 into q: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>) {
+        #if canImport(VAEKernelsAVX2)
+        if active == .avx2 { return VAEKernelsAVX2.Int8GemmKernel.quantize(rows: m, k: k, a, rowStride: rowStride, into: q, scales: scales) }
+        #endif
         VAEKernels.Int8GemmKernel.quantize(rows: m, k: k, a, rowStride: rowStride, into: q, scales: scales)
     }
 
