@@ -4,9 +4,10 @@ import VAECore
 /// must not need the trainer): 8 × 8 gray images, weights uniform in ±0.5 from a fixed stream.
 public enum TinyModel {
     /// Dense layers: encoder 64 (+ classes) → 12 → 7 → code (μ and log σ² for a variational kind),
-    /// decoder latent (+ classes) → 7 → 12 → 64 with a sigmoid out.
-    public static func dense(kind: ModelKind = .vae, classes: Int = 0, latent: Int = 3) -> [UInt8] {
+    /// decoder latent (+ classes) → 7 → 12 → 64 with a sigmoid out. Weights stored as `weights` (biases f32).
+    public static func dense(kind: ModelKind = .vae, classes: Int = 0, latent: Int = 3, weights: ElementType = .f32) -> [UInt8] {
         var w = Writer(kind: kind, latent: latent, classes: classes)
+        w.weightType = weights
         let code = kind.isVariational ? 2 * latent : latent
         w.dense(.encoder, 64 + classes, 12, .relu)
         w.dense(.encoder, 12, 7, .relu)
@@ -35,6 +36,7 @@ public enum TinyModel {
     struct Writer {
         var builder = WeightsFileBuilder()
         var seed: UInt64 = 11
+        var weightType = ElementType.f32
 
         init(kind: ModelKind, latent: Int, classes: Int) {
             builder.setMetadata(MetadataKey.kind, .string(kind.rawValue))
@@ -57,7 +59,8 @@ public enum TinyModel {
             var record = LayerRecord(kind: kind, stack: stack, activation: activation, weight: 0, bias: nil, input: input, output: output,
                                      parameters: parameters)
             let weightDims = record.weightDims
-            record.weight = builder.addTensor("l\(index).weight", dims: weightDims, values: values(weightDims.reduce(1, *)))
+            record.weight = builder.addTensor("l\(index).weight", dims: weightDims, values: values(weightDims.reduce(1, *)),
+                                            type: kind == .dense ? weightType : .f32)
             record.bias = builder.addTensor("l\(index).bias", dims: [record.biasCount], values: values(record.biasCount))
             builder.addLayer(record)
         }
