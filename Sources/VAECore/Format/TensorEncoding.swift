@@ -13,30 +13,17 @@ public enum TensorEncoding {
             for v in values { out.appendLE(halfBits(v)) }
         case .q8Dim0, .q8Dim1:
             let (channels, inner) = channelLayout(dims, type)
-            var scales = [Float](repeating: 0, count: channels)
-            for (i, v) in values.enumerated() {
-                let c = (i / inner) % channels
-                scales[c] = max(scales[c], abs(v))
-            }
-            scales = scales.map { $0 > 0 ? $0 / 127 : 1 }
+            let scales = channelScales(values, channels: channels, inner: inner)
             for s in scales { out.appendLE(s.bitPattern) }
-            for (i, v) in values.enumerated() {
-                let q = (v / scales[(i / inner) % channels]).rounded()
-                out.append(UInt8(bitPattern: Int8(min(max(q, -127), 127))))
-            }
+            for (i, v) in values.enumerated() { out.append(UInt8(bitPattern: quantized(v, scales[(i / inner) % channels]))) }
         case .q8Panels:
             let (k, n) = (dims[0], dims[1])
-            var scales = [Float](repeating: 0, count: n)
-            for (i, v) in values.enumerated() { scales[i % n] = max(scales[i % n], abs(v)) }
-            scales = scales.map { $0 > 0 ? $0 / 127 : 1 }
+            let scales = channelScales(values, channels: n, inner: 1)
             for s in scales { out.appendLE(s.bitPattern) }
             out += [UInt8](repeating: 0, count: Int8Panels.scaleBytes(columns: n) - 4 * n)
             var panels = [UInt8](repeating: 0, count: Int8Panels.valueBytes(rows: k, columns: n))
             for r in 0..<k {
-                for c in 0..<n {
-                    let q = (values[r * n + c] / scales[c]).rounded()
-                    panels[Int8Panels.index(row: r, column: c, rows: k)] = UInt8(bitPattern: Int8(min(max(q, -127), 127)))
-                }
+                for c in 0..<n { panels[Int8Panels.index(row: r, column: c, rows: k)] = UInt8(bitPattern: quantized(values[r * n + c], scales[c])) }
             }
             out += panels
         }
@@ -70,6 +57,19 @@ public enum TensorEncoding {
             }
         }
     }
+
+    /// Each channel's scale: its largest magnitude / 127 (1 for an all-zero channel).
+    static func channelScales(_ values: [Float], channels: Int, inner: Int) -> [Float] {
+        var scales = [Float](repeating: 0, count: channels)
+        for (i, v) in values.enumerated() {
+            let c = (i / inner) % channels
+            scales[c] = max(scales[c], abs(v))
+        }
+        return scales.map { $0 > 0 ? $0 / 127 : 1 }
+    }
+
+    /// v / scale rounded to nearest, within −127...127.
+    static func quantized(_ v: Float, _ scale: Float) -> Int8 { Int8(min(max((v / scale).rounded(), -127), 127)) }
 
     /// Channels along the scale axis, and the run length of one channel's consecutive elements.
     static func channelLayout(_ dims: [Int], _ type: ElementType) -> (channels: Int, inner: Int) {
