@@ -42,10 +42,30 @@ public enum GemmKernel {
         c: UnsafeMutablePointer<Float>, cRowStride: Int,
         epilogue: GemmEpilogue = .overwrite
     ) {
+        product(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+    }
+
+    /// The same with B in f16 (a file's weights where they lie), widened as it is loaded: the same sums as
+    /// f32 weights of the same values.
+    public static func multiply(
+        m: Int, n: Int, k: Int,
+        a: MatrixView,
+        b: UnsafePointer<Half>, bRowStride: Int,
+        c: UnsafeMutablePointer<Float>, cRowStride: Int,
+        epilogue: GemmEpilogue = .overwrite
+    ) {
+        product(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+    }
+
+    @inline(__always)
+    static func product<W: GemmWeight>(
+        m: Int, n: Int, k: Int, a: MatrixView, b: UnsafePointer<W>, bRowStride: Int,
+        c: UnsafeMutablePointer<Float>, cRowStride: Int, epilogue: GemmEpilogue
+    ) {
         #if VAERT_COMPACT_KERNELS
         // Cores without SIMD units (Cortex-M, RV32, wasm32 without simd128) would emulate the tiles lane by
         // lane in a lot of code: one element at a time is smaller, as fast there, and sums in the same order.
-        reference(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+        scalarProduct(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
         #else
         var row = 0
         while row + tileRows <= m {
@@ -67,8 +87,8 @@ public enum GemmKernel {
     }
 
     @inline(__always)
-    static func rowBlock(
-        rows: Int, row: Int, n: Int, k: Int, a: MatrixView, b: UnsafePointer<Float>, ldb: Int,
+    static func rowBlock<W: GemmWeight>(
+        rows: Int, row: Int, n: Int, k: Int, a: MatrixView, b: UnsafePointer<W>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue
     ) {
         var column = 0
@@ -95,15 +115,15 @@ public enum GemmKernel {
         for r in row..<(row + rows) {
             for j in column..<n {
                 var acc: Float = 0
-                for p in 0..<k { acc += a[r, p] * b[p * ldb + j] }
+                for p in 0..<k { acc += a[r, p] * b[p * ldb + j].float }
                 epilogue.finish(acc, row: r, column: j, into: c + r * ldc + j)
             }
         }
     }
 
     @inline(__always)
-    static func tile<V: KernelVector>(
-        _: V.Type, rows: Int, row: Int, column: Int, k: Int, a: MatrixView, b: UnsafePointer<Float>, ldb: Int,
+    static func tile<V: KernelVector, W: GemmWeight>(
+        _: V.Type, rows: Int, row: Int, column: Int, k: Int, a: MatrixView, b: UnsafePointer<W>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue
     ) where V.Scalar == Float {
         let rs = a.rowStride
@@ -113,7 +133,7 @@ public enum GemmKernel {
         if rows == tileRows {
             var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
             for _ in 0..<k {
-                let bv: V = load(pb)
+                let bv = W.widened(pb, as: V.self)
                 c0 = multiplyAdd(c0, V(repeating: pa[0]), bv)
                 c1 = multiplyAdd(c1, V(repeating: pa[rs]), bv)
                 c2 = multiplyAdd(c2, V(repeating: pa[2 * rs]), bv)
@@ -133,7 +153,7 @@ public enum GemmKernel {
         } else {
             var s0 = V()
             for _ in 0..<k {
-                s0 = multiplyAdd(s0, V(repeating: pa[0]), load(pb))
+                s0 = multiplyAdd(s0, V(repeating: pa[0]), W.widened(pb, as: V.self))
                 pa += cs
                 pb += ldb
             }
@@ -145,8 +165,8 @@ public enum GemmKernel {
     /// Every output is still the same sequential sum over k as in the 6-row tile, so a row's result
     /// does not depend on where it sits in the batch.
     @inline(__always)
-    static func singleRowWideTile(
-        row: Int, column: Int, k: Int, a: MatrixView, b: UnsafePointer<Float>, ldb: Int,
+    static func singleRowWideTile<W: GemmWeight>(
+        row: Int, column: Int, k: Int, a: MatrixView, b: UnsafePointer<W>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue
     ) {
         let w = WideVector.scalarCount
@@ -162,16 +182,16 @@ public enum GemmKernel {
     /// strip j starts at `b + j · stripOffset` and advances `bStep` floats per step of k. Shared by the
     /// strided and the packed single-row tiles.
     @inline(__always)
-    static func fourStripRow(k: Int, a: UnsafePointer<Float>, aStep: Int, b: UnsafePointer<Float>, stripOffset: Int, bStep: Int)
+    static func fourStripRow<W: GemmWeight>(k: Int, a: UnsafePointer<Float>, aStep: Int, b: UnsafePointer<W>, stripOffset: Int, bStep: Int)
         -> (WideVector, WideVector, WideVector, WideVector) {
         var pa = a, pb = b
         var s0 = WideVector(), s1 = WideVector(), s2 = WideVector(), s3 = WideVector()
         for _ in 0..<k {
             let x = WideVector(repeating: pa[0])
-            s0 = multiplyAdd(s0, x, load(pb))
-            s1 = multiplyAdd(s1, x, load(pb + stripOffset))
-            s2 = multiplyAdd(s2, x, load(pb + 2 * stripOffset))
-            s3 = multiplyAdd(s3, x, load(pb + 3 * stripOffset))
+            s0 = multiplyAdd(s0, x, W.widened(pb, as: WideVector.self))
+            s1 = multiplyAdd(s1, x, W.widened(pb + stripOffset, as: WideVector.self))
+            s2 = multiplyAdd(s2, x, W.widened(pb + 2 * stripOffset, as: WideVector.self))
+            s3 = multiplyAdd(s3, x, W.widened(pb + 3 * stripOffset, as: WideVector.self))
             pa += aStep
             pb += bStep
         }
@@ -183,10 +203,27 @@ public enum GemmKernel {
         m: Int, n: Int, k: Int, a: MatrixView, b: UnsafePointer<Float>, bRowStride: Int,
         c: UnsafeMutablePointer<Float>, cRowStride: Int, epilogue: GemmEpilogue = .overwrite
     ) {
+        scalarProduct(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+    }
+
+    /// Scalar reference of `multiply` with f16 weights.
+    public static func reference(
+        m: Int, n: Int, k: Int, a: MatrixView, b: UnsafePointer<Half>, bRowStride: Int,
+        c: UnsafeMutablePointer<Float>, cRowStride: Int, epilogue: GemmEpilogue = .overwrite
+    ) {
+        scalarProduct(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+    }
+
+    /// One element at a time: the reference, and the compact builds' kernel.
+    @inline(__always)
+    static func scalarProduct<W: GemmWeight>(
+        m: Int, n: Int, k: Int, a: MatrixView, b: UnsafePointer<W>, bRowStride: Int,
+        c: UnsafeMutablePointer<Float>, cRowStride: Int, epilogue: GemmEpilogue
+    ) {
         for i in 0..<m {
             for j in 0..<n {
                 var acc: Float = 0
-                for p in 0..<k { acc += a[i, p] * b[p * bRowStride + j] }
+                for p in 0..<k { acc += a[i, p] * b[p * bRowStride + j].float }
                 epilogue.finish(acc, row: i, column: j, into: c + i * cRowStride + j)
             }
         }

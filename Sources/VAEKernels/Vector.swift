@@ -1,3 +1,8 @@
+import VAEKernelTypes
+#if VAERT_AVX2
+import _Builtin_intrinsics.intel
+#endif
+
 /// The vector types and widths every kernel uses, kept in one place.
 ///
 /// `Vector` is one AVX2 register (8 floats); `WideVector` is two, which the register-blocked GEMM
@@ -38,11 +43,44 @@ public func maximum(_ a: WideVector, _ b: WideVector) -> WideVector { a.replacin
 protocol KernelVector: SIMD where Scalar == Float {
     static func relu(_ v: Self) -> Self
     static func sigmoid(_ v: Self) -> Self
+    /// `scalarCount` f16 values at `p`, widened: F16C's `vcvtph2ps` on AVX2, `fcvtl` on AArch64, else one
+    /// at a time.
+    static func widening(_ p: UnsafePointer<Half>) -> Self
+}
+
+/// What a GEMM's B operand holds: f32, or f16 widened to f32 as it is loaded (never copied).
+protocol GemmWeight {
+    static func widened<V: KernelVector>(_ p: UnsafePointer<Self>, as _: V.Type) -> V
+    var float: Float { get }
+}
+
+extension Float: GemmWeight {
+    @inline(__always) static func widened<V: KernelVector>(_ p: UnsafePointer<Float>, as _: V.Type) -> V { load(p) }
+    @inline(__always) var float: Float { self }
+}
+
+extension Half: GemmWeight {
+    @inline(__always) static func widened<V: KernelVector>(_ p: UnsafePointer<Half>, as _: V.Type) -> V { V.widening(p) }
+}
+
+/// Eight f16 values widened.
+@inline(__always)
+func widen8(_ p: UnsafePointer<Half>) -> Vector {
+    #if VAERT_AVX2
+    return unsafeBitCast(_mm256_cvtph_ps(UnsafeRawPointer(p).loadUnaligned(as: SIMD2<Int64>.self)), to: Vector.self)
+    #elseif arch(arm64)
+    return Vector(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float16>.self))
+    #else
+    var v = Vector()
+    for i in 0..<8 { v[i] = p[i].float }
+    return v
+    #endif
 }
 
 extension SIMD8: KernelVector where Scalar == Float {
     @inline(__always) static func relu(_ v: Self) -> Self { maximum(v, Self()) }
     @inline(__always) static func sigmoid(_ v: Self) -> Self { FastMath.sigmoid(v) }
+    @inline(__always) static func widening(_ p: UnsafePointer<Half>) -> Self { widen8(p) }
 }
 
 extension SIMD16: KernelVector where Scalar == Float {
@@ -50,6 +88,7 @@ extension SIMD16: KernelVector where Scalar == Float {
     @inline(__always) static func sigmoid(_ v: Self) -> Self {
         SIMD16(lowHalf: FastMath.sigmoid(v.lowHalf), highHalf: FastMath.sigmoid(v.highHalf))
     }
+    @inline(__always) static func widening(_ p: UnsafePointer<Half>) -> Self { SIMD16(lowHalf: widen8(p), highHalf: widen8(p + 8)) }
 }
 
 @inline(__always)

@@ -129,6 +129,26 @@ import VAERuntime
         }
     }
 
+    @Test("f16 and int8 files used in place: no weight widened to f32, and the copied model's very pixels")
+    func inPlaceQuantized() throws {
+        try TestSupport.withTemporaryFolder { folder in
+            let z = TestSupport.randomFloats(300 * 20, seed: 8, in: -2.5...2.5)
+            for dtype in ["f16", "int8"] {
+                let out = "\(folder)/\(dtype).vaert"
+                #expect(try TestSupport.run(tool, [TestSupport.readyModel, "--out", out, "--dtype", dtype]).status == 0)
+                let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: out)))
+                let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 64)
+                defer { aligned.deallocate() }
+                aligned.copyBytes(from: bytes)
+                let inPlace = try Model(inPlace: UnsafeRawBufferPointer(aligned))
+                #expect(inPlace.widenedWeightBytes == 0, "\(dtype)")
+                var pixels = [Float](repeating: 0, count: 300 * 784)
+                try inPlace.decode(z, batch: 300, pixels: &pixels)
+                #expect(pixels == (try decode(out, z)), "\(dtype)")
+            }
+        }
+    }
+
     @Test("decoder-only export opens without an encoder and decodes the same pixels; encoder-only refuses to decode")
     func parts() throws {
         try TestSupport.withTemporaryFolder { folder in

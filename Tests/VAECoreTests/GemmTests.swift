@@ -78,3 +78,37 @@ import VAECore
         }
     }
 }
+
+@Suite struct HalfGemmTests {
+    @Test("f16 weights widened as they stream give the f32 kernel's very bits on the widened values, in both builds, at sizes 1 to 2·64+1")
+    func sameAsWidened() {
+        for m in [1, 2, 5, 6, 7] {
+            for n in [1, 7, 8, 9, 16, 17, 63, 64, 65, 129] {
+                for k in [1, 3, 17] {
+                    let a = TestSupport.randomFloats(m * k, seed: UInt64(m * 100 + k))
+                    let halves = TestSupport.randomFloats(k * n, seed: UInt64(n + 3), in: -2...2).map { Half(bits: TensorEncoding.halfBits($0)) }
+                    let widened = halves.map(\.float)
+                    let bias = TestSupport.randomFloats(n, seed: 4)
+                    var expected = [Float](repeating: 0, count: m * n), fast = expected, portable = expected, slow = expected
+                    let epilogue = GemmEpilogue(bias: bias, activation: .sigmoid)
+                    Kernels.multiply(m: m, n: n, k: k, a: MatrixView(a, rowStride: k), b: widened, bRowStride: n, c: &expected, cRowStride: n, epilogue: epilogue)
+                    Kernels.multiply(m: m, n: n, k: k, a: MatrixView(a, rowStride: k), b: halves, bRowStride: n, c: &fast, cRowStride: n, epilogue: epilogue)
+                    VAEKernels.GemmKernel.multiply(m: m, n: n, k: k, a: MatrixView(a, rowStride: k), b: halves, bRowStride: n, c: &portable, cRowStride: n,
+                                                   epilogue: epilogue)
+                    Kernels.referenceMultiply(m: m, n: n, k: k, a: MatrixView(a, rowStride: k), b: halves, bRowStride: n, c: &slow, cRowStride: n, epilogue: epilogue)
+                    #expect(fast == expected, "m \(m) n \(n) k \(k)")
+                    #expect(TestSupport.maxAbsDifference(portable, slow) < 1e-5 && TestSupport.maxAbsDifference(fast, slow) < 1e-5, "m \(m) n \(n) k \(k)")
+                }
+            }
+        }
+    }
+
+    @Test("every binary16 value widens to its exact f32 value (halfBits round-trips)")
+    func widening() {
+        for bits in 0...UInt16.max {
+            let value = Half(bits: bits).float
+            if value.isNaN { #expect(bits & 0x7c00 == 0x7c00 && bits & 0x3ff != 0); continue }
+            #expect(TensorEncoding.halfBits(value) == bits)
+        }
+    }
+}

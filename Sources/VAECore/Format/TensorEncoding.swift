@@ -110,15 +110,5 @@ public enum TensorEncoding {
     }
 
     /// The float value of IEEE binary16 bits.
-    public static func floatFromHalf(_ h: UInt16) -> Float {
-        let sign = UInt32(h & 0x8000) << 16
-        let exponent = Int((h >> 10) & 0x1f)
-        let mantissa = UInt32(h & 0x3ff)
-        if exponent == 0 {
-            let magnitude = Float(mantissa) * 0x1p-24
-            return sign != 0 ? -magnitude : magnitude
-        }
-        if exponent == 0x1f { return Float(bitPattern: sign | 0x7f80_0000 | (mantissa << 13)) }
-        return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | (mantissa << 13))
-    }
+    public static func floatFromHalf(_ h: UInt16) -> Float { Half(bits: h).float }
 }

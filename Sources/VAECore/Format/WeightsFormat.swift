@@ -74,9 +74,6 @@ public enum ElementType: UInt32, Sendable, CaseIterable {
         }
     }
 
-    /// Whether a loaded model widens tensors of this type to f32 (int8 panels are computed where they lie).
-    public var isDecodedAtLoad: Bool { self != .f32 && self != .q8Panels }
-
     /// Bytes a tensor of this type and shape occupies, or nil when the type does not fit the rank.
     public func byteCount(dims: [Int]) -> Int? {
         let n = dims.reduce(1, *)

@@ -45,6 +45,20 @@ public enum Kernels {
         VAEKernels.GemmKernel.multiply(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
     }
 
+    /// The same with B in f16, widened as it streams (a file's weights used where they lie): the very sums of
+    /// `multiply` over the widened values.
+    public static func multiply(
+        m: Int, n: Int, k: Int, a: MatrixView, b: UnsafePointer<Half>, bRowStride: Int,
+        c: UnsafeMutablePointer<Float>, cRowStride: Int, epilogue: GemmEpilogue = .overwrite
+    ) {
+        #if canImport(VAEKernelsAVX2)
+        if active == .avx2 {
+            return VAEKernelsAVX2.GemmKernel.multiply(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+        }
+        #endif
+        VAEKernels.GemmKernel.multiply(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+    }
+
     /// The same with B packed (a loaded layer's weights); see `GemmKernel.multiply(m:a:packed:...)`.
     public static func multiply(m: Int, a: MatrixView, packed b: PackedMatrix, c: UnsafeMutablePointer<Float>, cRowStride: Int,
                                 epilogue: GemmEpilogue = .overwrite) {
@@ -57,6 +71,14 @@ public enum Kernels {
     /// Scalar reference of `multiply`: deliberately simple, for tests.
     public static func referenceMultiply(
         m: Int, n: Int, k: Int, a: MatrixView, b: UnsafePointer<Float>, bRowStride: Int,
+        c: UnsafeMutablePointer<Float>, cRowStride: Int, epilogue: GemmEpilogue = .overwrite
+    ) {
+        VAEKernels.GemmKernel.reference(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+    }
+
+    /// Scalar reference of the f16 `multiply`, for tests.
+    public static func referenceMultiply(
+        m: Int, n: Int, k: Int, a: MatrixView, b: UnsafePointer<Half>, bRowStride: Int,
         c: UnsafeMutablePointer<Float>, cRowStride: Int, epilogue: GemmEpilogue = .overwrite
     ) {
         VAEKernels.GemmKernel.reference(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)

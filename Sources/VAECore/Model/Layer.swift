@@ -5,6 +5,8 @@ public enum Layer: @unchecked Sendable {
     case convTranspose(ConvTransposeLayer)
     /// A dense layer over int8 panels, computed with the integer kernels (a loaded model's only).
     case quantizedDense(QuantizedDenseLayer)
+    /// A dense layer over the file's f16 weights, widened as they stream (a model used in place).
+    case halfDense(HalfDenseLayer)
 
     public var inputCount: Int {
         switch self {
@@ -12,6 +14,7 @@ public enum Layer: @unchecked Sendable {
         case .conv(let l): return l.input.count
         case .convTranspose(let l): return l.input.count
         case .quantizedDense(let l): return l.inputCount
+        case .halfDense(let l): return l.inputCount
         }
     }
 
@@ -21,6 +24,7 @@ public enum Layer: @unchecked Sendable {
         case .conv(let l): return l.output.count
         case .convTranspose(let l): return l.output.count
         case .quantizedDense(let l): return l.outputCount
+        case .halfDense(let l): return l.outputCount
         }
     }
 
@@ -29,7 +33,7 @@ public enum Layer: @unchecked Sendable {
     var columnFloatsPerImage: Int? {
         let (positions, rows): (Int, Int)
         switch self {
-        case .dense: return 0
+        case .dense, .halfDense: return 0
         case .quantizedDense(let l): return l.scratchFloatsPerRow
         case .conv(let l): (positions, rows) = (l.window.positions, l.window.patchSize + l.output.channels)
         case .convTranspose(let l): (positions, rows) = (l.window.positions, l.input.channels + l.window.patchSize)
@@ -41,7 +45,7 @@ public enum Layer: @unchecked Sendable {
     /// Scratch floats `forward` needs besides its input and output for `batch` rows.
     public func scratchFloats(batch: Int) -> Int {
         switch self {
-        case .dense: return 0
+        case .dense, .halfDense: return 0
         case .conv(let l): return l.scratchFloats(batch: batch)
         case .convTranspose(let l): return l.scratchFloats(batch: batch)
         case .quantizedDense(let l): return l.scratchFloats(batch: batch)
@@ -56,6 +60,7 @@ public enum Layer: @unchecked Sendable {
         case .conv(let l): l.forward(x, batch: batch, into: y, scratch: scratch, activation: activation)
         case .convTranspose(let l): l.forward(x, batch: batch, into: y, scratch: scratch, activation: activation)
         case .quantizedDense(let l): l.forward(x, batch: batch, into: y, scratch: scratch, activation: activation)
+        case .halfDense(let l): l.forward(x, batch: batch, into: y, activation: activation)
         }
     }
 
@@ -71,6 +76,8 @@ public enum Layer: @unchecked Sendable {
                                                      activation: activation))
         case .quantizedDense(let l):
             return .quantizedDense(QuantizedDenseLayer(weights: l.weights, bias: l.bias, activation: activation))
+        case .halfDense(let l):
+            return .halfDense(l.with(activation: activation))
         }
     }
 }

@@ -75,8 +75,8 @@ extension Trainer {
             ConvBackward.conv(conv, x: x, dY: dY, batch: rows, dW: dW, db: db, dX: dX, work: convWork)
         case .convTranspose(let convT):
             ConvBackward.convTranspose(convT, x: x, dY: dY, batch: rows, dW: dW, db: db, dX: dX, work: convWork)
-        case .quantizedDense:
-            preconditionFailure("the trainer runs its own f32 layers, never a loaded model's int8 ones")
+        case .quantizedDense, .halfDense:
+            preconditionFailure("the trainer runs its own f32 layers, never a loaded model's int8 or f16 ones")
         }
     }
 }
