@@ -61,12 +61,15 @@ public struct Int8Rows {
     public var values: UnsafePointer<Int8>
     public var scales: UnsafePointer<Float>
     public var rowBytes: Int
+    /// No value is negative: the AVX2 kernel then skips the sign trick (|x| = x).
+    public var nonNegative: Bool
 
     @inlinable
-    public init(values: UnsafePointer<Int8>, scales: UnsafePointer<Float>, rowBytes: Int) {
+    public init(values: UnsafePointer<Int8>, scales: UnsafePointer<Float>, rowBytes: Int, nonNegative: Bool = false) {
         self.values = values
         self.scales = scales
         self.rowBytes = rowBytes
+        self.nonNegative = nonNegative
     }
 
     /// Bytes of one quantized row of k values: whole groups.

@@ -24,8 +24,10 @@ public enum Int8GemmKernel {
     /// Quantizes `m` rows of `k` floats (row r at `a + r · rowStride`) into `q` (`Int8Rows.rowBytes(k)` bytes
     /// a row, zero-padded) and `scales`: scale = max|x| / 127, q = round-half-even(x · (127 / max|x|)).
     /// A row of zeros has scale 0; a row holding an infinity or a NaN gets a NaN scale, so its outputs are NaN.
+    /// Returns whether no value is negative (a ReLU's or a sigmoid's output): `Int8Rows.nonNegative`.
+    @discardableResult
     public static func quantize(rows m: Int, k: Int, _ a: UnsafePointer<Float>, rowStride: Int,
-                                into q: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>) {
+                                into q: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>) -> Bool {
         let rowBytes = Int8Rows.rowBytes(k)
         // Cores without SIMD units go one element at a time (see GemmKernel.multiply): the same bytes.
         #if VAERT_COMPACT_KERNELS
@@ -33,27 +35,34 @@ public enum Int8GemmKernel {
         #else
         let w = Vector.scalarCount
         #endif
+        var nonNegative = true
         for r in 0..<m {
             let x = a + r * rowStride
             let out = q + r * rowBytes
             // max|x|, and whether the row is finite (x − x is 0 exactly for finite x, NaN otherwise).
-            var largest = Vector(), finiteness = Vector()
+            var largest = Vector(), lowest = Vector(), finiteness = Vector()
             var j = 0
             while k - j >= w {
                 let v = load(x + j, as: Vector.self)
                 largest = maximum(largest, maximum(v, -v))
+                lowest = minimum(lowest, v)
                 finiteness += v - v
                 j += w
             }
-            var top: Float = 0, check = finiteness.sum()
+            var top: Float = 0, bottom: Float = 0, check = finiteness.sum()
             #if !VAERT_COMPACT_KERNELS
-            for lane in 0..<w { top = max(top, largest[lane]) }  // not SIMD.max(): a shared specialisation
+            for lane in 0..<w {  // not SIMD.max(): a shared specialisation
+                top = max(top, largest[lane])
+                bottom = min(bottom, lowest[lane])
+            }
             #endif
             while j < k {
                 top = max(top, abs(x[j]))
+                bottom = min(bottom, x[j])
                 check += x[j] - x[j]
                 j += 1
             }
+            if bottom < 0 { nonNegative = false }
             guard check == 0, top > 0 else {
                 scales[r] = check == 0 ? 0 : .nan
                 out.update(repeating: 0, count: rowBytes)
@@ -73,6 +82,7 @@ public enum Int8GemmKernel {
             }
             (out + k).update(repeating: 0, count: rowBytes - k)
         }
+        return nonNegative
     }
 
     /// v rounded half to even, for |v| ≤ 2²², with no libm call and no SSE4.1: adding 1.5 · 2²³ rounds v to

@@ -67,7 +67,7 @@ extension Half: GemmWeight {
 @inline(__always)
 func widen8(_ p: UnsafePointer<Half>) -> Vector {
     #if VAERT_AVX2
-    return unsafeBitCast(_mm256_cvtph_ps(UnsafeRawPointer(p).loadUnaligned(as: SIMD2<Int64>.self)), to: Vector.self)
+    return _mm256_cvtph_ps(UnsafeRawPointer(p).loadUnaligned(as: SIMD2<Int64>.self))
     #elseif arch(arm64)
     return Vector(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float16>.self))
     #else

@@ -31,13 +31,13 @@ import VAECore
             let rowBytes = Int8Rows.rowBytes(k)
             var q = [Int8](repeating: 99, count: m * rowBytes), rowScales = [Float](repeating: 0, count: m)
             var c = [Float](repeating: .nan, count: m * n)
-            Kernels.quantize(rows: m, k: k, x, rowStride: k, into: &q, scales: &rowScales)
+            let nonNegative = Kernels.quantize(rows: m, k: k, x, rowStride: k, into: &q, scales: &rowScales)
             panels.withUnsafeBufferPointer { p in
                 scales.withUnsafeBufferPointer { s in
                     bias.withUnsafeBufferPointer { b in
                         q.withUnsafeBufferPointer { q in
                             rowScales.withUnsafeBufferPointer { rs in
-                                let a = Int8Rows(values: q.baseAddress!, scales: rs.baseAddress!, rowBytes: rowBytes)
+                                let a = Int8Rows(values: q.baseAddress!, scales: rs.baseAddress!, rowBytes: rowBytes, nonNegative: nonNegative)
                                 let w = Int8Panels(rows: k, columns: n, scales: s.baseAddress!, values: p.baseAddress!)
                                 kernel(m, a, w, withBias ? b.baseAddress! : nil, activation, &c, n)
                             }
@@ -64,7 +64,7 @@ import VAECore
         Kernels.referenceMultiply(m: m, a: a, b: b, bias: bias, activation: f, c: c, cRowStride: ldc)
     }
 
-    @Test("both builds equal the scalar reference at widths 1 to 65, depths 1 to 9 and 17, 1 to 3 rows",
+    @Test("both builds equal the scalar reference at widths 1 to 65, depths 1 to 9 and 17, 1 to 3 rows, signed and non-negative rows",
           arguments: [Activation.identity, .relu, .sigmoid])
     func matchesReference(activation: Activation) {
         // The sums are exact integers and the epilogue the same float operations: identity and ReLU are
@@ -73,12 +73,16 @@ import VAECore
         for n in 1...65 {
             for k in [1, 2, 3, 4, 5, 8, 9, 17] {
                 for m in 1...3 {
-                    let o = Operands(m: m, n: n, k: k, seed: UInt64(n * 100 + k * 7 + m))
-                    let expected = o.run(activation: activation, withBias: n % 2 == 0, Self.reference)
-                    for (name, kernel) in [("dispatched", Self.dispatched), ("portable", Self.portable)] {
-                        let got = o.run(activation: activation, withBias: n % 2 == 0, kernel)
-                        let error = TestSupport.maxAbsDifference(got, expected)
-                        #expect(error <= tolerance, "\(name) m \(m) n \(n) k \(k): \(error)")
+                    var o = Operands(m: m, n: n, k: k, seed: UInt64(n * 100 + k * 7 + m))
+                    // Signed rows, and rows with no negative value (the AVX2 kernel skips the sign trick).
+                    for nonNegative in [false, true] {
+                        if nonNegative { o.x = o.x.map { abs($0) } }
+                        let expected = o.run(activation: activation, withBias: n % 2 == 0, Self.reference)
+                        for (name, kernel) in [("dispatched", Self.dispatched), ("portable", Self.portable)] {
+                            let got = o.run(activation: activation, withBias: n % 2 == 0, kernel)
+                            let error = TestSupport.maxAbsDifference(got, expected)
+                            #expect(error <= tolerance, "\(name) m \(m) n \(n) k \(k) non-negative \(nonNegative): \(error)")
+                        }
                     }
                 }
             }
@@ -100,7 +104,7 @@ import VAECore
         }
     }
 
-    @Test("quantization: round half to even of x · 127 / max|x|, zero padding, zero and non-finite rows")
+    @Test("quantization: round half to even of x · 127 / max|x|, zero padding, zero and non-finite rows, non-negativity")
     func quantization() {
         let k = 6
         let x: [Float] = [1, -0.5, 0.25, 127.0 / 254, 0, -1,  0, 0, 0, 0, 0, 0,  1, .nan, 0, 0, 0, 0]
@@ -110,6 +114,9 @@ import VAECore
         #expect(scales[0] == Float(1) / 127)
         #expect(Array(q[8..<16]) == [0, 0, 0, 0, 0, 0, 0, 0] && scales[1] == 0)
         #expect(Array(q[16..<24]) == [0, 0, 0, 0, 0, 0, 0, 0] && scales[2].isNaN)
+        var positive = [Int8](repeating: 0, count: 8), scale: Float = 0
+        #expect(Kernels.quantize(rows: 1, k: k, [0, 1, 2, 3, 4, 5], rowStride: k, into: &positive, scales: &scale))
+        #expect(!Kernels.quantize(rows: 3, k: k, x, rowStride: k, into: &q, scales: &scales))
     }
 
     @Test("a row's result does not depend on the batch it is computed in")

@@ -1,11 +1,17 @@
 """Throughput of ONNX Runtime and PyTorch eager on the encoder or decoder of a vaert weights file (the same
 weights: the graphs are built from the file by vaert_file.py, the ONNX one with the onnx package).
 Prints img/s per thread count and batch.
-Usage: python peers.py MODEL.vaert encode|decode [SECONDS] [BATCH ...]"""
+Usage: python peers.py MODEL.vaert encode|decode [SECONDS] [BATCH ...]
+       python peers.py --int8 MODEL.vaert encode|decode [SECONDS] [BATCH ...]
+The second form times ONNX Runtime alone, on the f32 graph and on its dynamic int8 quantization
+(onnxruntime.quantization.quantize_dynamic: DynamicQuantizeLinear + MatMulInteger), both through IO
+binding on preallocated arrays, so that the Python call costs as little as it can."""
 import sys, time
 import numpy as np
 import vaert_file
 
+int8 = sys.argv[1] == "--int8"
+if int8: del sys.argv[1]
 stack = {"encode": "encoder", "decode": "decoder"}[sys.argv[2]]
 layers = [l for l in vaert_file.read(sys.argv[1]) if l["stack"] == stack]
 seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 2.0
@@ -68,9 +74,39 @@ def torch_model():
         if l["activation"] == "sigmoid": mods.append(nn.Sigmoid())
     return nn.Sequential(*mods).eval()
 
-import onnxruntime as ort, torch
-graph, net = onnx_model(), torch_model()
+def quantized(graph):
+    import tempfile, os
+    from onnxruntime.quantization import quantize_dynamic, QuantType
+    with tempfile.TemporaryDirectory() as d:
+        open(f"{d}/f32.onnx", "wb").write(graph)
+        quantize_dynamic(f"{d}/f32.onnx", f"{d}/int8.onnx", weight_type=QuantType.QInt8)
+        return open(f"{d}/int8.onnx", "rb").read()
+
+def bound(session, z):
+    """A call of `session` on `z` through IO binding, output preallocated by a first run."""
+    out = session.run(None, {"z": z})[0]
+    binding = session.io_binding()
+    binding.bind_cpu_input("z", z)
+    binding.bind_output("x", "cpu", 0, np.float32, out.shape, out.ctypes.data)
+    return lambda _: session.run_with_iobinding(binding)
+
+import onnxruntime as ort
+graph = onnx_model()
 rng = np.random.default_rng(0)
+if int8:
+    graphs = {"f32": graph, "int8": quantized(graph)}
+    for threads in (1, 2):
+        so = ort.SessionOptions(); so.intra_op_num_threads = threads; so.inter_op_num_threads = 1
+        sessions = {k: ort.InferenceSession(g, so, providers=["CPUExecutionProvider"]) for k, g in graphs.items()}
+        for batch in batches:
+            shape = (batch, *input_shape)
+            z = rng.random(shape, dtype=np.float32) if stack == "encoder" else rng.standard_normal(shape, dtype=np.float32)
+            r = {k: bench(bound(s, z), z) for k, s in sessions.items()}
+            print(f"peers {sys.argv[2]} threads {threads} batch {batch}: onnxruntime-f32 {r['f32']:.0f} img/s onnxruntime-int8 {r['int8']:.0f} img/s", flush=True)
+    sys.exit(0)
+
+import torch
+net = torch_model()
 for threads in (1, 2):
     so = ort.SessionOptions(); so.intra_op_num_threads = threads; so.inter_op_num_threads = 1
     session = ort.InferenceSession(graph, so, providers=["CPUExecutionProvider"])

@@ -94,12 +94,13 @@ public enum Kernels {
 
     /// Quantizes rows of floats for the integer kernels; see `Int8GemmKernel.quantize` (both builds give
     /// the same bytes: the arithmetic is exact but for one rounded multiply).
+    @discardableResult
     public static func quantize(rows m: Int, k: Int, _ a: UnsafePointer<Float>, rowStride: Int,
-                                into q: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>) {
+                                into q: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>) -> Bool {
         #if canImport(VAEKernelsAVX2)
         if active == .avx2 { return VAEKernelsAVX2.Int8GemmKernel.quantize(rows: m, k: k, a, rowStride: rowStride, into: q, scales: scales) }
         #endif
-        VAEKernels.Int8GemmKernel.quantize(rows: m, k: k, a, rowStride: rowStride, into: q, scales: scales)
+        return VAEKernels.Int8GemmKernel.quantize(rows: m, k: k, a, rowStride: rowStride, into: q, scales: scales)
     }
 
     /// `C = activation(dequantize(A · B) + bias)` over int8 rows and int8 panels; see `Int8GemmKernel`.

@@ -25,8 +25,8 @@ public struct QuantizedDenseLayer: @unchecked Sendable {
         let rowBytes = Int8Rows.rowBytes(inputCount)
         let scales = scratch
         (scratch + batch).withMemoryRebound(to: Int8.self, capacity: batch * rowBytes) { q in
-            Kernels.quantize(rows: batch, k: inputCount, x, rowStride: inputCount, into: q, scales: scales)
-            Kernels.multiply(m: batch, a: Int8Rows(values: q, scales: scales, rowBytes: rowBytes), b: weights, bias: bias,
+            let nonNegative = Kernels.quantize(rows: batch, k: inputCount, x, rowStride: inputCount, into: q, scales: scales)
+            Kernels.multiply(m: batch, a: Int8Rows(values: q, scales: scales, rowBytes: rowBytes, nonNegative: nonNegative), b: weights, bias: bias,
                              activation: override ?? activation, c: y, cRowStride: outputCount)
         }
     }
