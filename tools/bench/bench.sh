@@ -20,7 +20,9 @@ cc -O2 tools/bench/vaert_bench.c $(PKG_CONFIG_PATH=.build/vaert/lib/pkgconfig pk
 mlp=tools/models/fashion-vae.vaert conv=tools/models/fashion-conv-vae.vaert
 .build/release/export-weights convert "$mlp" --dtype f16 --out "$work/mlp-f16.vaert" >/dev/null
 .build/release/export-weights convert "$mlp" --dtype int8 --out "$work/mlp-int8.vaert" >/dev/null
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(date -u +%Y-%m-%d)"
+.build/release/export-weights convert "$mlp" --dtype int8 --int8-everywhere --out "$work/mlp-int8-everywhere.vaert" >/dev/null
+family=$(sed -n 's/^cpu family[[:space:]]*: //p' /proc/cpuinfo | head -1); model=$(sed -n 's/^model[[:space:]]*: //p' /proc/cpuinfo | head -1)
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p') (family $family, model $model), $(nproc) cores; $(date -u +%Y-%m-%d)"
 
 # compare NAME MODEL OP BATCH...: one table row per (threads, batch).
 compare() {
@@ -51,6 +53,33 @@ compare "decode, course VAE, f16 file" "$work/mlp-f16.vaert" decode 1
 compare "decode, course VAE, int8 file" "$work/mlp-int8.vaert" decode 1
 compare "encode, course VAE" "$mlp" encode 1 256
 compare "decode, conv VAE" "$conv" decode 1 64 256
+
+# int8 against ONNX Runtime's dynamic quantization of the same f32 graph (peers.py --int8, IO binding).
+# int8 rows: the --dtype int8 file (encoder 784 -> 400 on the integer kernels, decoder f16) and the
+# --int8-everywhere file (every layer on them).
+int8_compare() {
+    local op=$1; shift
+    "$work/bench" "$mlp" "$op" "$seconds" "$@" > "$work/f32.txt"
+    "$work/bench" "$work/mlp-int8.vaert" "$op" "$seconds" "$@" > "$work/int8.txt"
+    "$work/bench" "$work/mlp-int8-everywhere.vaert" "$op" "$seconds" "$@" > "$work/everywhere.txt"
+    (cd tools/bench && "$python" peers.py --int8 "$(realpath "../../$mlp")" "$op" "$seconds" "$@" 2>/dev/null) > "$work/ort.txt"
+    python3 - "$op" "$work" <<'PY'
+import re, sys
+op, work = sys.argv[1], sys.argv[2]
+rates = lambda name: {(int(t), int(b)): float(r) for t, b, r in re.findall(r"threads (\d+) batch (\d+): (\d+)", open(f"{work}/{name}.txt").read())}
+f32, int8, everywhere = rates("f32"), rates("int8"), rates("everywhere")
+for t, b, of, oi in re.findall(r"threads (\d+) batch (\d+): onnxruntime-f32 (\d+) img/s onnxruntime-int8 (\d+)", open(f"{work}/ort.txt").read()):
+    key, of, oi = (int(t), int(b)), float(of), float(oi)
+    print(f"| {op} | {b} | {t} | {f32[key]:.0f} | {int8[key]:.0f} | {everywhere[key]:.0f} | {of:.0f} | {oi:.0f} | "
+          f"{int8[key] / oi:.2f} | {everywhere[key] / oi:.2f} | {f32[key] / int8[key]:.2f} | {f32[key] / everywhere[key]:.2f} |")
+PY
+}
+echo
+echo "| op | batch | threads | vaert f32 img/s | vaert int8 img/s | vaert int8-everywhere img/s | ORT f32 img/s | ORT int8 img/s | int8 / ORT int8 | everywhere / ORT int8 | int8 time / f32 time | everywhere time / f32 time |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+int8_compare decode 1 256
+int8_compare encode 1 256
+
 echo
 # The Embedded Swift build (tools/build-embedded.sh host) against the desktop library, same program.
 if [ -f .build/embedded/host/libvaert.a ]; then
