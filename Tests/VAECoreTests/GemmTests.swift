@@ -88,9 +88,11 @@ import VAECore
                     let a = TestSupport.randomFloats(m * k, seed: UInt64(m * 100 + k))
                     let halves = TestSupport.randomFloats(k * n, seed: UInt64(n + 3), in: -2...2).map { Half(bits: TensorEncoding.halfBits($0)) }
                     let widened = halves.map(\.float)
-                    let bias = TestSupport.randomFloats(n, seed: 4)
+                    let bias = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+                    defer { bias.deallocate() }
+                    _ = bias.initialize(from: TestSupport.randomFloats(n, seed: 4))
                     var expected = [Float](repeating: 0, count: m * n), fast = expected, portable = expected, slow = expected
-                    let epilogue = GemmEpilogue(bias: bias, activation: .sigmoid)
+                    let epilogue = GemmEpilogue(bias: UnsafePointer(bias.baseAddress!), activation: .sigmoid)
                     Kernels.multiply(m: m, n: n, k: k, a: MatrixView(a, rowStride: k), b: widened, bRowStride: n, c: &expected, cRowStride: n, epilogue: epilogue)
                     Kernels.multiply(m: m, n: n, k: k, a: MatrixView(a, rowStride: k), b: halves, bRowStride: n, c: &fast, cRowStride: n, epilogue: epilogue)
                     VAEKernels.GemmKernel.multiply(m: m, n: n, k: k, a: MatrixView(a, rowStride: k), b: halves, bRowStride: n, c: &portable, cRowStride: n,
