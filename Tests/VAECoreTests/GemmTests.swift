@@ -85,7 +85,10 @@ import VAECore
         for m in [1, 2, 5, 6, 7] {
             for n in [1, 7, 8, 9, 16, 17, 63, 64, 65, 129] {
                 for k in [1, 3, 17] {
-                    let a = TestSupport.randomFloats(m * k, seed: UInt64(m * 100 + k))
+                    let values = TestSupport.randomFloats(m * k, seed: UInt64(m * 100 + k))
+                    let a = UnsafeMutableBufferPointer<Float>.allocate(capacity: m * k)
+                    defer { a.deallocate() }
+                    _ = a.initialize(from: values)
                     let halves = TestSupport.randomFloats(k * n, seed: UInt64(n + 3), in: -2...2).map { Half(bits: TensorEncoding.halfBits($0)) }
                     let widened = halves.map(\.float)
                     let bias = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
@@ -93,11 +96,11 @@ import VAECore
                     _ = bias.initialize(from: TestSupport.randomFloats(n, seed: 4))
                     var expected = [Float](repeating: 0, count: m * n), fast = expected, portable = expected, slow = expected
                     let epilogue = GemmEpilogue(bias: UnsafePointer(bias.baseAddress!), activation: .sigmoid)
-                    Kernels.multiply(m: m, n: n, k: k, a: MatrixView(a, rowStride: k), b: widened, bRowStride: n, c: &expected, cRowStride: n, epilogue: epilogue)
-                    Kernels.multiply(m: m, n: n, k: k, a: MatrixView(a, rowStride: k), b: halves, bRowStride: n, c: &fast, cRowStride: n, epilogue: epilogue)
-                    VAEKernels.GemmKernel.multiply(m: m, n: n, k: k, a: MatrixView(a, rowStride: k), b: halves, bRowStride: n, c: &portable, cRowStride: n,
+                    Kernels.multiply(m: m, n: n, k: k, a: MatrixView(UnsafePointer(a.baseAddress!), rowStride: k), b: widened, bRowStride: n, c: &expected, cRowStride: n, epilogue: epilogue)
+                    Kernels.multiply(m: m, n: n, k: k, a: MatrixView(UnsafePointer(a.baseAddress!), rowStride: k), b: halves, bRowStride: n, c: &fast, cRowStride: n, epilogue: epilogue)
+                    VAEKernels.GemmKernel.multiply(m: m, n: n, k: k, a: MatrixView(UnsafePointer(a.baseAddress!), rowStride: k), b: halves, bRowStride: n, c: &portable, cRowStride: n,
                                                    epilogue: epilogue)
-                    Kernels.referenceMultiply(m: m, n: n, k: k, a: MatrixView(a, rowStride: k), b: halves, bRowStride: n, c: &slow, cRowStride: n, epilogue: epilogue)
+                    Kernels.referenceMultiply(m: m, n: n, k: k, a: MatrixView(UnsafePointer(a.baseAddress!), rowStride: k), b: halves, bRowStride: n, c: &slow, cRowStride: n, epilogue: epilogue)
                     #expect(fast == expected, "m \(m) n \(n) k \(k)")
                     #expect(TestSupport.maxAbsDifference(portable, slow) < 1e-5 && TestSupport.maxAbsDifference(fast, slow) < 1e-5, "m \(m) n \(n) k \(k)")
                 }
