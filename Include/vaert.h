@@ -133,7 +133,8 @@ VAERT_API vaert_status vaert_open_file(const char *path, vaert_model **model);
 VAERT_API vaert_status vaert_open_memory(const void *data, size_t size, vaert_model **model);
 
 /* Releases a model. NULL is accepted and ignored. No call may use the handle afterwards; do not close a
- * handle while another thread is using it. */
+ * handle while another thread is using it. A handle of vaert_init_static owns nothing, and closing it
+ * does nothing. */
 VAERT_API void vaert_close(vaert_model *model);
 
 /* Model queries. Each writes through its out-pointers and returns VAERT_OK, or VAERT_E_NULL_ARGUMENT
@@ -211,11 +212,33 @@ VAERT_API vaert_status vaert_anomaly_score(const vaert_model *model, const float
  *
  * vaert_open_memory_in_place: as vaert_open_memory, but the `size` bytes at `data` are used where they
  * are, not copied: they must stay valid and unchanged until vaert_close, and `data` must be 64-byte
- * aligned (the format's tensor alignment; `--c-array` output declares _Alignas(64)). Weights are not
- * repacked, so large layers run somewhat slower than after vaert_open_memory; f16 and int8 tensors are
- * still widened to f32 in memory the library allocates at open. Returns as vaert_open_memory, and
+ * aligned (the format's tensor alignment; `--c-array` output declares _Alignas(64)). Dense layers run on
+ * their f32, f16 or int8 weights as stored (f32 layers are not repacked, so large ones run somewhat
+ * slower than after vaert_open_memory). The library allocates only the handle: the layer list, and f32
+ * copies of what is not computed as stored (a convolution's f16 or int8 weights, an f16 or int8 bias;
+ * none in the files export-weights writes for dense models). Returns as vaert_open_memory, and
  * VAERT_E_INVALID_ARGUMENT for a misaligned buffer. */
 VAERT_API vaert_status vaert_open_memory_in_place(const void *data, size_t size, vaert_model **model);
+
+/* A model with no heap at all: the handle in memory you give. First the size, then the init:
+ *
+ *   size_t bytes;  vaert_model_size(model_data, model_size, &bytes);
+ *   static unsigned char handle_memory[HANDLE_BYTES];   // at least `bytes`, any alignment
+ *   vaert_model *model;  vaert_init_static(model_data, model_size, handle_memory, sizeof handle_memory, &model);
+ *
+ * `data` is used in place, as by vaert_open_memory_in_place (64-byte aligned, valid and unchanged while
+ * the model is used). vaert_model_size validates the whole file (CRC, tables, shapes) and writes the
+ * exact bytes the handle needs on any alignment of `memory`: the handle, its layer list and the f32
+ * copies vaert_open_memory_in_place would allocate. vaert_init_static validates the file again and
+ * builds the model in `memory`. Neither allocates; nor do the queries, vaert_workspace_size and the
+ * _ws calls on the handle. So a device's RAM for a model is exactly vaert_model_size's bytes plus
+ * vaert_workspace_size's, and the weights stay in flash. vaert_close on such a handle does nothing:
+ * `memory` is yours again once no call uses the handle.
+ * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT (misaligned data, a size above
+ * SIZE_MAX/2); any format status; VAERT_E_UNSUPPORTED; and from vaert_init_static,
+ * VAERT_E_BUFFER_TOO_SMALL when memory_size is below vaert_model_size's answer (the message gives both). */
+VAERT_API vaert_status vaert_model_size(const void *data, size_t size, size_t *bytes);
+VAERT_API vaert_status vaert_init_static(const void *data, size_t size, void *memory, size_t memory_size, vaert_model **model);
 
 /* The operations a workspace is sized for. */
 enum { VAERT_OP_ENCODE = 1, VAERT_OP_DECODE = 2, VAERT_OP_SAMPLE = 3 };

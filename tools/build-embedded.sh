@@ -39,7 +39,7 @@ module _VaertSupport { header "$root/Sources/_VaertSupport/include/vaert_support
 EOF
 api=$(sed -n 's/^VAERT_API [^(]*[ *]\([a-z_0-9]*\)(.*/\1/p' Include/vaert.h | sort -u)
 # What a device that decodes uses: the model in place, a workspace of its own, decode and sample.
-decode_api="vaert_open_memory_in_place vaert_close vaert_get_kind vaert_get_latent_dim vaert_get_image_shape vaert_get_class_count
+decode_api="vaert_model_size vaert_init_static vaert_open_memory_in_place vaert_close vaert_get_kind vaert_get_latent_dim vaert_get_image_shape vaert_get_class_count
             vaert_workspace_size vae_decode_ws vaert_sample_ws vaert_sample_latent vaert_status_string vaert_last_error vaert_version_number"
 
 # swift_module DIR TARGET NAME FLAGS... SOURCES: one Embedded module, whole-module, to DIR/NAME.o.

@@ -16,7 +16,7 @@ struct ChunkedCall {
     }
 
     let operation: Operation
-    unowned(unsafe) let model: Model
+    let model: Model
     let input: UnsafePointer<Float>
     let labels: UnsafePointer<Int32>?
     /// Pixels for decode, μ for encode.

@@ -4,6 +4,9 @@
  *  2. Each _ws call works with exactly vaert_workspace_size bytes and fails cleanly with one byte fewer.
  *  3. The _ws calls on the in-place model give the same bits as the ordinary calls on a copied model.
  *  4. From the very first call, the _ws calls allocate nothing (malloc and friends counted).
+ *  5. The model in caller memory (vaert_model_size, vaert_init_static): exactly the bytes the size query
+ *     gives, on any alignment (one byte fewer is refused); same bits as the ordinary calls; and from
+ *     the size query to vaert_close, nothing allocates.
  * Prints "workspace checks passed: N" and exits 0, or prints each failure and exits 1. */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -105,6 +108,44 @@ int main(int argc, char **argv) {
         expect(s == VAERT_OK && memcmp(mu, expected_mu, batch * latent * sizeof(float)) == 0 && allocations == 0, what);
         free(workspace);
     }
+    /* 5. The handle in caller memory. */
+    expect((classes ? vae_decode_conditional(copied, z, l, largest, expected) : vae_decode(copied, z, largest, expected)) == VAERT_OK, "decode");
+    size_t handle_bytes = 0, workspace_bytes = 0;
+    __atomic_store_n(&allocations, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&counting, 1, __ATOMIC_RELAXED);
+    vaert_status sized = vaert_model_size(file, size, &handle_bytes);
+    __atomic_store_n(&counting, 0, __ATOMIC_RELAXED);
+    long query_allocations = allocations;
+    expect(sized == VAERT_OK && handle_bytes > 0, "model size");
+    unsigned char *memory = malloc(handle_bytes + 64);
+    float *static_got = malloc(largest * pixels * sizeof(float));
+    vaert_model *in_memory = NULL;
+    expect(vaert_init_static(file, size, memory + 1, handle_bytes - 1, &in_memory) == VAERT_E_BUFFER_TOO_SMALL && in_memory == NULL,
+           "init_static: one byte short is refused");
+    expect(vaert_model_size(file + 1, size, &handle_bytes) == VAERT_E_INVALID_ARGUMENT, "model size: misaligned data is refused");
+    expect(vaert_workspace_size(in_place, VAERT_OP_DECODE, largest, &workspace_bytes) == VAERT_OK, "decode workspace size");
+    unsigned char *workspace = malloc(workspace_bytes);
+    for (int offset = 1; offset <= 63; offset += 31) {
+        /* From the size query to close, as a device runs it: nothing may allocate. */
+        __atomic_store_n(&allocations, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&counting, 1, __ATOMIC_RELAXED);
+        vaert_status s = vaert_init_static(file, size, memory + offset, handle_bytes, &in_memory);
+        size_t ws = 0;
+        if (s == VAERT_OK) s = vaert_workspace_size(in_memory, VAERT_OP_DECODE, largest, &ws);
+        if (s == VAERT_OK) s = vae_decode_ws(in_memory, z, l, largest, static_got, workspace, workspace_bytes);
+        vaert_close(in_memory);
+        __atomic_store_n(&counting, 0, __ATOMIC_RELAXED);
+        char what[200];
+        snprintf(what, sizeof what, "init_static at offset %d with exactly %zu bytes, decode_ws, close: works, same bits, %ld + %ld allocations",
+                 offset, handle_bytes, query_allocations, allocations);
+        expect(s == VAERT_OK && ws == workspace_bytes && allocations == 0 && query_allocations == 0
+               && memcmp(static_got, expected, largest * pixels * sizeof(float)) == 0, what);
+    }
+    printf("model in caller memory: %zu bytes, decode workspace for %d rows: %zu bytes\n", handle_bytes, largest, workspace_bytes);
+    free(workspace);
+    free(static_got);
+    free(memory);
+
     size_t bytes;
     expect(vaert_workspace_size(in_place, 99, 1, &bytes) == VAERT_E_INVALID_ARGUMENT, "unknown operation");
     expect(vaert_workspace_size(in_place, VAERT_OP_DECODE, 0, &bytes) == VAERT_E_INVALID_ARGUMENT, "batch 0");

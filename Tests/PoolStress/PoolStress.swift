@@ -36,12 +36,15 @@ struct Reference: Sendable {
 
     /// Two calls through the C API that fail before any work: batch 0, and a NaN input.
     func failFast() -> Bool {
-        let handle = OpaquePointer(Unmanaged.passUnretained(model).toOpaque())
         var out = [Float](repeating: 0, count: Reference.rows * model.pixelCount)
         var bad = z
         bad[5] = .nan
-        return vae_decode(handle, z, 0, &out) == Status.invalidArgument.rawValue
-            && vae_decode(handle, bad, Reference.rows, &out) == Status.nonFiniteInput.rawValue
+        // A C handle points to a Model value.
+        return withUnsafePointer(to: model) { p in
+            let handle = OpaquePointer(p)
+            return vae_decode(handle, z, 0, &out) == Status.invalidArgument.rawValue
+                && vae_decode(handle, bad, Reference.rows, &out) == Status.nonFiniteInput.rawValue
+        }
     }
 }
 

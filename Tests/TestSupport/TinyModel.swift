@@ -58,7 +58,7 @@ public enum TinyModel {
             let index = builder.layers.count
             var record = LayerRecord(kind: kind, stack: stack, activation: activation, weight: 0, bias: nil, input: input, output: output,
                                      parameters: parameters)
-            let weightDims = record.weightDims
+            let weightDims = Array(record.weightDims)
             record.weight = builder.addTensor("l\(index).weight", dims: weightDims, values: values(weightDims.reduce(1, *)),
                                             type: kind == .dense ? weightType : .f32)
             record.bias = builder.addTensor("l\(index).bias", dims: [record.biasCount], values: values(record.biasCount))

@@ -94,7 +94,8 @@ struct EmbeddedTests {
     }
 
     /// How each cross build runs on this machine, decoding Z.bin into OUT.bin on the device path (model in
-    /// place, a workspace of its own): the command before MODEL Z.bin OUT.bin.
+    /// place, a workspace of its own; on AArch64 the handle in static memory too, with the allocator
+    /// forbidden from the size query to close): the command before MODEL Z.bin OUT.bin.
     static func crossRunner(_ target: String) -> [String] {
         let dir = "\(TestSupport.root)/.build/embedded"
         switch target {
@@ -103,8 +104,8 @@ struct EmbeddedTests {
         }
     }
 
-    @Test("the wasm32 build under node and the AArch64 build under qemu-aarch64 decode within 1e-6 of the native library",
-          arguments: ["wasm32", "aarch64"], ["vae", "conv-vae", "vae-int8"])
+    @Test("the wasm32 build under node and the AArch64 build under qemu-aarch64 decode within 1e-6 of the native library; on AArch64 with no allocator call at all",
+          arguments: ["wasm32", "aarch64"], ["vae", "conv-vae", "vae-int8", "vae-f16"])
     func crossBuildsRun(target: String, name: String) throws {
         let runner = Self.crossRunner(target)
         #expect(FileManager.default.fileExists(atPath: runner[runner.count - 1]), "run tools/build-embedded.sh cross first")
@@ -112,14 +113,22 @@ struct EmbeddedTests {
             let z = TestSupport.randomFloats(32 * 20, seed: 31, in: -2...2)
             try z.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/z.bin")) }
             var model = "\(TestSupport.root)/tools/models/fashion-\(name).vaert"
-            if name == "vae-int8" {  // every layer on the integer kernels (NEON's smull/sadalp on AArch64)
-                model = "\(folder)/int8.vaert"
-                let export = try TestSupport.run("\(TestSupport.binDir)/export-weights",
-                                                 [TestSupport.readyModel, "--out", model, "--dtype", "int8", "--int8-everywhere"])
+            // int8: every layer on the integer kernels (NEON's smull/sadalp on AArch64); f16: dense layers
+            // widened as they stream. Both run where they lie, so the handle holds no weights.
+            let exports = ["vae-int8": ["--dtype", "int8", "--int8-everywhere"], "vae-f16": ["--dtype", "f16"]]
+            if let options = exports[name] {
+                model = "\(folder)/\(name).vaert"
+                let export = try TestSupport.run("\(TestSupport.binDir)/export-weights", [TestSupport.readyModel, "--out", model] + options)
                 #expect(export.status == 0, "\(export.stderr)")
             }
             let cross = try TestSupport.run("/usr/bin/env", runner + [model, "\(folder)/z.bin", "\(folder)/cross.bin"])
             #expect(cross.status == 0, "\(cross.stderr)")
+            if target == "aarch64" {
+                // "aarch64 decode, no allocation: handle N bytes, workspace M bytes"
+                let handle = cross.stdout.split(separator: " ").firstIndex(of: "handle").flatMap { i in Int(cross.stdout.split(separator: " ")[i + 1]) }
+                #expect(cross.stdout.contains("no allocation") && handle != nil, "\(cross.stdout)")
+                if name != "conv-vae" { #expect((handle ?? .max) < 2048, "a dense model's handle holds its layer list only: \(cross.stdout)") }
+            }
             try build("\(TestSupport.root)/Tests/CPrograms/c_decode.c", output: "\(folder)/native", embedded: false)
             let native = try TestSupport.run("\(folder)/native", [model, "\(folder)/z.bin", "\(folder)/native.bin"])
             #expect(native.status == 0, "\(native.stderr)")

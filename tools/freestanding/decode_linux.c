@@ -3,9 +3,13 @@
  *
  *   qemu-aarch64 .build/embedded/aarch64-none-none-elf/decode-linux MODEL.vaert Z.bin OUT.bin
  *
- * Z.bin holds float32 latent vectors; OUT.bin receives the float32 pixels. It takes the device path:
- * the model in place (64-byte aligned), a workspace of vaert_workspace_size bytes, vae_decode_ws.
- * System calls are made directly (the generic Linux numbers of AArch64); memory comes from support.c. */
+ * Z.bin holds float32 latent vectors; OUT.bin receives the float32 pixels. It takes the device path
+ * with no heap: the model in place (64-byte aligned), its handle in static memory (vaert_model_size,
+ * vaert_init_static), a static workspace of vaert_workspace_size bytes, vae_decode_ws. From the size
+ * query to vaert_close the allocator is forbidden: any malloc, free or posix_memalign ends the program
+ * with status 3, naming the call. It prints the RAM the model needed: handle and workspace bytes.
+ * System calls are made directly (the generic Linux numbers of AArch64); the file buffers come from
+ * support.c. */
 #include <stddef.h>
 #include <stdint.h>
 #include "vaert.h"
@@ -30,8 +34,44 @@ static long sys(long number, long a, long b, long c, long d) {
 void *malloc(size_t size);
 int posix_memalign(void **out, size_t alignment, size_t size);
 size_t strlen(const char *s);
+void freestanding_forbid_allocation(int on);
 
 static void say(int fd, const char *text) { sys(SYS_write, fd, (long)text, (long)strlen(text), 0); }
+
+static void say_number(int fd, size_t n) {
+    char digits[24];
+    int i = sizeof digits - 1;
+    digits[i] = 0;
+    do { digits[--i] = (char)('0' + n % 10); n /= 10; } while (n);
+    say(fd, digits + i);
+}
+
+static void say_hex(int fd, uintptr_t n) {
+    char digits[19] = "0x";
+    for (int i = 0; i < 16; i++) digits[2 + i] = "0123456789abcdef"[(n >> (60 - 4 * i)) & 15];
+    digits[18] = 0;
+    say(fd, digits);
+}
+
+void allocation_forbidden(const char *function) {
+    say(2, "decode-linux: ");
+    say(2, function);
+    say(2, " called between the size query and vaert_close, from");
+    /* The return addresses of the frame-pointer chain, for llvm-symbolizer. */
+    uintptr_t *frame = __builtin_frame_address(0);
+    for (int depth = 0; frame && depth < 8; depth++, frame = (uintptr_t *)frame[0]) {
+        say(2, " ");
+        say_hex(2, frame[1]);
+    }
+    say(2, "\n");
+    sys(SYS_exit_group, 3, 0, 0, 0);
+    __builtin_unreachable();
+}
+
+/* The device's RAM: the handle and the workspace, static, as on a microcontroller. */
+static unsigned char handle_memory[1u << 20];
+static unsigned char workspace[16u << 20];
+static float out_pixels[8u << 20];
 
 static void fail(const char *what, const char *detail) {
     say(2, "decode-linux: ");
@@ -72,18 +112,24 @@ static int run(int argc, char **argv) {
     unsigned char *model_bytes = read_file(argv[1], &model_size);
     float *z = (float *)read_file(argv[2], &z_size);
 
+    freestanding_forbid_allocation(1);
+    size_t handle_size;
+    check(vaert_model_size(model_bytes, model_size, &handle_size), "model size");
+    if (handle_size > sizeof handle_memory) fail("open", "the handle needs more than the program's static memory");
     vaert_model *model = 0;
-    check(vaert_open_memory_in_place(model_bytes, model_size, &model), "open");
+    check(vaert_init_static(model_bytes, model_size, handle_memory, sizeof handle_memory, &model), "init");
     size_t latent, channels, height, width;
     check(vaert_get_latent_dim(model, &latent), "latent dimension");
     check(vaert_get_image_shape(model, &channels, &height, &width), "image shape");
     size_t batch = z_size / 4 / latent, pixels = channels * height * width;
+    if (batch * pixels > sizeof out_pixels / 4) fail("decode", "the images need more than the program's output buffer");
+    float *out = out_pixels;
     size_t workspace_size;
     check(vaert_workspace_size(model, VAERT_OP_DECODE, batch, &workspace_size), "workspace size");
-    void *workspace = malloc(workspace_size);
-    float *out = malloc(batch * pixels * 4);
-    if (!workspace || !out) fail("decode", "out of memory");
+    if (workspace_size > sizeof workspace) fail("decode", "the workspace needs more than the program's static memory");
     check(vae_decode_ws(model, z, 0, batch, out, workspace, workspace_size), "decode");
+    vaert_close(model);
+    freestanding_forbid_allocation(0);
 
     long fd = sys(SYS_openat, AT_FDCWD, (long)argv[3], O_WRONLY_CREAT_TRUNC, 0644);
     if (fd < 0) fail(argv[3], "cannot create");
@@ -94,8 +140,11 @@ static int run(int argc, char **argv) {
         written += (size_t)n;
     }
     sys(SYS_close, fd, 0, 0, 0);
-    vaert_close(model);
-    say(1, "aarch64 decode: done\n");
+    say(1, "aarch64 decode, no allocation: handle ");
+    say_number(1, handle_size);
+    say(1, " bytes, workspace ");
+    say_number(1, workspace_size);
+    say(1, " bytes\n");
     return 0;
 }
 

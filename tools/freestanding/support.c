@@ -1,5 +1,6 @@
 /* The little a freestanding program needs around libvaert's Embedded Swift code: a bump allocator
- * (malloc, posix_memalign; free releases nothing), mem* functions, sqrtf and rintf, the error message
+ * (malloc, posix_memalign; free releases nothing) that a program can forbid (any call then ends it
+ * through allocation_forbidden, which the program may define), mem* functions, sqrtf and rintf, the error message
  * buffer, arc4random_buf for Swift's hashing seed, and the stack protector's guard.
  *
  * Built with clang -ffreestanding by tools/build-embedded.sh, into the wasm32 module (tools/wasm/decode.mjs)
@@ -23,6 +24,13 @@ static int heap_reserve(uintptr_t end) { return end <= (uintptr_t)arena + sizeof
 #endif
 
 static uintptr_t next_free = 0;
+static int forbidden = 0;
+
+/* Called on any allocator call while allocation is forbidden; must not return. */
+__attribute__((weak, noreturn)) void allocation_forbidden(const char *function) { (void)function; __builtin_trap(); }
+
+/* While `on`, every malloc, calloc, aligned_alloc, posix_memalign and free ends the program. */
+void freestanding_forbid_allocation(int on) { forbidden = on; }
 
 static void *bump(size_t alignment, size_t size) {
     if (!next_free) next_free = heap_start();
@@ -32,16 +40,27 @@ static void *bump(size_t alignment, size_t size) {
     return (void *)start;
 }
 
-void *malloc(size_t size) { return bump(16, size); }
+void *malloc(size_t size) {
+    if (forbidden) allocation_forbidden("malloc");
+    return bump(16, size);
+}
 void *calloc(size_t n, size_t size) {
+    if (forbidden) allocation_forbidden("calloc");
     if (size && n > SIZE_MAX / size) return NULL;
     unsigned char *p = bump(16, n * size);
     for (size_t i = 0; p && i < n * size; i++) p[i] = 0;
     return p;
 }
-void free(void *p) { (void)p; }
-void *aligned_alloc(size_t alignment, size_t size) { return bump(alignment < 16 ? 16 : alignment, size); }
+void free(void *p) {
+    if (forbidden) allocation_forbidden("free");
+    (void)p;
+}
+void *aligned_alloc(size_t alignment, size_t size) {
+    if (forbidden) allocation_forbidden("aligned_alloc");
+    return bump(alignment < 16 ? 16 : alignment, size);
+}
 int posix_memalign(void **out, size_t alignment, size_t size) {
+    if (forbidden) allocation_forbidden("posix_memalign");
     void *p = bump(alignment < 16 ? 16 : alignment, size);
     if (!p) return 12;
     *out = p;

@@ -27,7 +27,7 @@ public struct ErrorMessage: ExpressibleByStringInterpolation, Sendable {
 
         public mutating func appendInterpolation(_ text: StaticString) { appendLiteral(text) }
 
-        public mutating func appendInterpolation(_ text: ByteString) { utf8.append(contentsOf: text.utf8) }
+        public mutating func appendInterpolation(_ text: ByteString) { text.withBytes { utf8.append(contentsOf: $0) } }
 
         public mutating func appendInterpolation(_ message: ErrorMessage) { utf8.append(contentsOf: message.utf8) }
 
@@ -71,10 +71,15 @@ public struct ErrorMessage: ExpressibleByStringInterpolation, Sendable {
         }
 
         /// A tensor shape as `[a, b, ...]`.
-        public mutating func appendInterpolation(_ dims: [Int]) {
+        public mutating func appendInterpolation(_ dims: [Int]) { appendDims(dims) }
+        public mutating func appendInterpolation(_ dims: TensorDims) { appendDims(dims) }
+
+        mutating func appendDims<C: Collection>(_ dims: C) where C.Element == Int {
             appendLiteral("[")
-            for (i, d) in dims.enumerated() {
-                if i > 0 { appendLiteral(", ") }
+            var first = true
+            for d in dims {
+                if !first { appendLiteral(", ") }
+                first = false
                 appendInterpolation(d)
             }
             appendLiteral("]")

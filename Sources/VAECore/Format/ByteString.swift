@@ -2,30 +2,52 @@
 ///
 /// Names in a weights file are byte strings (no Unicode normalisation), so the loader needs nothing of
 /// `String`: an Embedded build that reads a model carries no Unicode tables or String machinery.
-public struct ByteString: Equatable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
-    public let utf8: [UInt8]
+/// A string read from a file borrows the file's bytes (reading a model allocates nothing) and is valid
+/// while they are; `owned` copies it. Strings made from literals or `String`s own their bytes.
+public struct ByteString: Equatable, @unchecked Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    enum Storage {
+        case owned([UInt8])
+        case borrowed(UnsafeRawBufferPointer)
+    }
 
-    /// `bytes`, which the caller has checked are valid UTF-8 (`ByteString.isValidUTF8`).
-    init(validated bytes: UnsafeRawBufferPointer) { utf8 = Array(bytes) }
+    let storage: Storage
 
-    public init(_ string: String) { utf8 = Array(string.utf8) }
+    /// `bytes`, which the caller has checked are valid UTF-8 (`ByteString.isValidUTF8`), borrowed.
+    init(validated bytes: UnsafeRawBufferPointer) { storage = .borrowed(bytes) }
+
+    public init(_ string: String) { storage = .owned(Array(string.utf8)) }
 
     public init(stringLiteral value: StaticString) {
-        utf8 = value.withUTF8Buffer { Array($0) }
+        storage = .borrowed(value.withUTF8Buffer { UnsafeRawBufferPointer($0) })
     }
 
     public init(_ value: StaticString) { self.init(stringLiteral: value) }
 
-    public var isEmpty: Bool { utf8.isEmpty }
-    public var description: String { String(decoding: utf8, as: UTF8.self) }
-
-    public static func == (a: ByteString, b: StaticString) -> Bool {
-        b.withUTF8Buffer { a.utf8.elementsEqual($0) }
+    /// Calls `body` with the string's bytes.
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        switch storage {
+        case .owned(let bytes): return bytes.withUnsafeBytes(body)
+        case .borrowed(let bytes): return body(bytes)
+        }
     }
 
-    /// Byte-wise order (which is also code-point order for UTF-8).
-    static func precedes(_ a: ByteString, _ b: ByteString) -> Bool {
-        a.utf8.lexicographicallyPrecedes(b.utf8)
+    /// The bytes, copied.
+    public var utf8: [UInt8] { withBytes { Array($0) } }
+    /// The same string owning its bytes (to keep it after the file it was read from is gone).
+    public var owned: ByteString { ByteString(owning: utf8) }
+    init(owning bytes: [UInt8]) { storage = .owned(bytes) }
+
+    public var count: Int { withBytes { $0.count } }
+    public var isEmpty: Bool { count == 0 }
+    public var description: String { withBytes { String(decoding: $0, as: UTF8.self) } }
+
+    public static func == (a: ByteString, b: ByteString) -> Bool {
+        a.withBytes { x in b.withBytes { y in x.elementsEqual(y) } }
+    }
+
+    @_disfavoredOverload
+    public static func == (a: ByteString, b: StaticString) -> Bool {
+        b.withUTF8Buffer { y in a.withBytes { x in x.elementsEqual(y) } }
     }
 
     /// Whether `bytes` are well-formed UTF-8 (Unicode 15, table 3-7): no overlong forms, no surrogates,
@@ -54,12 +76,5 @@ public struct ByteString: Equatable, Sendable, ExpressibleByStringLiteral, Custo
             i += length
         }
         return true
-    }
-
-    /// The index of an element that equals an earlier one, or nil: O(n log n) (a sort, not a hash set).
-    static func firstRepeated(_ names: [ByteString]) -> Int? {
-        let order = names.indices.sorted { precedes(names[$0], names[$1]) }
-        for k in order.indices.dropFirst() where names[order[k - 1]] == names[order[k]] { return max(order[k - 1], order[k]) }
-        return nil
     }
 }

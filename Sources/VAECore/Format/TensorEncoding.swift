@@ -31,8 +31,8 @@ public enum TensorEncoding {
     }
 
     /// Decodes the elements of `type` (shape `dims`) at `bytes` into floats.
-    public static func decode(_ bytes: UnsafeRawPointer, dims: [Int], type: ElementType, into out: UnsafeMutablePointer<Float>) {
-        let n = dims.reduce(1, *)
+    public static func decode(_ bytes: UnsafeRawPointer, dims: TensorDims, type: ElementType, into out: UnsafeMutablePointer<Float>) {
+        let n = dims.elementCount
         switch type {
         case .f32:
             for i in 0..<n { out[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
@@ -72,7 +72,8 @@ public enum TensorEncoding {
     static func quantized(_ v: Float, _ scale: Float) -> Int8 { Int8(min(max((v / scale).rounded(), -127), 127)) }
 
     /// Channels along the scale axis, and the run length of one channel's consecutive elements.
-    static func channelLayout(_ dims: [Int], _ type: ElementType) -> (channels: Int, inner: Int) {
+    static func channelLayout<Dims: RandomAccessCollection>(_ dims: Dims, _ type: ElementType) -> (channels: Int, inner: Int)
+    where Dims.Element == Int, Dims.Index == Int {
         let axis = type == .q8Dim0 ? 0 : 1
         return (dims[axis], dims[(axis + 1)...].reduce(1, *))
     }

@@ -2,7 +2,7 @@
 /// `Sources/VAECore/WEIGHTS_FORMAT.md`; the numbers here are the ones it gives.
 public enum WeightsFormat {
     /// "VAERT\r\n\x1A": the CR-LF and Ctrl-Z catch text-mode transfers, as in PNG.
-    public static let magic: [UInt8] = [0x56, 0x41, 0x45, 0x52, 0x54, 0x0D, 0x0A, 0x1A]
+    public static let magic: StaticString = "VAERT\r\n\u{1A}"
     public static let version: UInt32 = 1
     /// Tensor data (and the data section) start at multiples of this many bytes.
     public static let alignment = 64
@@ -75,8 +75,8 @@ public enum ElementType: UInt32, Sendable, CaseIterable {
     }
 
     /// Bytes a tensor of this type and shape occupies, or nil when the type does not fit the rank.
-    public func byteCount(dims: [Int]) -> Int? {
-        let n = dims.reduce(1, *)
+    public func byteCount(dims: TensorDims) -> Int? {
+        let n = dims.elementCount
         switch self {
         case .f32: return 4 * n
         case .f16: return 2 * n
@@ -140,11 +140,11 @@ public struct LayerRecord: Equatable, Sendable {
     }
 
     /// The shape the weight tensor must have.
-    public var weightDims: [Int] {
+    public var weightDims: TensorDims {
         switch kind {
-        case .dense: return [input.count, output.count]
-        case .conv2d: return [output.channels, input.channels, parameters?.kernelHeight ?? 0, parameters?.kernelWidth ?? 0]
-        case .convTranspose2d: return [input.channels, output.channels, parameters?.kernelHeight ?? 0, parameters?.kernelWidth ?? 0]
+        case .dense: return TensorDims(input.count, output.count)
+        case .conv2d: return TensorDims(output.channels, input.channels, parameters?.kernelHeight ?? 0, parameters?.kernelWidth ?? 0)
+        case .convTranspose2d: return TensorDims(input.channels, output.channels, parameters?.kernelHeight ?? 0, parameters?.kernelWidth ?? 0)
         }
     }
 
@@ -156,11 +156,11 @@ public struct LayerRecord: Equatable, Sendable {
 public struct TensorRecord: Equatable, Sendable {
     public var name: ByteString
     public var type: ElementType
-    public var dims: [Int]
+    public var dims: TensorDims
     public var offset: Int
     public var byteCount: Int
 
-    public init(name: ByteString, type: ElementType = .f32, dims: [Int], offset: Int, byteCount: Int) {
+    public init(name: ByteString, type: ElementType = .f32, dims: TensorDims, offset: Int, byteCount: Int) {
         self.name = name
         self.type = type
         self.dims = dims
@@ -168,7 +168,40 @@ public struct TensorRecord: Equatable, Sendable {
         self.byteCount = byteCount
     }
 
-    public var elementCount: Int { dims.reduce(1, *) }
+    public var elementCount: Int { dims.elementCount }
+}
+
+/// A tensor's shape: 1 to 4 dimensions, held inline (reading a file's tables allocates nothing).
+public struct TensorDims: RandomAccessCollection, Equatable, Sendable, ExpressibleByArrayLiteral {
+    private var values: (Int, Int, Int, Int) = (0, 0, 0, 0)
+    public private(set) var count = 0
+
+    public init(_ a: Int) { append(a) }
+    public init(_ a: Int, _ b: Int) { append(a); append(b) }
+    public init(_ a: Int, _ b: Int, _ c: Int, _ d: Int) { append(a); append(b); append(c); append(d) }
+    /// `dims`, of rank 1 to 4.
+    public init(_ dims: [Int]) {
+        precondition((1...TensorField.maxRank).contains(dims.count), "a tensor has 1 to 4 dimensions")
+        for d in dims { append(d) }
+    }
+    public init(arrayLiteral dims: Int...) { self.init(dims) }
+    init() {}
+
+    mutating func append(_ d: Int) {
+        withUnsafeMutableBytes(of: &values) { $0.storeBytes(of: d, toByteOffset: count * MemoryLayout<Int>.stride, as: Int.self) }
+        count += 1
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+    public subscript(i: Int) -> Int {
+        precondition(i >= 0 && i < count, "dimension index out of range")
+        return withUnsafeBytes(of: values) { $0.load(fromByteOffset: i * MemoryLayout<Int>.stride, as: Int.self) }
+    }
+    /// The product of the dimensions.
+    public var elementCount: Int { reduce(1, *) }
+
+    public static func == (a: TensorDims, b: TensorDims) -> Bool { a.elementsEqual(b) }
 }
 
 /// A metadata value.
@@ -179,6 +212,12 @@ public enum MetadataValue: Equatable, Sendable {
     case f64(Double)
 
     public static func string(_ text: String) -> MetadataValue { .string(ByteString(text)) }
+
+    /// The same value owning its bytes (a string read from a file borrows them).
+    public var owned: MetadataValue {
+        if case .string(let s) = self { return .string(s.owned) }
+        return self
+    }
 
     var type: MetadataType {
         switch self {

@@ -12,7 +12,7 @@ public struct WeightsFileBuilder: Sendable {
         precondition(!name.isEmpty && name.utf8.count <= WeightsFormat.maxNameBytes, "tensor name '\(name)' must be 1 to 23 bytes")
         precondition(dims.reduce(1, *) == values.count, "tensor '\(name)': \(values.count) values for shape \(dims)")
         precondition(!tensors.contains { $0.name.utf8.elementsEqual(name.utf8) }, "tensor '\(name)' added twice")
-        precondition(type.byteCount(dims: dims) != nil, "tensor '\(name)': \(type.name) needs rank 2 or more")
+        precondition((1...TensorField.maxRank).contains(dims.count) && type.byteCount(dims: TensorDims(dims)) != nil, "tensor '\(name)': \(type.name) needs rank 2 or more")
         precondition(tensors.count < WeightsFormat.maxTableEntries, "at most \(WeightsFormat.maxTableEntries) tensors")
         tensors.append((name, dims, values, type))
         return tensors.count - 1
@@ -21,12 +21,13 @@ public struct WeightsFileBuilder: Sendable {
     public mutating func addLayer(_ layer: LayerRecord) { layers.append(layer) }
 
     /// Sets a metadata entry, replacing an earlier value of the same key.
+    /// The builder keeps its own copies: `key` and `value` may borrow the bytes of a file being read.
     public mutating func setMetadata(_ key: ByteString, _ value: MetadataValue) {
         if let i = metadata.firstIndex(where: { $0.key == key }) {
-            metadata[i].value = value
+            metadata[i].value = value.owned
         } else {
             precondition(metadata.count < WeightsFormat.maxTableEntries, "at most \(WeightsFormat.maxTableEntries) metadata entries")
-            metadata.append((key, value))
+            metadata.append((key.owned, value.owned))
         }
     }
 
@@ -58,7 +59,7 @@ public struct WeightsFileBuilder: Sendable {
         let fileSize = sections.data + dataSize
 
         var out = [UInt8](repeating: 0, count: fileSize)
-        out.replaceSubrange(HeaderField.magic..<(HeaderField.magic + WeightsFormat.magic.count), with: WeightsFormat.magic)
+        WeightsFormat.magic.withUTF8Buffer { out.replaceSubrange(HeaderField.magic..<(HeaderField.magic + $0.count), with: $0) }
         out.storeLE(WeightsFormat.version, at: HeaderField.version)
         out.storeLE(UInt32(HeaderField.size), at: HeaderField.headerSize)
         out.storeLE(UInt64(fileSize), at: HeaderField.fileSize)

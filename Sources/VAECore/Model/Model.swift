@@ -67,8 +67,12 @@ public enum Likelihood: NamedInFile, Sendable {
 
 /// A loaded, validated model: an immutable network built from the weights file alone.
 ///
-/// Immutable after `init`, so any number of threads may run it at once; each call brings its own scratch memory.
-public final class Model: @unchecked Sendable {
+/// Plain data over memory kept elsewhere: the file's bytes (the model's own copy, or the caller's when
+/// used in place), and a block with the layer list and any tensors widened to f32 (`ModelLayout`). The
+/// library allocates that block, and `memory` keeps it alive, or the caller gives it
+/// (`initialize(inPlace:in:)`, for devices with no heap). Immutable, so any number of threads may run it
+/// at once; each call brings its own scratch memory.
+public struct Model: @unchecked Sendable {
     public let file: WeightsFile
     public let kind: ModelKind
     public let likelihood: Likelihood
@@ -77,116 +81,128 @@ public final class Model: @unchecked Sendable {
     /// Classes of a conditional model (0 otherwise): the one-hot width added to the encoder's and decoder's inputs.
     public let classCount: Int
     /// Empty when the file holds only a decoder.
-    public let encoder: [Layer]
-    public let decoder: [Layer]
-    private let storage: UnsafeMutableRawPointer
-    /// False for a model used in place: the caller owns the bytes.
-    private let ownsStorage: Bool
-    /// f32 copies of the file's f16 and int8 tensors that are not computed on as stored.
-    private let decoded: UnsafeMutablePointer<Float>
-    /// Bytes of those copies: 0 for a dense model of f32, f16 or int8 panels used in place.
+    public let encoder: UnsafeBufferPointer<Layer>
+    public let decoder: UnsafeBufferPointer<Layer>
+    /// Bytes of f32 copies of f16 and int8 tensors that are not computed on as stored: 0 for a dense
+    /// model of f32, f16 or int8 panels used in place.
     public let widenedWeightBytes: Int
-    /// The dense layers' weights in the GEMM's panel layout.
-    private let packing: WeightPacking
+    /// What the library allocated for the model; nil for a model built in the caller's memory.
+    let memory: ModelMemory?
+    /// Whether the library allocated the model's memory (false: the caller gave it).
+    public var ownsMemory: Bool { memory != nil }
 
     /// Validates `bytes` and copies them into 64-byte aligned memory owned by the model; large dense
     /// layers are packed into the GEMM's panel layout.
-    public convenience init(copying bytes: UnsafeRawBufferPointer) throws(VaertError) {
-        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: WeightsFormat.alignment)
-        if bytes.count > 0 { storage.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
-        do throws(VaertError) {
-            try self.init(storage: storage, count: bytes.count, owned: true)
-        } catch {
-            storage.deallocate()
-            throw error
-        }
+    public init(copying bytes: UnsafeRawBufferPointer) throws(VaertError) {
+        let memory = ModelMemory(copying: bytes)
+        let file = try WeightsFile.parse(UnsafeRawBufferPointer(start: memory.storage, count: bytes.count))
+        let layout = ModelLayout(file, inPlace: false)
+        memory.allocateBlock(layout.bytes)
+        self = try Model(file, inPlace: false, layout: layout, block: memory.block!, memory: memory)
     }
 
     /// Validates `bytes` and runs the network on the weights where they lie (flash, ROM, a C array
-    /// compiled in): nothing is copied or packed (f16 and int8 tensors are still decoded to f32), and the
-    /// bytes must outlive the model. They must be 64-byte aligned, the format's tensor alignment.
-    public convenience init(inPlace bytes: UnsafeRawBufferPointer) throws(VaertError) {
+    /// compiled in): nothing is copied or packed, and the bytes must outlive the model. They must be
+    /// 64-byte aligned, the format's tensor alignment. The library allocates the layer list (and f32
+    /// copies of what is not computed as stored: `widenedWeightBytes`).
+    public init(inPlace bytes: UnsafeRawBufferPointer) throws(VaertError) {
+        let file = try Model.parseInPlace(bytes)
+        let layout = ModelLayout(file, inPlace: true)
+        let memory = ModelMemory()
+        memory.allocateBlock(layout.bytes)
+        self = try Model(file, inPlace: true, layout: layout, block: memory.block!, memory: memory)
+    }
+
+    /// Bytes `initialize(inPlace:in:)` needs for the model of `bytes`: the model itself, its layer list
+    /// and f32 copies of what is not computed as stored, with room to align them on any address.
+    public static func staticBytes(inPlace bytes: UnsafeRawBufferPointer) throws(VaertError) -> Int {
+        let layout = ModelLayout(try parseInPlace(bytes), inPlace: true)
+        return WeightsFormat.alignment - 1 + headerBytes + layout.bytes
+    }
+
+    /// Builds the model of `bytes` (used in place, as `init(inPlace:)`) in `memory`, which must hold
+    /// `staticBytes(inPlace:)`, and returns where it lies. Allocates nothing; the model needs no release,
+    /// and `memory` may be reused once no call uses the model.
+    public static func initialize(inPlace bytes: UnsafeRawBufferPointer, in memory: UnsafeMutableRawBufferPointer) throws(VaertError)
+        -> UnsafeMutablePointer<Model> {
+        let file = try parseInPlace(bytes)
+        let layout = ModelLayout(file, inPlace: true)
+        let needed = WeightsFormat.alignment - 1 + headerBytes + layout.bytes
+        guard let base = memory.baseAddress, memory.count >= needed else {
+            throw VaertError(.bufferTooSmall, "the model memory holds \(memory.count) bytes; this model needs \(needed) (vaert_model_size)")
+        }
+        let start = alignUp(Int(bitPattern: base), WeightsFormat.alignment)
+        let header = UnsafeMutableRawPointer(bitPattern: start)!
+        let model = try Model(file, inPlace: true, layout: layout, block: header + headerBytes, memory: nil)
+        let pointer = header.bindMemory(to: Model.self, capacity: 1)
+        pointer.initialize(to: model)
+        return pointer
+    }
+
+    /// Bytes of the `Model` value at the start of caller memory, rounded to the block's alignment.
+    static var headerBytes: Int { alignUp(MemoryLayout<Model>.size, WeightsFormat.alignment) }
+
+    static func parseInPlace(_ bytes: UnsafeRawBufferPointer) throws(VaertError) -> WeightsFile {
         guard let base = bytes.baseAddress, Int(bitPattern: base) % WeightsFormat.alignment == 0 else {
             throw VaertError(.invalidArgument, "a model used in place must start on a 64-byte boundary")
         }
-        try self.init(storage: UnsafeMutableRawPointer(mutating: base), count: bytes.count, owned: false)
+        return try WeightsFile.parse(bytes)
     }
 
-    private init(storage: UnsafeMutableRawPointer, count: Int, owned: Bool) throws(VaertError) {
-        let file = try WeightsFile.parse(UnsafeRawBufferPointer(start: storage, count: count))
-        // Dense weights in int8 panels (and in f16, in place) run where they lie; every other f16 or int8
-        // tensor a layer uses is decoded to f32 once, here.
-        var widened = [Bool](repeating: false, count: file.tensors.count)
-        for record in file.layers {
-            if !Model.runsAsStored(record, file, inPlace: !owned) { widened[record.weight] = true }
-            if let bias = record.bias { widened[bias] = true }
-        }
-        for (i, t) in file.tensors.enumerated() where t.type == .f32 { widened[i] = false }
-        var floats = 0
-        for (i, t) in file.tensors.enumerated() where widened[i] { floats += t.elementCount }
-        let decoded = UnsafeMutablePointer<Float>.allocate(capacity: max(floats, 1))
-        // Where each tensor's f32 copy starts in `decoded` (-1: used as stored).
-        var decodedOffsets = [Int](repeating: -1, count: file.tensors.count)
+    /// The network of `file`, its layers and widened tensors written into `block` (`layout.bytes`,
+    /// 64-byte aligned). Dense weights in int8 panels (and in f16, in place) run where they lie; every
+    /// other f16 or int8 tensor a layer uses is decoded to f32 once, here, in layer order.
+    private init(_ file: WeightsFile, inPlace: Bool, layout: ModelLayout, block: UnsafeMutableRawPointer, memory: ModelMemory?) throws(VaertError) {
+        precondition(_isPOD(Layer.self), "layers live in raw memory the model never deinitializes")
+        (kind, likelihood, latentDim, imageShape, classCount) = try Model.readHeaderMetadata(file)
+        let layers = block.bindMemory(to: Layer.self, capacity: layout.layerCount)
+        let widened = (block + layout.floatsOffset).bindMemory(to: Float.self, capacity: layout.widenedFloats)
+        let data = UnsafeRawPointer(file.bytes.baseAddress! + file.dataOffset)
         var next = 0
-        for (i, t) in file.tensors.enumerated() where widened[i] {
-            TensorEncoding.decode(UnsafeRawPointer(storage + file.dataOffset + t.offset), dims: t.dims, type: t.type, into: decoded + next)
-            decodedOffsets[i] = next
-            next += t.elementCount
+        func floats(_ index: Int) -> UnsafePointer<Float> {
+            let t = file.tensors[index]
+            if t.type == .f32 { return (data + t.offset).assumingMemoryBound(to: Float.self) }
+            TensorEncoding.decode(data + t.offset, dims: t.dims, type: t.type, into: widened + next)
+            defer { next += t.elementCount }
+            return UnsafePointer(widened + next)
         }
-        var packing = WeightPacking()
-        do {
-            (kind, likelihood, latentDim, imageShape, classCount) = try Model.readHeaderMetadata(file)
-            let data = UnsafeRawPointer(storage + file.dataOffset)
-            func tensor(_ index: Int) -> UnsafePointer<Float> {
-                if decodedOffsets[index] >= 0 { return UnsafePointer(decoded + decodedOffsets[index]) }
-                return (data + file.tensors[index].offset).assumingMemoryBound(to: Float.self)
+        var (encoderCount, decoderCount) = (0, 0)
+        for record in file.layers {
+            let weight = file.tensors[record.weight]
+            let start = data + weight.offset
+            let bias = record.bias.map(floats)
+            var layer: Layer
+            if !Model.runsAsStored(record, file, inPlace: inPlace) || weight.type == .f32 {
+                layer = Model.layer(record, weights: floats(record.weight), bias: bias)
+            } else if weight.type == .f16 {
+                layer = .halfDense(HalfDenseLayer(inputCount: record.input.count, outputCount: record.output.count,
+                                                  weights: start.assumingMemoryBound(to: Half.self), bias: bias, activation: record.activation))
+            } else {
+                let panels = Int8Panels(rows: weight.dims[0], columns: weight.dims[1], scales: start.assumingMemoryBound(to: Float.self),
+                                        values: (start + Int8Panels.scaleBytes(columns: weight.dims[1])).assumingMemoryBound(to: Int8.self))
+                layer = .quantizedDense(QuantizedDenseLayer(weights: panels, bias: bias, activation: record.activation))
             }
-            var encoder: [Layer] = []
-            var decoder: [Layer] = []
-            for record in file.layers {
-                let weight = file.tensors[record.weight]
-                let start = data + weight.offset
-                let bias = record.bias.map(tensor)
-                var layer: Layer
-                if !Model.runsAsStored(record, file, inPlace: !owned) || weight.type == .f32 {
-                    layer = Model.layer(record, weights: tensor(record.weight), bias: bias)
-                } else if weight.type == .f16 {
-                    layer = .halfDense(HalfDenseLayer(inputCount: record.input.count, outputCount: record.output.count,
-                                                      weights: start.assumingMemoryBound(to: Half.self), bias: bias, activation: record.activation))
-                } else {
-                    let panels = Int8Panels(rows: weight.dims[0], columns: weight.dims[1], scales: start.assumingMemoryBound(to: Float.self),
-                                            values: (start + Int8Panels.scaleBytes(columns: weight.dims[1])).assumingMemoryBound(to: Int8.self))
-                    layer = .quantizedDense(QuantizedDenseLayer(weights: panels, bias: bias, activation: record.activation))
-                }
-                if owned, case .dense(let dense) = layer, WeightPacking.pays(dense) {
-                    layer = .dense(packing.pack(dense))
-                }
-                if record.stack == .encoder { encoder.append(layer) } else { decoder.append(layer) }
+            if let memory, !inPlace, case .dense(let dense) = layer, WeightPacking.pays(dense) {
+                layer = .dense(memory.packing.pack(dense))
             }
-            let codeSize = kind.isVariational ? 2 * latentDim : latentDim
-            try Model.checkChain(encoder, from: imageShape.count + classCount, to: codeSize, what: "encoder", optional: true)
-            try Model.checkChain(decoder, from: latentDim + classCount, to: imageShape.count, what: "decoder", optional: false)
-            try Model.checkPassSizes(encoder, what: "encoder")
-            try Model.checkPassSizes(decoder, what: "decoder")
-            self.encoder = encoder
-            self.decoder = decoder
-        } catch {
-            decoded.deallocate()
-            packing.free()
-            throw error
+            if record.stack == .encoder {
+                (layers + encoderCount).initialize(to: layer)
+                encoderCount += 1
+            } else {
+                (layers + layout.encoderCount + decoderCount).initialize(to: layer)
+                decoderCount += 1
+            }
         }
+        encoder = UnsafeBufferPointer(start: layers, count: encoderCount)
+        decoder = UnsafeBufferPointer(start: layers + encoderCount, count: decoderCount)
+        let codeSize = kind.isVariational ? 2 * latentDim : latentDim
+        try Model.checkChain(encoder, from: imageShape.count + classCount, to: codeSize, what: "encoder", optional: true)
+        try Model.checkChain(decoder, from: latentDim + classCount, to: imageShape.count, what: "decoder", optional: false)
+        try Model.checkPassSizes(encoder, what: "encoder")
+        try Model.checkPassSizes(decoder, what: "decoder")
         self.file = file
-        self.storage = storage
-        self.ownsStorage = owned
-        self.decoded = decoded
-        self.widenedWeightBytes = 4 * floats
-        self.packing = packing
-    }
-
-    deinit {
-        if ownsStorage { storage.deallocate() }
-        decoded.deallocate()
-        packing.free()
+        self.widenedWeightBytes = 4 * layout.widenedFloats
+        self.memory = memory
     }
 
     /// Whether a layer's weight is computed on as the file stores it: f32 always; int8 panels always (only a
@@ -241,7 +257,7 @@ public final class Model: @unchecked Sendable {
     /// float, with a factor of 4 to spare for the ping-pong buffers) must be addressable on this platform,
     /// so that no size computed at run time can overflow: a small file can declare convolutions over
     /// huge images, and `Int` has 32 bits on the devices.
-    static func checkPassSizes(_ layers: [Layer], what: StaticString) throws(VaertError) {
+    static func checkPassSizes(_ layers: UnsafeBufferPointer<Layer>, what: StaticString) throws(VaertError) {
         for (i, layer) in layers.enumerated() {
             let column = layer.columnFloatsPerImage ?? Int.max
             let (perRow, o1) = column.addingReportingOverflow(layer.inputCount + layer.outputCount)
@@ -253,7 +269,7 @@ public final class Model: @unchecked Sendable {
     }
 
     /// Each layer's input must be the previous layer's output, from `first` features to `last`.
-    static func checkChain(_ layers: [Layer], from first: Int, to last: Int, what: StaticString, optional: Bool) throws(VaertError) {
+    static func checkChain(_ layers: UnsafeBufferPointer<Layer>, from first: Int, to last: Int, what: StaticString, optional: Bool) throws(VaertError) {
         if layers.isEmpty {
             if optional { return }
             throw VaertError(.missingTensor, "the file has no \(what) layers")
@@ -275,22 +291,24 @@ public final class Model: @unchecked Sendable {
 
     /// Floats of scratch a pass of `layers` needs for `batch` rows: two ping-pong buffers of the widest
     /// hidden layer, then the largest per-layer scratch (a convolution's column matrix).
-    public static func scratchFloats(_ layers: [Layer], batch: Int) -> Int {
+    public static func scratchFloats(_ layers: UnsafeBufferPointer<Layer>, batch: Int) -> Int {
         var layerScratch = 0
         for layer in layers { layerScratch = max(layerScratch, layer.scratchFloats(batch: batch)) }
         return 2 * widestHidden(layers) * batch + layerScratch
     }
 
     /// Outputs of the widest layer but the last (loops, not `map`: running a model allocates nothing).
-    static func widestHidden(_ layers: [Layer]) -> Int {
+    static func widestHidden(_ layers: UnsafeBufferPointer<Layer>) -> Int {
         var widest = 0
         for i in 0..<max(layers.count - 1, 0) { widest = max(widest, layers[i].outputCount) }
         return widest
     }
 
     /// Runs `layers` on `batch` rows of `input` into `output`, using `scratch` (`scratchFloats` floats).
+    /// (Not generic over the collection: an unspecialized generic call allocates, and the runtime's
+    /// calls must not.)
     public static func run(
-        _ layers: [Layer], input: UnsafePointer<Float>, batch: Int,
+        _ layers: UnsafeBufferPointer<Layer>, input: UnsafePointer<Float>, batch: Int,
         output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
     ) {
         let half = widestHidden(layers) * batch

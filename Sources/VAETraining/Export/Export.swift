@@ -17,9 +17,9 @@ public enum Export {
             var record = layer
             let w = file.tensors[layer.weight]
             let type = dtype == .int8 && !int8Everywhere && !int8Pays(layer, isPixelLayer: index == outputLayer) ? ElementType.f16 : weightType(dtype, layer.kind)
-            record.weight = b.addTensor(w.name.description, dims: w.dims, values: floats(file, bytes, layer.weight), type: type)
+            record.weight = b.addTensor(w.name.description, dims: Array(w.dims), values: floats(file, bytes, layer.weight), type: type)
             if let bias = layer.bias {
-                record.bias = b.addTensor(file.tensors[bias].name.description, dims: file.tensors[bias].dims, values: floats(file, bytes, bias))
+                record.bias = b.addTensor(file.tensors[bias].name.description, dims: Array(file.tensors[bias].dims), values: floats(file, bytes, bias))
             }
             b.addLayer(record)
         }

@@ -130,7 +130,7 @@ public struct LayerSpec: Equatable, Sendable {
         LayerRecord(kind: kind, stack: stack, activation: activation, weight: weight, bias: bias, input: input, output: output, parameters: parameters)
     }
 
-    public var weightDims: [Int] { record(weight: 0, bias: 0).weightDims }
+    public var weightDims: [Int] { Array(record(weight: 0, bias: 0).weightDims) }
     public var weightCount: Int { weightDims.reduce(1, *) }
     public var biasCount: Int { record(weight: 0, bias: 0).biasCount }
     public var parameterCount: Int { weightCount + biasCount }

@@ -51,7 +51,15 @@ public enum Evaluation {
         let logTwoPi = Foundation.log(2 * Double.pi)
         // One −log p(x) per image, summed in image order: the same estimate for any thread count.
         var perImage = [Double](repeating: 0, count: n)
-        let (encoderLayers, decoderLayers) = (encoder, decoder)
+        // The layer lists as buffers that outlive the loop (Model.run takes buffers).
+        let encoderLayers = UnsafeMutableBufferPointer<Layer>.allocate(capacity: encoder.count)
+        let decoderLayers = UnsafeMutableBufferPointer<Layer>.allocate(capacity: decoder.count)
+        _ = encoderLayers.initialize(from: encoder)
+        _ = decoderLayers.initialize(from: decoder)
+        defer {
+            encoderLayers.deallocate()
+            decoderLayers.deallocate()
+        }
         perImage.withUnsafeMutableBufferPointer { perImage in
             let perImage = perImage
             RowParallel.forEachRun(count: n, workers: threads) { _, run in
@@ -59,12 +67,12 @@ public enum Evaluation {
                 let z = FloatBuffer(count: samples * d)
                 let eps = FloatBuffer(count: samples * d)
                 let logits = FloatBuffer(count: samples * p)
-                let scratch = FloatBuffer(count: max(Model.scratchFloats(encoderLayers, batch: 1), Model.scratchFloats(decoderLayers, batch: samples)))
+                let scratch = FloatBuffer(count: max(Model.scratchFloats(UnsafeBufferPointer(encoderLayers), batch: 1), Model.scratchFloats(UnsafeBufferPointer(decoderLayers), batch: samples)))
                 var weights = [Double](repeating: 0, count: samples)
                 data.images.withUnsafeBufferPointer { all in
                     for i in run {
                         let x = all.baseAddress! + i * p
-                        Model.run(encoderLayers, input: x, batch: 1, output: code.pointer, scratch: scratch.pointer)
+                        Model.run(UnsafeBufferPointer(encoderLayers), input: x, batch: 1, output: code.pointer, scratch: scratch.pointer)
                         for k in 0..<samples {
                             stream.normals(item: UInt64(i * samples + k), into: UnsafeMutableBufferPointer(start: eps.pointer + k * d, count: d))
                         }
@@ -75,7 +83,7 @@ public enum Evaluation {
                             let s = Foundation.exp(0.5 * lv)
                             for k in 0..<samples { z[k * d + j] = code[j] + s * eps[k * d + j] }
                         }
-                        Model.run(decoderLayers, input: z.pointer, batch: samples, output: logits.pointer, scratch: scratch.pointer)
+                        Model.run(UnsafeBufferPointer(decoderLayers), input: z.pointer, batch: samples, output: logits.pointer, scratch: scratch.pointer)
                         for k in 0..<samples {
                             let logPx = -Losses.bceWithLogits(logits: logits.pointer + k * p, targets: x, count: p, gradient: nil)
                             var logPz = 0.0, logQz = 0.0

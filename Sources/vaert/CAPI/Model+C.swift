@@ -1,13 +1,17 @@
 import VAERuntime
 
-/// C handles are retained `Model` references; the model is immutable, so a handle is shareable across threads.
+/// A C handle points to a `Model` value: in memory the library allocates (`vaert_open_*`), or at the
+/// start of the caller's memory (`vaert_init_static`). The model is immutable, so a handle is shareable
+/// across threads.
 @inline(__always)
 func model(_ handle: OpaquePointer?) throws(VaertError) -> Model {
-    Unmanaged<Model>.fromOpaque(UnsafeRawPointer(try required(handle, "model"))).takeUnretainedValue()
+    UnsafePointer<Model>(try required(handle, "model")).pointee
 }
 
 func publish(_ model: Model, to out: UnsafeMutablePointer<OpaquePointer?>) {
-    out.pointee = OpaquePointer(Unmanaged.passRetained(model).toOpaque())
+    let handle = UnsafeMutablePointer<Model>.allocate(capacity: 1)
+    handle.initialize(to: model)
+    out.pointee = OpaquePointer(handle)
 }
 
 /// `vaert_kind` codes of the header.
@@ -47,16 +51,25 @@ func openMemory(_ data: UnsafeRawPointer?, _ size: Int, _ out: UnsafeMutablePoin
     cEntry { () throws(VaertError) in
         let out = try required(out, "model")
         out.pointee = nil
-        let data = try required(data, "data")
-        guard size >= 0 else { throw VaertError(.invalidArgument, "size is larger than SIZE_MAX/2") }
-        publish(try open(UnsafeRawBufferPointer(start: data, count: size)), to: out)
+        publish(try open(try modelBytes(data, size)), to: out)
     }
+}
+
+/// The `size` bytes at `data`, a whole weights file, after the checks every call that takes one makes.
+func modelBytes(_ data: UnsafeRawPointer?, _ size: Int) throws(VaertError) -> UnsafeRawBufferPointer {
+    let data = try required(data, "data")
+    guard size >= 0 else { throw VaertError(.invalidArgument, "size is larger than SIZE_MAX/2") }
+    return UnsafeRawBufferPointer(start: data, count: size)
 }
 
 @_cdecl("vaert_close")
 public func vaert_close(_ handle: OpaquePointer?) {
     guard let handle else { return }
-    Unmanaged<Model>.fromOpaque(UnsafeRawPointer(handle)).release()
+    let model = UnsafeMutablePointer<Model>(handle)
+    // A model in the caller's memory (vaert_init_static) owns nothing: its memory is the caller's.
+    guard model.pointee.ownsMemory else { return }
+    model.deinitialize(count: 1)
+    model.deallocate()
 }
 
 @_cdecl("vaert_get_kind")

@@ -52,3 +52,25 @@ public func vaert_sample_ws(
                      workspace: try required(workspace, "workspace"), workspaceBytes: workspaceSize)
     }
 }
+
+@_cdecl("vaert_model_size")
+public func vaert_model_size(_ data: UnsafeRawPointer?, _ size: Int, _ bytes: UnsafeMutablePointer<Int>?) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let out = try required(bytes, "bytes")
+        out.pointee = try Model.staticBytes(inPlace: try modelBytes(data, size))
+    }
+}
+
+@_cdecl("vaert_init_static")
+public func vaert_init_static(
+    _ data: UnsafeRawPointer?, _ size: Int, _ memory: UnsafeMutableRawPointer?, _ memorySize: Int, _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let out = try required(out, "model")
+        out.pointee = nil
+        let bytes = try modelBytes(data, size)
+        let memory = try required(memory, "memory")
+        guard memorySize >= 0 else { throw VaertError(.invalidArgument, "memory_size is larger than SIZE_MAX/2") }
+        out.pointee = OpaquePointer(try Model.initialize(inPlace: bytes, in: UnsafeMutableRawBufferPointer(start: memory, count: memorySize)))
+    }
+}
