@@ -1,7 +1,8 @@
 // Decodes with libvaert compiled to wasm32 (Embedded Swift), under node:
 //   node decode.mjs VAERT.wasm MODEL.vaert Z.bin OUT.bin
 // Z.bin holds float32 latent vectors; OUT.bin receives the float32 pixels. Uses the device path: the
-// model in place in wasm memory, a workspace of vaert_workspace_size bytes, vae_decode_ws.
+// model in place in wasm memory, a workspace of vaert_workspace_size bytes, vae_decode_ws. It prints the
+// RAM a 32-bit device needs for the model: the handle's bytes (vaert_model_size) and the workspace's.
 import { readFileSync, writeFileSync } from "node:fs";
 
 const [wasmPath, modelPath, zPath, outPath] = process.argv.slice(2);
@@ -27,6 +28,8 @@ const model = readFileSync(modelPath);
 const modelAt = alloc(model.length);
 memory().set(model, modelAt);
 const out = alloc(8);
+check(api.vaert_model_size(modelAt, model.length, out), "model size");
+const handleBytes = u32(out);
 check(api.vaert_open_memory_in_place(modelAt, model.length, out), "open");
 const handle = u32(out);
 check(api.vaert_get_latent_dim(handle, out), "latent");
@@ -44,4 +47,4 @@ const workspace = alloc(u32(out));
 const pixelsAt = alloc(batch * pixels * 4);
 check(api.vae_decode_ws(handle, zAt, 0, batch, pixelsAt, workspace, u32(out)), "decode");
 writeFileSync(outPath, memory().slice(pixelsAt, pixelsAt + batch * pixels * 4));
-console.log(`wasm decode: ${batch} images of ${pixels} pixels`);
+console.log(`wasm decode: ${batch} images of ${pixels} pixels; handle ${handleBytes} bytes, workspace ${u32(out)} bytes`);
