@@ -97,20 +97,28 @@ import VAERuntime
         }
     }
 
-    @Test("f16 within 1e-3 and int8 within 2e-2 of f32 on 1000 latent vectors, at a half and under 0.4 of the size")
+    @Test("f16 within 1e-3 and int8 within 2e-2 (mean 2e-3) of f32 on 1000 samples of the prior, at a half and under 0.3 of the size")
     func storageTypes() throws {
         try TestSupport.withTemporaryFolder { folder in
-            let z = TestSupport.randomFloats(1000 * 20, seed: 5, in: -2.5...2.5)
+            // Samples 0..<1000 of seed 5 (the export calibrates on another seed's).
+            var z = [Float](repeating: 0, count: 1000 * 20)
+            try Model.open(path: TestSupport.readyModel).sampleLatents(seed: 5, first: 0, count: 1000, into: &z)
             let reference = try decode(TestSupport.readyModel, z)
             let f32Size = try FileManager.default.attributesOfItem(atPath: TestSupport.readyModel)[.size] as! Int
-            for (dtype, tolerance, maxFraction) in [("f16", Float(1e-3), 0.51), ("int8", Float(2e-2), 0.4)] {
+            for (dtype, tolerance, maxFraction) in [("f16", Float(1e-3), 0.51), ("int8", Float(2e-2), 0.3)] {
                 let out = "\(folder)/\(dtype).vaert"
                 let r = try TestSupport.run(tool, [TestSupport.readyModel, "--out", out, "--dtype", dtype])
                 #expect(r.status == 0, "\(r.stderr)")
-                let difference = TestSupport.maxAbsDifference(try decode(out, z), reference)
+                let pixels = try decode(out, z)
+                let difference = TestSupport.maxAbsDifference(pixels, reference)
+                let mean = zip(pixels, reference).map { abs($0 - $1) }.reduce(0, +) / Float(pixels.count)
                 let size = try FileManager.default.attributesOfItem(atPath: out)[.size] as! Int
-                #expect(difference <= tolerance && Double(size) < maxFraction * Double(f32Size), "\(dtype): max difference \(difference), \(size) bytes")
+                #expect(difference <= tolerance && mean <= tolerance / 10 && Double(size) < maxFraction * Double(f32Size),
+                        "\(dtype): max difference \(difference), mean \(mean), \(size) bytes")
             }
+            // The int8 file's pixel layer is int8 panels (output-aware), run on the integer kernels.
+            let model = try Model.open(path: "\(folder)/int8.vaert")
+            guard case .quantizedDense? = model.decoder.last else { Issue.record("the pixel layer is not int8"); return }
         }
     }
 

@@ -55,8 +55,8 @@ compare "encode, course VAE" "$mlp" encode 1 256
 compare "decode, conv VAE" "$conv" decode 1 64 256
 
 # int8 against ONNX Runtime's dynamic quantization of the same f32 graph (peers.py --int8, IO binding).
-# int8 rows: the --dtype int8 file (encoder 784 -> 400 on the integer kernels, decoder f16) and the
-# --int8-everywhere file (every layer on them).
+# int8 rows: the --dtype int8 file (dense layers of 2^14 weights or more on the integer kernels, the pixel
+# layer's int8 chosen output-aware; the 20 -> 400 layer f16) and the --int8-everywhere file (every layer on them).
 int8_compare() {
     local op=$1; shift
     "$work/bench" "$mlp" "$op" "$seconds" "$@" > "$work/f32.txt"

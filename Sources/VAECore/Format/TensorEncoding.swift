@@ -19,15 +19,23 @@ public enum TensorEncoding {
         case .q8Panels:
             let (k, n) = (dims[0], dims[1])
             let scales = channelScales(values, channels: n, inner: 1)
-            for s in scales { out.appendLE(s.bitPattern) }
-            out += [UInt8](repeating: 0, count: Int8Panels.scaleBytes(columns: n) - 4 * n)
-            var panels = [UInt8](repeating: 0, count: Int8Panels.valueBytes(rows: k, columns: n))
-            for r in 0..<k {
-                for c in 0..<n { panels[Int8Panels.index(row: r, column: c, rows: k)] = UInt8(bitPattern: quantized(values[r * n + c], scales[c])) }
-            }
-            out += panels
+            out = panels(values.indices.map { quantized(values[$0], scales[$0 % n]) }, scales: scales, rows: k, columns: n)
         }
         return out
+    }
+
+    /// The bytes of a `q8Panels` tensor [k, n] holding `values` (row-major, −127...127) with one scale per
+    /// column: the scales padded to 64 bytes, then the panels.
+    public static func panels(_ values: [Int8], scales: [Float], rows k: Int, columns n: Int) -> [UInt8] {
+        precondition(values.count == k * n && scales.count == n && !values.contains(-128), "int8 panels hold k x n values in -127...127")
+        var out: [UInt8] = []
+        for s in scales { out.appendLE(s.bitPattern) }
+        out += [UInt8](repeating: 0, count: Int8Panels.scaleBytes(columns: n) - 4 * n)
+        var panels = [UInt8](repeating: 0, count: Int8Panels.valueBytes(rows: k, columns: n))
+        for r in 0..<k {
+            for c in 0..<n { panels[Int8Panels.index(row: r, column: c, rows: k)] = UInt8(bitPattern: values[r * n + c]) }
+        }
+        return out + panels
     }
 
     /// Decodes the elements of `type` (shape `dims`) at `bytes` into floats.
@@ -59,7 +67,7 @@ public enum TensorEncoding {
     }
 
     /// Each channel's scale: its largest magnitude / 127 (1 for an all-zero channel).
-    static func channelScales(_ values: [Float], channels: Int, inner: Int) -> [Float] {
+    public static func channelScales(_ values: [Float], channels: Int, inner: Int) -> [Float] {
         var scales = [Float](repeating: 0, count: channels)
         for (i, v) in values.enumerated() {
             let c = (i / inner) % channels
@@ -69,7 +77,7 @@ public enum TensorEncoding {
     }
 
     /// v / scale rounded to nearest, within −127...127.
-    static func quantized(_ v: Float, _ scale: Float) -> Int8 { Int8(min(max((v / scale).rounded(), -127), 127)) }
+    public static func quantized(_ v: Float, _ scale: Float) -> Int8 { Int8(min(max((v / scale).rounded(), -127), 127)) }
 
     /// Channels along the scale axis, and the run length of one channel's consecutive elements.
     static func channelLayout<Dims: RandomAccessCollection>(_ dims: Dims, _ type: ElementType) -> (channels: Int, inner: Int)

@@ -2,6 +2,8 @@
 public struct WeightsFileBuilder: Sendable {
     public private(set) var layers: [LayerRecord] = []
     public private(set) var tensors: [(name: String, dims: [Int], values: [Float], type: ElementType)] = []
+    /// Bytes given ready-encoded (int8 panels quantized by the caller), by tensor index.
+    private var encodedTensors: [Int: [UInt8]] = [:]
     public private(set) var metadata: [(key: ByteString, value: MetadataValue)] = []
 
     public init() {}
@@ -16,6 +18,16 @@ public struct WeightsFileBuilder: Sendable {
         precondition(tensors.count < WeightsFormat.maxTableEntries, "at most \(WeightsFormat.maxTableEntries) tensors")
         tensors.append((name, dims, values, type))
         return tensors.count - 1
+    }
+
+    /// Adds a dense weight [k, n] as int8 panels the caller quantized (`values` row-major in −127...127,
+    /// one scale per column), and returns its index.
+    @discardableResult
+    public mutating func addPanels(_ name: String, rows k: Int, columns n: Int, values: [Int8], scales: [Float]) -> Int {
+        let floats = values.indices.map { Float(values[$0]) * scales[$0 % n] }
+        let index = addTensor(name, dims: [k, n], values: floats, type: .q8Panels)
+        encodedTensors[index] = TensorEncoding.panels(values, scales: scales, rows: k, columns: n)
+        return index
     }
 
     public mutating func addLayer(_ layer: LayerRecord) { layers.append(layer) }
@@ -51,7 +63,7 @@ public struct WeightsFileBuilder: Sendable {
         let sections = WeightsFormat.Sections(layerCount: layers.count, tensorCount: tensors.count, metadataSize: metadataBytes.count)
         var offsets: [Int] = []
         var dataSize = 0
-        let encoded = tensors.map { TensorEncoding.encode($0.values, dims: $0.dims, as: $0.type) }
+        let encoded = tensors.indices.map { encodedTensors[$0] ?? TensorEncoding.encode(tensors[$0].values, dims: tensors[$0].dims, as: tensors[$0].type) }
         for bytes in encoded {
             offsets.append(dataSize)
             dataSize = alignUp(dataSize + bytes.count, WeightsFormat.alignment)

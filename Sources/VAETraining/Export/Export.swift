@@ -12,15 +12,26 @@ public enum Export {
     public static func rebuild(_ file: WeightsFile, bytes: UnsafeRawBufferPointer, part: Part, dtype: DType,
                                int8Everywhere: Bool = false) throws(VaertError) -> WeightsFileBuilder {
         var b = WeightsFileBuilder()
-        let outputLayer = file.layers.lastIndex { $0.stack == .decoder }
-        for (index, layer) in file.layers.enumerated() where part == .all || (part == .encoder) == (layer.stack == .encoder) {
+        // The rows each decoder layer sees, for output-aware int8 (made when a decoder layer needs them).
+        var calibration: [[Float]]? = nil
+        var decoderIndex = 0
+        for layer in file.layers where part == .all || (part == .encoder) == (layer.stack == .encoder) {
             var record = layer
             let w = file.tensors[layer.weight]
-            let type = dtype == .int8 && !int8Everywhere && !int8Pays(layer, isPixelLayer: index == outputLayer) ? ElementType.f16 : weightType(dtype, layer.kind)
-            record.weight = b.addTensor(w.name.description, dims: Array(w.dims), values: floats(file, bytes, layer.weight), type: type)
+            let type = dtype == .int8 && !int8Everywhere && !int8Pays(layer) ? ElementType.f16 : weightType(dtype, layer.kind)
+            let values = floats(file, bytes, layer.weight)
+            if type == .q8Panels && layer.stack == .decoder {
+                if calibration == nil { calibration = try decoderInputs(bytes) }
+                let (q, scales) = OutputAwareQuantization.quantize(weights: values, rows: w.dims[0], columns: w.dims[1],
+                                                                   inputs: calibration![decoderIndex])
+                record.weight = b.addPanels(w.name.description, rows: w.dims[0], columns: w.dims[1], values: q, scales: scales)
+            } else {
+                record.weight = b.addTensor(w.name.description, dims: Array(w.dims), values: values, type: type)
+            }
             if let bias = layer.bias {
                 record.bias = b.addTensor(file.tensors[bias].name.description, dims: Array(file.tensors[bias].dims), values: floats(file, bytes, bias))
             }
+            if layer.stack == .decoder { decoderIndex += 1 }
             b.addLayer(record)
         }
         guard !b.layers.isEmpty else { throw VaertError(.missingTensor, "the file has no \(part.rawValue) layers") }
@@ -28,6 +39,39 @@ public enum Export {
         if part == .encoder { b.setMetadata("vaert.part", .string("encoder-only")) }
         return b
     }
+
+    /// Rows of calibration for output-aware int8: samples of the prior (`vaert_sample_latent`'s seed
+    /// `calibrationSeed`, samples 0 ..< `calibrationRows`; classes in turn for a conditional model) run
+    /// through the f32 decoder, giving each decoder layer's input rows in turn.
+    static func decoderInputs(_ bytes: UnsafeRawBufferPointer) throws(VaertError) -> [[Float]] {
+        let model = try Model(copying: bytes)
+        let m = calibrationRows, d = model.latentDim, classes = model.classCount
+        var x = [Float](repeating: 0, count: m * (d + classes))
+        let stream = RandomStream(seed: calibrationSeed, purpose: .latentSample)
+        x.withUnsafeMutableBufferPointer { x in
+            for r in 0..<m {
+                stream.normals(item: UInt64(r), into: UnsafeMutableBufferPointer(rebasing: x[(r * (d + classes))..<(r * (d + classes) + d)]))
+                if classes > 0 { x[r * (d + classes) + d + r % classes] = 1 }
+            }
+        }
+        var inputs: [[Float]] = []
+        for layer in model.decoder {
+            inputs.append(x)
+            var y = [Float](repeating: 0, count: m * layer.outputCount)
+            var scratch = [Float](repeating: 0, count: max(layer.scratchFloats(batch: m), 1))
+            x.withUnsafeBufferPointer { x in
+                y.withUnsafeMutableBufferPointer { y in
+                    scratch.withUnsafeMutableBufferPointer { layer.forward(x.baseAddress!, batch: m, into: y.baseAddress!, scratch: $0.baseAddress!) }
+                }
+            }
+            x = y
+        }
+        return inputs
+    }
+
+    /// Prior samples that calibrate output-aware int8: enough rows for H = XᵀX of a 400-input layer.
+    static let calibrationRows = 4096
+    static let calibrationSeed: UInt64 = 0x5EED_0CA1
 
     /// Tensor `index` of `file` as floats, whatever its stored type.
     static func floats(_ file: WeightsFile, _ bytes: UnsafeRawBufferPointer, _ index: Int) -> [Float] {
@@ -37,13 +81,13 @@ public enum Export {
         return out
     }
 
-    /// Whether `--dtype int8` stores a layer's weight as int8 (else f16). Not the layer that makes the pixels:
-    /// its error goes straight into the image (0.06 max pixel error on the course VAE with a scale per
-    /// column, 0.018 with one per 16 rows). Not a layer of fewer than 2¹⁴ weights: it saves a few KB and
-    /// little time, and its error is the largest (the course VAE's 20 → 400 decoder layer, its 20 inputs
-    /// quantized with one scale: 0.025 max pixel error, against 0.0005 as f16; numpy, 1000 samples).
-    static func int8Pays(_ layer: LayerRecord, isPixelLayer: Bool) -> Bool {
-        !isPixelLayer && layer.weightDims.reduce(1, *) >= 1 << 14
+    /// Whether `--dtype int8` stores a layer's weight as int8 (else f16): not a layer of fewer than 2¹⁴
+    /// weights. It saves a few KB and little time, and its error is the largest: the course VAE's 20 → 400
+    /// decoder layer quantizes its 20 inputs with one scale per row (0.025 max pixel error, against 0.0005
+    /// as f16; numpy, 1000 samples). The pixel layer is int8: output-aware quantization
+    /// (`OutputAwareQuantization`) keeps its error at 0.015, where rounding each weight gave 0.058.
+    static func int8Pays(_ layer: LayerRecord) -> Bool {
+        layer.weightDims.elementCount >= 1 << 14
     }
 
     /// int8 scales run over the output-channel axis: dim 1 of a dense [in, out] or transposed-conv
