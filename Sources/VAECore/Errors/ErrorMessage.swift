@@ -4,11 +4,10 @@
 ///
 ///     throw VaertError(.malformed, "\(where_): rank \(rank) (must be 1 to 4)")
 public struct ErrorMessage: ExpressibleByStringInterpolation, Sendable {
-    public var utf8: MessageBytes
+    public var utf8: [UInt8]
 
     public init(stringLiteral value: StaticString) {
-        utf8 = MessageBytes()
-        value.withUTF8Buffer { utf8.append(contentsOf: $0) }
+        utf8 = value.withUTF8Buffer { Array($0) }
     }
 
     public init(stringInterpolation: StringInterpolation) {
@@ -16,7 +15,7 @@ public struct ErrorMessage: ExpressibleByStringInterpolation, Sendable {
     }
 
     public struct StringInterpolation: StringInterpolationProtocol {
-        var utf8 = MessageBytes()
+        var utf8: [UInt8] = []
 
         public init(literalCapacity: Int, interpolationCount: Int) {
             utf8.reserveCapacity(literalCapacity + 12 * interpolationCount)
@@ -107,43 +106,3 @@ public struct ErrorMessage: ExpressibleByStringInterpolation, Sendable {
         #endif
     }
 }
-
-#if hasFeature(Embedded)
-/// A message's bytes in Embedded Swift: inline, at most `capacity` of them (a longer message is cut), so
-/// that reporting a failure allocates nothing on a device with no heap.
-public struct MessageBytes: RandomAccessCollection, MutableCollection, Sendable {
-    public static var capacity: Int { 240 }
-    private var bytes = InlineArray<240, UInt8>(repeating: 0)
-    public private(set) var count = 0
-
-    public init() {}
-
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { count }
-
-    public subscript(i: Int) -> UInt8 {
-        get { bytes[i] }
-        set { bytes[i] = newValue }
-    }
-
-    public mutating func append(_ byte: UInt8) {
-        guard count < Self.capacity else { return }
-        bytes[count] = byte
-        count += 1
-    }
-
-    public mutating func append<S: Sequence>(contentsOf bytes: S) where S.Element == UInt8 {
-        for byte in bytes { append(byte) }
-    }
-
-    public mutating func reserveCapacity(_ n: Int) {}
-
-    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-        var copy = self
-        return Swift.withUnsafeBytes(of: &copy.bytes) { body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-    }
-}
-#else
-/// A message's bytes: an array on the desktop (an Embedded build keeps them inline instead).
-public typealias MessageBytes = [UInt8]
-#endif

@@ -54,7 +54,7 @@ public enum Status: Int32, Sendable, CaseIterable {
 public struct VaertError: Error, Sendable {
     public let status: Status
     /// The message as UTF-8 bytes: what the C API hands out, built without `String` (see `ErrorMessage`).
-    public let messageBytes: MessageBytes
+    public let messageBytes: [UInt8]
 
     /// Control characters in the message (a newline in a JSON decoder's description, in a tensor name)
     /// become spaces: a message is always one line.

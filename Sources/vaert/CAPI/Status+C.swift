@@ -13,8 +13,8 @@ func cEntry(_ body: () throws(VaertError) -> Void) -> Int32 {
     }
 }
 
-func setLastError(_ message: MessageBytes) {
-    message.withUnsafeBytes { vaert_support_set_message($0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
+func setLastError(_ message: [UInt8]) {
+    message.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { vaert_support_set_message($0.baseAddress, $0.count) } }
 }
 
 @inline(__always)
