@@ -232,7 +232,9 @@ VAERT_API vaert_status vaert_open_memory_in_place(const void *data, size_t size,
  * copies vaert_open_memory_in_place would allocate. vaert_init_static validates the file again and
  * builds the model in `memory`. Neither allocates; nor do the queries, vaert_workspace_size and the
  * _ws calls on the handle. So a device's RAM for a model is exactly vaert_model_size's bytes plus
- * vaert_workspace_size's, and the weights stay in flash. vaert_close on such a handle does nothing:
+ * vaert_workspace_size's, and the weights stay in flash. (A call that fails builds its one-line message,
+ * and in the Embedded build that takes a small allocation: give the device a malloc that can serve a
+ * few hundred bytes.) vaert_close on such a handle does nothing:
  * `memory` is yours again once no call uses the handle.
  * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT (misaligned data, a size above
  * SIZE_MAX/2); any format status; VAERT_E_UNSUPPORTED; and from vaert_init_static,
