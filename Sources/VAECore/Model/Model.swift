@@ -116,8 +116,7 @@ public struct Model: @unchecked Sendable {
     /// Bytes `initialize(inPlace:in:)` needs for the model of `bytes`: the model itself, its layer list
     /// and f32 copies of what is not computed as stored, with room to align them on any address.
     public static func staticBytes(inPlace bytes: UnsafeRawBufferPointer) throws(VaertError) -> Int {
-        let layout = ModelLayout(try parseInPlace(bytes), inPlace: true)
-        return WeightsFormat.alignment - 1 + headerBytes + layout.bytes
+        callerBytes(ModelLayout(try parseInPlace(bytes), inPlace: true))
     }
 
     /// Builds the model of `bytes` (used in place, as `init(inPlace:)`) in `memory`, which must hold
@@ -127,7 +126,7 @@ public struct Model: @unchecked Sendable {
         -> UnsafeMutablePointer<Model> {
         let file = try parseInPlace(bytes)
         let layout = ModelLayout(file, inPlace: true)
-        let needed = WeightsFormat.alignment - 1 + headerBytes + layout.bytes
+        let needed = callerBytes(layout)
         guard let base = memory.baseAddress, memory.count >= needed else {
             throw VaertError(.bufferTooSmall, "the model memory holds \(memory.count) bytes; this model needs \(needed) (vaert_model_size)")
         }
@@ -138,6 +137,9 @@ public struct Model: @unchecked Sendable {
         pointer.initialize(to: model)
         return pointer
     }
+
+    /// Caller memory for a model of `layout`: the `Model` value, the block, and room to align them.
+    static func callerBytes(_ layout: ModelLayout) -> Int { WeightsFormat.alignment - 1 + headerBytes + layout.bytes }
 
     /// Bytes of the `Model` value at the start of caller memory, rounded to the block's alignment.
     static var headerBytes: Int { alignUp(MemoryLayout<Model>.size, WeightsFormat.alignment) }
