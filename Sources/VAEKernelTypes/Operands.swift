@@ -25,23 +25,36 @@ public struct MatrixView {
 /// column panels of `PackedMatrix.panelWidth`, each holding rows 0 ..< k of its columns contiguously,
 /// zero beyond column n. A tile then streams its weights sequentially instead of striding across rows.
 ///
-/// Elements are f32 whatever the file stores. Widening f16 panels on the fly (half the bytes to stream)
-/// measured slower on AMD Zen 2, at batch 1 (50 vs 27 µs per image) and at 256: `vcvtph2ps` throughput,
-/// not memory, then bounds the loop.
+/// Elements are f32, or f16 that the tiles widen as they load them (`element`). Both give the same sums
+/// (every f16 value is an exact f32), so which one a model packs is a speed and memory choice only
+/// (`Kernels.packsHalfPanels`). Embedded builds, which never choose f16 panels, carry no code for them.
 public struct PackedMatrix: @unchecked Sendable {
     public static let panelWidth = 16
 
+    public enum Element: Sendable {
+        case f32
+        #if !hasFeature(Embedded)
+        case f16
+        #endif
+    }
+
     public let rows: Int
     public let columns: Int
-    public let values: UnsafePointer<Float>
+    public let element: Element
+    /// `elementCount(rows:columns:)` elements of type `element`, packed by `pack`.
+    public let storage: UnsafeRawPointer
 
-    /// `values` must hold `elementCount(rows:columns:)` floats packed by `pack`.
     @inlinable
     public init(rows: Int, columns: Int, values: UnsafePointer<Float>) {
-        self.rows = rows
-        self.columns = columns
-        self.values = values
+        (self.rows, self.columns, self.element, self.storage) = (rows, columns, .f32, UnsafeRawPointer(values))
     }
+
+    #if !hasFeature(Embedded)
+    @inlinable
+    public init(rows: Int, columns: Int, halves: UnsafePointer<Half>) {
+        (self.rows, self.columns, self.element, self.storage) = (rows, columns, .f16, UnsafeRawPointer(halves))
+    }
+    #endif
 
     @inlinable
     public var panels: Int { PackedMatrix.panels(columns) }
@@ -52,16 +65,17 @@ public struct PackedMatrix: @unchecked Sendable {
     /// Elements of the packed layout: whole panels.
     public static func elementCount(rows: Int, columns: Int) -> Int { rows * panels(columns) * panelWidth }
 
-    /// Packs row-major `source` [rows × columns] (element (r, c) at `source[r * columns + c]`) into `packed`.
-    public static func pack(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into packed: UnsafeMutablePointer<Float>) {
+    /// Packs row-major `source` [rows × columns] (element (r, c) at `source[r * columns + c]`) into `packed`,
+    /// `zero` past the last column.
+    public static func pack<T>(_ source: UnsafePointer<T>, rows: Int, columns: Int, into packed: UnsafeMutablePointer<T>, zero: T) {
         for panel in 0..<panels(columns) {
             let first = panel * panelWidth
             let width = min(panelWidth, columns - first)
             let out = packed + panel * rows * panelWidth
             for r in 0..<rows {
                 let row = out + r * panelWidth
-                row.update(from: source + r * columns + first, count: width)
-                if width < panelWidth { (row + width).update(repeating: 0, count: panelWidth - width) }
+                row.initialize(from: source + r * columns + first, count: width)
+                if width < panelWidth { (row + width).initialize(repeating: zero, count: panelWidth - width) }
             }
         }
     }

@@ -8,7 +8,14 @@ import _Builtin_intrinsics.intel
 /// into eight 32-bit column sums. (|x|, |w| ≤ 127: a pair is at most 32,258, below the 16-bit saturation.)
 ///
 /// Tiles are 2 rows × 4 panels (8 accumulators; each weight load serves two rows) and 1 row × 4 panels;
-/// panels left over go one at a time.
+/// panels left over go two, then one, at a time.
+///
+/// Whether the sign trick is needed is a type (`Signs`), so that each tile is compiled twice with the
+/// choice folded in, instead of testing it in the inner loop.
+protocol Signs { static var signed: Bool { get } }
+enum SignedRows: Signs { static var signed: Bool { true } }
+enum NonNegativeRows: Signs { static var signed: Bool { false } }
+
 enum AVX2Tiles {
     /// One AVX2 register, as Swift imports `__m256i`.
     typealias Register = SIMD4<Int64>
@@ -17,14 +24,13 @@ enum AVX2Tiles {
                          c: UnsafeMutablePointer<Float>, ldc: Int) {
         // Rows with no negative value (a ReLU's output) need no sign trick: |x| = x.
         if a.nonNegative {
-            multiply(signed: false, m: m, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+            multiply(NonNegativeRows.self, m: m, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
         } else {
-            multiply(signed: true, m: m, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+            multiply(SignedRows.self, m: m, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
         }
     }
 
-    @inline(__always)
-    static func multiply(signed: Bool, m: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation tileActivation: Activation,
+    static func multiply<S: Signs>(_ signs: S.Type, m: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation tileActivation: Activation,
                          c: UnsafeMutablePointer<Float>, ldc: Int) {
         // A sigmoid runs over each finished pair of rows, as in the f32 packed GEMM (measured faster there
         // than in the tile epilogue).
@@ -37,18 +43,22 @@ enum AVX2Tiles {
             var panel = 0
             while panel < groupPanels {
                 if rows == 2 {
-                    twoRowsFourPanels(signed: signed, row: row, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+                    twoRowsFourPanels(S.self, row: row, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
                 } else {
-                    oneRowFourPanels(signed: signed, row: row, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+                    oneRowFourPanels(S.self, row: row, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
                 }
                 panel += 4
             }
-            while panel < b.panels {
-                for r in row..<(row + rows) {
-                    let sums = oneRowOnePanel(signed: signed, a.values + r * a.rowBytes, b.values + panel * b.groups * Int8Panels.groupBytes, groups: b.groups)
-                    finish(sums, row: r, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+            for r in row..<(row + rows) {
+                var rest = panel
+                if b.panels - rest >= 2 {
+                    oneRowTwoPanels(S.self, row: r, panel: rest, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+                    rest += 2
                 }
-                panel += 1
+                if rest < b.panels {
+                    let sums = oneRowOnePanel(S.self, a.values + r * a.rowBytes, b.values + rest * b.groups * Int8Panels.groupBytes, groups: b.groups)
+                    finish(sums, row: r, panel: rest, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+                }
             }
             if separateSigmoid { ActivationKernel.sigmoid(c + row * ldc, count: rows * ldc) }
             row += rows
@@ -57,13 +67,13 @@ enum AVX2Tiles {
 
     /// x · w for one group, as eight 32-bit sums of four products; `ax` is |x| (x itself when not `signed`).
     @inline(__always)
-    static func groupProduct(signed: Bool, _ ax: Register, _ x: Register, _ w: Register) -> Register {
-        _mm256_madd_epi16(_mm256_maddubs_epi16(ax, signed ? _mm256_sign_epi8(w, x) : w), _mm256_set1_epi16(1))
+    static func groupProduct<S: Signs>(_: S.Type, _ ax: Register, _ x: Register, _ w: Register) -> Register {
+        _mm256_madd_epi16(_mm256_maddubs_epi16(ax, S.signed ? _mm256_sign_epi8(w, x) : w), _mm256_set1_epi16(1))
     }
 
     /// |x|, or x when the rows are known non-negative.
     @inline(__always)
-    static func magnitude(signed: Bool, _ x: Register) -> Register { signed ? _mm256_sign_epi8(x, x) : x }
+    static func magnitude<S: Signs>(_: S.Type, _ x: Register) -> Register { S.signed ? _mm256_sign_epi8(x, x) : x }
 
     /// Row `r`'s four activations of group g, in every 32-bit lane.
     @inline(__always)
@@ -75,7 +85,7 @@ enum AVX2Tiles {
     static func load(_ p: UnsafePointer<Int8>) -> Register { UnsafeRawPointer(p).loadUnaligned(as: Register.self) }
 
     @inline(__always)
-    static func twoRowsFourPanels(signed: Bool, row: Int, panel: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation: Activation,
+    static func twoRowsFourPanels<S: Signs>(_: S.Type, row: Int, panel: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation: Activation,
                                   c: UnsafeMutablePointer<Float>, ldc: Int) {
         let x0 = a.values + row * a.rowBytes, x1 = x0 + a.rowBytes
         let panelBytes = b.groups * Int8Panels.groupBytes
@@ -84,15 +94,15 @@ enum AVX2Tiles {
         var s10 = Register(), s11 = Register(), s12 = Register(), s13 = Register()
         for g in 0..<b.groups {
             let v0 = broadcast(x0, group: g), v1 = broadcast(x1, group: g)
-            let a0 = magnitude(signed: signed, v0), a1 = magnitude(signed: signed, v1)
+            let a0 = magnitude(S.self, v0), a1 = magnitude(S.self, v1)
             var wv = load(w)
-            s00 = _mm256_add_epi32(s00, groupProduct(signed: signed, a0, v0, wv)); s10 = _mm256_add_epi32(s10, groupProduct(signed: signed, a1, v1, wv))
+            s00 = _mm256_add_epi32(s00, groupProduct(S.self, a0, v0, wv)); s10 = _mm256_add_epi32(s10, groupProduct(S.self, a1, v1, wv))
             wv = load(w + panelBytes)
-            s01 = _mm256_add_epi32(s01, groupProduct(signed: signed, a0, v0, wv)); s11 = _mm256_add_epi32(s11, groupProduct(signed: signed, a1, v1, wv))
+            s01 = _mm256_add_epi32(s01, groupProduct(S.self, a0, v0, wv)); s11 = _mm256_add_epi32(s11, groupProduct(S.self, a1, v1, wv))
             wv = load(w + 2 * panelBytes)
-            s02 = _mm256_add_epi32(s02, groupProduct(signed: signed, a0, v0, wv)); s12 = _mm256_add_epi32(s12, groupProduct(signed: signed, a1, v1, wv))
+            s02 = _mm256_add_epi32(s02, groupProduct(S.self, a0, v0, wv)); s12 = _mm256_add_epi32(s12, groupProduct(S.self, a1, v1, wv))
             wv = load(w + 3 * panelBytes)
-            s03 = _mm256_add_epi32(s03, groupProduct(signed: signed, a0, v0, wv)); s13 = _mm256_add_epi32(s13, groupProduct(signed: signed, a1, v1, wv))
+            s03 = _mm256_add_epi32(s03, groupProduct(S.self, a0, v0, wv)); s13 = _mm256_add_epi32(s13, groupProduct(S.self, a1, v1, wv))
             w += Int8Panels.groupBytes
         }
         let row1 = row + 1
@@ -107,7 +117,7 @@ enum AVX2Tiles {
     }
 
     @inline(__always)
-    static func oneRowFourPanels(signed: Bool, row: Int, panel: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation: Activation,
+    static func oneRowFourPanels<S: Signs>(_: S.Type, row: Int, panel: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation: Activation,
                                  c: UnsafeMutablePointer<Float>, ldc: Int) {
         let x = a.values + row * a.rowBytes
         let panelBytes = b.groups * Int8Panels.groupBytes
@@ -115,11 +125,11 @@ enum AVX2Tiles {
         var s0 = Register(), s1 = Register(), s2 = Register(), s3 = Register()
         for g in 0..<b.groups {
             let v = broadcast(x, group: g)
-            let av = magnitude(signed: signed, v)
-            s0 = _mm256_add_epi32(s0, groupProduct(signed: signed, av, v, load(w)))
-            s1 = _mm256_add_epi32(s1, groupProduct(signed: signed, av, v, load(w + panelBytes)))
-            s2 = _mm256_add_epi32(s2, groupProduct(signed: signed, av, v, load(w + 2 * panelBytes)))
-            s3 = _mm256_add_epi32(s3, groupProduct(signed: signed, av, v, load(w + 3 * panelBytes)))
+            let av = magnitude(S.self, v)
+            s0 = _mm256_add_epi32(s0, groupProduct(S.self, av, v, load(w)))
+            s1 = _mm256_add_epi32(s1, groupProduct(S.self, av, v, load(w + panelBytes)))
+            s2 = _mm256_add_epi32(s2, groupProduct(S.self, av, v, load(w + 2 * panelBytes)))
+            s3 = _mm256_add_epi32(s3, groupProduct(S.self, av, v, load(w + 3 * panelBytes)))
             w += Int8Panels.groupBytes
         }
         finish(s0, row: row, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
@@ -129,11 +139,29 @@ enum AVX2Tiles {
     }
 
     @inline(__always)
-    static func oneRowOnePanel(signed: Bool, _ x: UnsafePointer<Int8>, _ panel: UnsafePointer<Int8>, groups: Int) -> Register {
+    static func oneRowTwoPanels<S: Signs>(_: S.Type, row: Int, panel: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation: Activation,
+                                          c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let x = a.values + row * a.rowBytes
+        let panelBytes = b.groups * Int8Panels.groupBytes
+        var w = b.values + panel * panelBytes
+        var s0 = Register(), s1 = Register()
+        for g in 0..<b.groups {
+            let v = broadcast(x, group: g)
+            let av = magnitude(S.self, v)
+            s0 = _mm256_add_epi32(s0, groupProduct(S.self, av, v, load(w)))
+            s1 = _mm256_add_epi32(s1, groupProduct(S.self, av, v, load(w + panelBytes)))
+            w += Int8Panels.groupBytes
+        }
+        finish(s0, row: row, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+        finish(s1, row: row, panel: panel + 1, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+    }
+
+    @inline(__always)
+    static func oneRowOnePanel<S: Signs>(_: S.Type, _ x: UnsafePointer<Int8>, _ panel: UnsafePointer<Int8>, groups: Int) -> Register {
         var s = Register()
         for g in 0..<groups {
             let v = broadcast(x, group: g)
-            s = _mm256_add_epi32(s, groupProduct(signed: signed, magnitude(signed: signed, v), v, load(panel + g * Int8Panels.groupBytes)))
+            s = _mm256_add_epi32(s, groupProduct(S.self, magnitude(S.self, v), v, load(panel + g * Int8Panels.groupBytes)))
         }
         return s
     }

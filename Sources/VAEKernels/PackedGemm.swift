@@ -10,7 +10,18 @@ extension GemmKernel {
     /// computes it, so a row's result does not depend on the batch size or on how rows are split.
     public static func multiply(m: Int, a: MatrixView, packed b: PackedMatrix, c: UnsafeMutablePointer<Float>, cRowStride: Int,
                                 epilogue: GemmEpilogue = .overwrite) {
-        let (base, k, ldc) = (b.values, b.rows, cRowStride)
+        switch b.element {
+        case .f32: multiply(m: m, a: a, packed: b, b.storage.assumingMemoryBound(to: Float.self), c: c, cRowStride: cRowStride, epilogue: epilogue)
+        #if !hasFeature(Embedded)
+        case .f16: multiply(m: m, a: a, packed: b, b.storage.assumingMemoryBound(to: Half.self), c: c, cRowStride: cRowStride, epilogue: epilogue)
+        #endif
+        }
+    }
+
+    @inline(__always)
+    static func multiply<W: GemmWeight>(m: Int, a: MatrixView, packed b: PackedMatrix, _ base: UnsafePointer<W>, c: UnsafeMutablePointer<Float>,
+                                        cRowStride: Int, epilogue: GemmEpilogue) {
+        let (k, ldc) = (b.rows, cRowStride)
         let panelSize = k * PackedMatrix.panelWidth
         let groupSize = 4
         // A sigmoid runs as its own pass over each finished block of rows: measured faster than in the
@@ -53,14 +64,14 @@ extension GemmKernel {
 
     /// Six rows × one panel: 12 accumulators, one panel row and six broadcasts per step of k.
     @inline(__always)
-    static func panelTile(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<Float>, columns: Int,
+    static func panelTile<W: GemmWeight>(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<W>, columns: Int,
                                            c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue) {
         let rs = a.rowStride, cs = a.columnStride
         var pa = a.base + row * rs
         var pb = b
         var c0 = WideVector(), c1 = WideVector(), c2 = WideVector(), c3 = WideVector(), c4 = WideVector(), c5 = WideVector()
         for _ in 0..<k {
-            let bv = load(pb, as: WideVector.self)
+            let bv = W.widened(pb, as: WideVector.self)
             c0 = multiplyAdd(c0, WideVector(repeating: pa[0]), bv)
             c1 = multiplyAdd(c1, WideVector(repeating: pa[rs]), bv)
             c2 = multiplyAdd(c2, WideVector(repeating: pa[2 * rs]), bv)
@@ -81,7 +92,7 @@ extension GemmKernel {
 
     /// One row × four consecutive panels (64 columns).
     @inline(__always)
-    static func singleRowPanels(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<Float>, panelSize: Int,
+    static func singleRowPanels<W: GemmWeight>(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<W>, panelSize: Int,
                                                  columns: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue) {
         let (s0, s1, s2, s3) = fourStripRow(k: k, a: a.base + row * a.rowStride, aStep: a.columnStride, b: b, stripOffset: panelSize,
                                             bStep: PackedMatrix.panelWidth)
@@ -93,13 +104,13 @@ extension GemmKernel {
     }
 
     @inline(__always)
-    static func singleRowPanel(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<Float>, columns: Int,
+    static func singleRowPanel<W: GemmWeight>(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<W>, columns: Int,
                                                 c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue) {
         var pa = a.base + row * a.rowStride
         var pb = b
         var s = WideVector()
         for _ in 0..<k {
-            s = multiplyAdd(s, WideVector(repeating: pa[0]), load(pb, as: WideVector.self))
+            s = multiplyAdd(s, WideVector(repeating: pa[0]), W.widened(pb, as: WideVector.self))
             pa += a.columnStride
             pb += PackedMatrix.panelWidth
         }

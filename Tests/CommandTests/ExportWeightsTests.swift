@@ -137,7 +137,7 @@ import VAERuntime
         }
     }
 
-    @Test("f16 and int8 files used in place: no weight widened to f32, and the copied model's very pixels")
+    @Test("f16 and int8 files used in place: no weight widened to f32, and the copied model's very pixels (batch 300 and 1)")
     func inPlaceQuantized() throws {
         try TestSupport.withTemporaryFolder { folder in
             let z = TestSupport.randomFloats(300 * 20, seed: 8, in: -2.5...2.5)
@@ -153,6 +153,16 @@ import VAERuntime
                 var pixels = [Float](repeating: 0, count: 300 * 784)
                 try inPlace.decode(z, batch: 300, pixels: &pixels)
                 #expect(pixels == (try decode(out, z)), "\(dtype)")
+                // One row takes the single-row tiles, in place and in the copy's panels (f16 panels where
+                // Kernels.packsHalfPanels, which leave nothing widened either).
+                var one = [Float](repeating: 0, count: 784)
+                try inPlace.decode(Array(z[0..<20]), batch: 1, pixels: &one)
+                let copiedOne = try decode(out, Array(z[0..<20]))
+                #expect(one == Array(pixels[0..<784]) && one == copiedOne, "\(dtype), batch 1")
+                if Kernels.packsHalfPanels {
+                    let copied = try Model.open(path: out)
+                    #expect(copied.widenedWeightBytes == 0, "\(dtype), copied")
+                }
             }
         }
     }

@@ -108,6 +108,46 @@ import VAECore
         }
     }
 
+    @Test("f16 panels give the f32 panels' very bits on the widened values, in both builds, at 1 to 13 rows and widths 1 to 4·16+1")
+    func halfPanels() {
+        for m in [1, 2, 5, 6, 7, 13] {
+            for n in [1, 15, 16, 17, 48, 64, 65] {
+                for k in [1, 3, 17] {
+                    let a = TestSupport.randomFloats(m * k, seed: UInt64(m * 100 + k))
+                    let halves = TestSupport.randomFloats(k * n, seed: UInt64(n + 3), in: -2...2).map { Half(bits: TensorEncoding.halfBits($0)) }
+                    let widened = halves.map(\.float)
+                    let count = PackedMatrix.elementCount(rows: k, columns: n)
+                    var packedHalves = [Half](repeating: Half(bits: 0), count: count), packedFloats = [Float](repeating: 0, count: count)
+                    PackedMatrix.pack(halves, rows: k, columns: n, into: &packedHalves, zero: Half(bits: 0))
+                    PackedMatrix.pack(widened, rows: k, columns: n, into: &packedFloats, zero: 0)
+                    let padded = PackedMatrix.panels(n) * PackedMatrix.panelWidth
+                    let bias = TestSupport.randomFloats(n, seed: 4) + [Float](repeating: 0, count: padded - n)
+                    var expected = [Float](repeating: 0, count: m * n), fast = expected, portable = expected
+                    a.withUnsafeBufferPointer { a in
+                        bias.withUnsafeBufferPointer { bias in
+                            let view = MatrixView(a.baseAddress!, rowStride: k)
+                            let epilogue = GemmEpilogue(bias: bias.baseAddress!, activation: .sigmoid)
+                            packedHalves.withUnsafeBufferPointer { halves in
+                                packedFloats.withUnsafeBufferPointer { floats in
+                                    let h = PackedMatrix(rows: k, columns: n, halves: halves.baseAddress!)
+                                    let f = PackedMatrix(rows: k, columns: n, values: floats.baseAddress!)
+                                    Kernels.multiply(m: m, a: view, packed: f, c: &expected, cRowStride: n, epilogue: epilogue)
+                                    Kernels.multiply(m: m, a: view, packed: h, c: &fast, cRowStride: n, epilogue: epilogue)
+                                    VAEKernels.GemmKernel.multiply(m: m, a: view, packed: h, c: &portable, cRowStride: n, epilogue: epilogue)
+                                }
+                            }
+                        }
+                    }
+                    var slow = [Float](repeating: 0, count: m * n)
+                    Kernels.referenceMultiply(m: m, n: n, k: k, a: MatrixView(a, rowStride: k), b: widened, bRowStride: n, c: &slow, cRowStride: n,
+                                              epilogue: GemmEpilogue(bias: bias, activation: .sigmoid))
+                    #expect(fast == expected, "m \(m) n \(n) k \(k)")
+                    #expect(TestSupport.maxAbsDifference(portable, slow) < 1e-5 && TestSupport.maxAbsDifference(fast, slow) < 1e-5, "m \(m) n \(n) k \(k)")
+                }
+            }
+        }
+    }
+
     @Test("every binary16 value widens to its exact f32 value (halfBits round-trips)")
     func widening() {
         for bits in 0...UInt16.max {

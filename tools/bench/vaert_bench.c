@@ -4,7 +4,9 @@
  * encode / decode: one line per (threads, batch): images/s, with the thread count set through
  * vaert_set_threads (one caller; the library splits each batch), then the measured single-core FMA peak.
  * idle: a sparse workload on 2 threads (a batch of 256 every 20 ms for 2 s) and the process's CPU time
- * against the time its decodes take, to show that idle workers sleep instead of spinning. */
+ * against the time its decodes take, to show that idle workers sleep instead of spinning.
+ * VAERT_BENCH_IN_PLACE=1 reads the file into 64-byte-aligned memory and opens it with
+ * vaert_open_memory_in_place (weights computed where they lie) instead of vaert_open_file. */
 #define _POSIX_C_SOURCE 200809L
 #include <immintrin.h>
 #include <stdio.h>
@@ -87,7 +89,18 @@ int main(int argc, char **argv) {
     size_t batches[16] = {1, 64, 256}, batch_count = 3;
     if (argc > 4) for (batch_count = 0; batch_count < 16 && (int)batch_count + 4 < argc; batch_count++) batches[batch_count] = strtoul(argv[4 + batch_count], NULL, 10);
     vaert_model *model = NULL;
-    check(vaert_open_file(argv[1], &model));
+    const char *in_place = getenv("VAERT_BENCH_IN_PLACE");
+    if (in_place && strcmp(in_place, "1") == 0) {
+        FILE *f = fopen(argv[1], "rb");
+        if (!f || fseek(f, 0, SEEK_END) != 0) { perror(argv[1]); return 1; }
+        long size = ftell(f);
+        void *bytes = aligned_alloc(64, ((size_t)size + 63) / 64 * 64);
+        if (size <= 0 || !bytes || fseek(f, 0, SEEK_SET) != 0 || fread(bytes, 1, (size_t)size, f) != (size_t)size) { perror(argv[1]); return 1; }
+        fclose(f);
+        check(vaert_open_memory_in_place(bytes, (size_t)size, &model));  /* bytes outlive the model: never freed */
+    } else {
+        check(vaert_open_file(argv[1], &model));
+    }
     size_t latent, c, h, w, largest = 0;
     check(vaert_get_latent_dim(model, &latent));
     check(vaert_get_image_shape(model, &c, &h, &w));

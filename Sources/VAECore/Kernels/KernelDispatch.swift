@@ -28,6 +28,19 @@ public enum Kernels {
         return .baseline
     }()
 
+    /// Whether a copied model keeps a large f16 layer as f16 panels, widened as the tiles stream them, rather
+    /// than widening it to f32 panels at load: the AVX2 build (F16C) on any CPU but AMD family 17h.
+    /// Measured with `tools/bench/bench.sh` on AMD Zen 3 (family 19h), course VAE decode: f16 panels make
+    /// batch 1 faster than f32 (half the bytes from L3); on Zen 2 f16 panels ran slower, 50 against 27 µs
+    /// per image at batch 1, bound by `vcvtph2ps`. The sums are the same either way.
+    public static let packsHalfPanels: Bool = {
+        #if canImport(VAEKernelsAVX2)
+        return active == .avx2 && vaert_cpu_is_amd_family_17h() == 0
+        #else
+        return false
+        #endif
+    }()
+
     /// Rows of the GEMM's register tile; a batch split at multiples of it splits no tile.
     public static let tileRows = VAEKernels.GemmKernel.tileRows
 

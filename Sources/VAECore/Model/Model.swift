@@ -184,8 +184,11 @@ public struct Model: @unchecked Sendable {
                                         values: (start + Int8Panels.scaleBytes(columns: weight.dims[1])).assumingMemoryBound(to: Int8.self))
                 layer = .quantizedDense(QuantizedDenseLayer(weights: panels, bias: bias, activation: record.activation))
             }
-            if let memory, !inPlace, case .dense(let dense) = layer, WeightPacking.pays(dense) {
-                layer = .dense(memory.packing.pack(dense))
+            if let memory, !inPlace, WeightPacking.pays(inputs: record.input.count, outputs: record.output.count) {
+                if case .dense(let dense) = layer { layer = .dense(memory.packing.pack(dense)) }
+                #if !hasFeature(Embedded)
+                if case .halfDense(let half) = layer { layer = .halfDense(memory.packing.pack(half)) }
+                #endif
             }
             if record.stack == .encoder {
                 (layers + encoderCount).initialize(to: layer)
@@ -209,12 +212,12 @@ public struct Model: @unchecked Sendable {
 
     /// Whether a layer's weight is computed on as the file stores it: f32 always; int8 panels always (only a
     /// dense layer has them); a dense layer's f16 weight in a model used in place, where a copy would
-    /// cost the RAM the caller keeps the weights out of. (A copied model packs f16 as f32 panels instead:
-    /// streaming f16 measured no faster at batch 1 on AMD Zen 3 and about 5% slower at batch 256.)
+    /// cost the RAM the caller keeps the weights out of, and in a copied model where the kernels stream
+    /// f16 panels faster than f32 ones (`Kernels.packsHalfPanels`; elsewhere f16 is widened at load).
     static func runsAsStored(_ record: LayerRecord, _ file: WeightsFile, inPlace: Bool) -> Bool {
         switch file.tensors[record.weight].type {
         case .f32, .q8Panels: return true
-        case .f16: return record.kind == .dense && inPlace
+        case .f16: return record.kind == .dense && (inPlace || Kernels.packsHalfPanels)
         case .q8Dim0, .q8Dim1: return false
         }
     }

@@ -7,4 +7,8 @@
  * variable VAERT_KERNELS=baseline forces 0 (to test the baseline kernels on any machine). */
 int vaert_cpu_has_avx2_fma(void);
 
+/* 1 on an AMD CPU of family 17h (Zen, Zen+, Zen 2), whose F16C widening is slow enough that streaming f16
+ * weight panels loses to f32 ones; 0 otherwise, and on other architectures. */
+int vaert_cpu_is_amd_family_17h(void);
+
 #endif
