@@ -154,14 +154,15 @@ import VAERuntime
                 try inPlace.decode(z, batch: 300, pixels: &pixels)
                 #expect(pixels == (try decode(out, z)), "\(dtype)")
                 // One row takes the single-row tiles, in place and in the copy's panels (f16 panels where
-                // Kernels.packsHalfPanels, which leave nothing widened either).
+                // Kernels.packsHalfPanels: then only the f16 layers too small to pack, under 2^16 weights
+                // each, are widened; widening a large one would add 1.25 MB).
                 var one = [Float](repeating: 0, count: 784)
                 try inPlace.decode(Array(z[0..<20]), batch: 1, pixels: &one)
                 let copiedOne = try decode(out, Array(z[0..<20]))
                 #expect(one == Array(pixels[0..<784]) && one == copiedOne, "\(dtype), batch 1")
                 if Kernels.packsHalfPanels {
                     let copied = try Model.open(path: out)
-                    #expect(copied.widenedWeightBytes == 0, "\(dtype), copied")
+                    #expect(copied.widenedWeightBytes < 4 << 16, "\(dtype), copied: \(copied.widenedWeightBytes) bytes widened")
                 }
             }
         }
