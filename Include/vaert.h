@@ -214,9 +214,11 @@ VAERT_API vaert_status vaert_anomaly_score(const vaert_model *model, const float
  * are, not copied: they must stay valid and unchanged until vaert_close, and `data` must be 64-byte
  * aligned (the format's tensor alignment; `--c-array` output declares _Alignas(64)). Dense layers run on
  * their f32, f16 or int8 weights as stored (f32 layers are not repacked, so large ones run somewhat
- * slower than after vaert_open_memory). The library allocates only the handle: the layer list, and f32
- * copies of what is not computed as stored (a convolution's f16 or int8 weights, an f16 or int8 bias;
- * none in the files export-weights writes for dense models). Returns as vaert_open_memory, and
+ * slower than after vaert_open_memory). Convolutions run on their f32 weights as stored, and widen f16 or
+ * int8 weights into the workspace a block of 24 rows at a time (vaert_workspace_size counts it), with the
+ * same results as a copied model. The library allocates only the handle: the layer list, and f32 copies
+ * of what is not computed as stored (an f16 or int8 bias, or a dense layer's per-channel int8 weights from
+ * an older export; none in the files export-weights writes). Returns as vaert_open_memory, and
  * VAERT_E_INVALID_ARGUMENT for a misaligned buffer. */
 VAERT_API vaert_status vaert_open_memory_in_place(const void *data, size_t size, vaert_model **model);
 

@@ -168,6 +168,36 @@ import VAERuntime
         }
     }
 
+    @Test("a conv VAE's f16 and int8 files used in place: no convolution widened in the handle, the copied model's very pixels and codes")
+    func inPlaceConvolutions() throws {
+        try TestSupport.withTemporaryFolder { folder in
+            let source = "\(TestSupport.root)/tools/models/fashion-conv-vae.vaert"
+            for dtype in ["f16", "int8"] {
+                let out = "\(folder)/\(dtype).vaert"
+                #expect(try TestSupport.run(tool, [source, "--out", out, "--dtype", dtype]).status == 0)
+                let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: out)))
+                let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 64)
+                defer { aligned.deallocate() }
+                aligned.copyBytes(from: bytes)
+                let inPlace = try Model(inPlace: UnsafeRawBufferPointer(aligned))
+                let copied = try Model.open(path: out)
+                #expect(inPlace.widenedWeightBytes == 0 && copied.widenedWeightBytes > 200_000, "\(dtype): \(inPlace.widenedWeightBytes) bytes widened in place")
+                for batch in [1, 7] {
+                    let z = TestSupport.randomFloats(batch * inPlace.latentDim, seed: UInt64(batch), in: -2.5...2.5)
+                    var got = [Float](repeating: 0, count: batch * 784), expected = got
+                    try inPlace.decode(z, batch: batch, pixels: &got)
+                    try copied.decode(z, batch: batch, pixels: &expected)
+                    #expect(got == expected, "\(dtype), decode batch \(batch)")
+                    var (mu, logvar) = ([Float](repeating: 0, count: batch * inPlace.latentDim), [Float](repeating: 0, count: batch * inPlace.latentDim))
+                    var (mu2, logvar2) = (mu, logvar)
+                    try inPlace.encode(expected, batch: batch, mu: &mu, logVariance: &logvar)
+                    try copied.encode(expected, batch: batch, mu: &mu2, logVariance: &logvar2)
+                    #expect(mu == mu2 && logvar == logvar2, "\(dtype), encode batch \(batch)")
+                }
+            }
+        }
+    }
+
     @Test("decoder-only export opens without an encoder and decodes the same pixels; encoder-only refuses to decode")
     func parts() throws {
         try TestSupport.withTemporaryFolder { folder in

@@ -105,7 +105,7 @@ struct EmbeddedTests {
     }
 
     @Test("the wasm32 build under node and the AArch64 build under qemu-aarch64 decode within 1e-6 of the native library; on AArch64 with no allocator call at all",
-          arguments: ["wasm32", "aarch64"], ["vae", "conv-vae", "vae-int8", "vae-f16"])
+          arguments: ["wasm32", "aarch64"], ["vae", "conv-vae", "vae-int8", "vae-f16", "conv-vae-int8"])
     func crossBuildsRun(target: String, name: String) throws {
         let runner = Self.crossRunner(target)
         #expect(FileManager.default.fileExists(atPath: runner[runner.count - 1]), "run tools/build-embedded.sh cross first")
@@ -113,12 +113,15 @@ struct EmbeddedTests {
             let z = TestSupport.randomFloats(32 * 20, seed: 31, in: -2...2)
             try z.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: "\(folder)/z.bin")) }
             var model = "\(TestSupport.root)/tools/models/fashion-\(name).vaert"
-            // int8: every layer on the integer kernels (NEON's smull/sadalp on AArch64); f16: dense layers
-            // widened as they stream. Both run where they lie, so the handle holds no weights.
-            let exports = ["vae-int8": ["--dtype", "int8", "--int8-everywhere"], "vae-f16": ["--dtype", "f16"]]
-            if let options = exports[name] {
+            // int8: every dense layer on the integer kernels (NEON's smull/sadalp on AArch64), convolutions'
+            // int8 widened a block at a time into the workspace; f16: dense layers widened as they stream.
+            // All run where they lie, so the handle holds no weights.
+            let conv = "\(TestSupport.root)/tools/models/fashion-conv-vae.vaert"
+            let exports = ["vae-int8": (TestSupport.readyModel, ["--dtype", "int8", "--int8-everywhere"]), "vae-f16": (TestSupport.readyModel, ["--dtype", "f16"]),
+                           "conv-vae-int8": (conv, ["--dtype", "int8"])]
+            if let (source, options) = exports[name] {
                 model = "\(folder)/\(name).vaert"
-                let export = try TestSupport.run("\(TestSupport.binDir)/export-weights", [TestSupport.readyModel, "--out", model] + options)
+                let export = try TestSupport.run("\(TestSupport.binDir)/export-weights", [source, "--out", model] + options)
                 #expect(export.status == 0, "\(export.stderr)")
             }
             let cross = try TestSupport.run("/usr/bin/env", runner + [model, "\(folder)/z.bin", "\(folder)/cross.bin"])
@@ -127,7 +130,7 @@ struct EmbeddedTests {
                 // "aarch64 decode, no allocation: handle N bytes, workspace M bytes"
                 let handle = cross.stdout.split(separator: " ").firstIndex(of: "handle").flatMap { i in Int(cross.stdout.split(separator: " ")[i + 1]) }
                 #expect(cross.stdout.contains("no allocation") && handle != nil, "\(cross.stdout)")
-                if name != "conv-vae" { #expect((handle ?? .max) < 2048, "a dense model's handle holds its layer list only: \(cross.stdout)") }
+                #expect((handle ?? .max) < 2048, "a handle holds its layer list only: \(cross.stdout)")
             }
             try build("\(TestSupport.root)/Tests/CPrograms/c_decode.c", output: "\(folder)/native", embedded: false)
             let native = try TestSupport.run("\(folder)/native", [model, "\(folder)/z.bin", "\(folder)/native.bin"])

@@ -45,14 +45,10 @@ public enum TensorEncoding {
         case .f32:
             for i in 0..<n { out[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
         case .f16:
-            for i in 0..<n { out[i] = floatFromHalf(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+            for i in 0..<n { out[i] = element(i, of: bytes, type: type, channels: 1, inner: n) }
         case .q8Dim0, .q8Dim1:
             let (channels, inner) = channelLayout(dims, type)
-            let values = bytes + 4 * channels
-            for i in 0..<n {
-                let scale = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * ((i / inner) % channels), as: UInt32.self)))
-                out[i] = scale * Float(Int8(bitPattern: values.load(fromByteOffset: i, as: UInt8.self)))
-            }
+            for i in 0..<n { out[i] = element(i, of: bytes, type: type, channels: channels, inner: inner) }
         case .q8Panels:
             let (k, n) = (dims[0], dims[1])
             let values = bytes + Int8Panels.scaleBytes(columns: n)
@@ -64,6 +60,15 @@ public enum TensorEncoding {
                 }
             }
         }
+    }
+
+    /// Element i of an f16 or per-channel int8 tensor (`channels`, `inner`: its `channelLayout`) as f32: what
+    /// `decode` writes, and what a convolution used in place widens (`StoredTensor`).
+    @inline(__always)
+    static func element(_ i: Int, of bytes: UnsafeRawPointer, type: ElementType, channels: Int, inner: Int) -> Float {
+        if type == .f16 { return floatFromHalf(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+        let scale = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * ((i / inner) % channels), as: UInt32.self)))
+        return scale * Float(Int8(bitPattern: bytes.load(fromByteOffset: 4 * channels + i, as: UInt8.self)))
     }
 
     /// Each channel's scale: its largest magnitude / 127 (1 for an all-zero channel).

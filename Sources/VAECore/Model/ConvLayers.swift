@@ -53,11 +53,11 @@ public struct ConvLayer: @unchecked Sendable {
     public let input: Shape3
     public let output: Shape3
     public let window: WindowGeometry
-    public let weights: UnsafePointer<Float>
+    public let weights: ConvWeights
     public let bias: UnsafePointer<Float>?
     public let activation: Activation
 
-    public init(input: Shape3, output: Shape3, parameters p: ConvParameters, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation) {
+    public init(input: Shape3, output: Shape3, parameters p: ConvParameters, weights: ConvWeights, bias: UnsafePointer<Float>?, activation: Activation) {
         self.input = input
         self.output = output
         window = WindowGeometry(over: input, positions: output, parameters: p)
@@ -66,9 +66,11 @@ public struct ConvLayer: @unchecked Sendable {
         self.activation = activation
     }
 
-    /// Floats of scratch `forward` needs for `batch` images: a group's column matrix and GEMM output.
+    /// Floats of scratch `forward` needs for `batch` images: a group's column matrix and GEMM output, and
+    /// the staging of stored weights.
     public func scratchFloats(batch: Int) -> Int {
         imagesPerGemm(batch: batch, positions: window.positions, rows: window.patchSize) * window.positions * (window.patchSize + output.channels)
+            + weights.stagingFloats(m: output.channels, k: window.patchSize)
     }
 
     public func forward(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
@@ -79,13 +81,12 @@ public struct ConvLayer: @unchecked Sendable {
         while first < batch {
             let images = min(group, batch - first)
             let width = images * positions
-            let columns = scratch, product = scratch + window.patchSize * width
+            let columns = scratch, product = scratch + window.patchSize * width, staging = product + output.channels * width
             for g in 0..<images {
                 window.im2col(x + (first + g) * input.count, into: columns + g * positions, rowStride: width)
             }
-            Kernels.multiply(m: output.channels, n: width, k: window.patchSize,
-                          a: MatrixView(weights, rowStride: window.patchSize), b: columns, bRowStride: width,
-                          c: product, cRowStride: width, epilogue: GemmEpilogue(rowBias: bias, activation: override ?? activation))
+            weights.multiply(m: output.channels, n: width, k: window.patchSize, rowStride: window.patchSize, columnStride: 1, b: columns,
+                             c: product, epilogue: GemmEpilogue(rowBias: bias, activation: override ?? activation), staging: staging)
             for g in 0..<images {
                 let image = y + (first + g) * output.count
                 for c in 0..<output.channels {
@@ -106,11 +107,11 @@ public struct ConvTransposeLayer: @unchecked Sendable {
     public let output: Shape3
     /// The convolution this layer transposes: over the output image, with window positions = input pixels.
     public let window: WindowGeometry
-    public let weights: UnsafePointer<Float>
+    public let weights: ConvWeights
     public let bias: UnsafePointer<Float>?
     public let activation: Activation
 
-    public init(input: Shape3, output: Shape3, parameters p: ConvParameters, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation) {
+    public init(input: Shape3, output: Shape3, parameters p: ConvParameters, weights: ConvWeights, bias: UnsafePointer<Float>?, activation: Activation) {
         self.input = input
         self.output = output
         window = WindowGeometry(over: output, positions: input, parameters: p)
@@ -119,9 +120,11 @@ public struct ConvTransposeLayer: @unchecked Sendable {
         self.activation = activation
     }
 
-    /// Floats of scratch `forward` needs for `batch` images: a group's inputs side by side and its columns.
+    /// Floats of scratch `forward` needs for `batch` images: a group's inputs side by side and its columns,
+    /// and the staging of stored weights.
     public func scratchFloats(batch: Int) -> Int {
         imagesPerGemm(batch: batch, positions: window.positions, rows: window.patchSize) * window.positions * (input.channels + window.patchSize)
+            + weights.stagingFloats(m: window.patchSize, k: input.channels)
     }
 
     public func forward(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
@@ -132,14 +135,14 @@ public struct ConvTransposeLayer: @unchecked Sendable {
         while first < batch {
             let images = min(group, batch - first)
             let width = images * pixels
-            let gathered = scratch, columns = scratch + input.channels * width
+            let gathered = scratch, columns = scratch + input.channels * width, staging = columns + window.patchSize * width
             for g in 0..<images {
                 let image = x + (first + g) * input.count
                 for c in 0..<input.channels { (gathered + c * width + g * pixels).update(from: image + c * pixels, count: pixels) }
             }
-            Kernels.multiply(m: window.patchSize, n: width, k: input.channels,
-                          a: MatrixView(weights, rowStride: 1, columnStride: window.patchSize), b: gathered,
-                          bRowStride: width, c: columns, cRowStride: width)
+            // Wᵀ: A(r, c) = W[c, r] (W is [inC, outC·kH·kW]).
+            weights.multiply(m: window.patchSize, n: width, k: input.channels, rowStride: 1, columnStride: window.patchSize, b: gathered,
+                             c: columns, epilogue: .overwrite, staging: staging)
             for g in 0..<images {
                 let out = y + (first + g) * output.count
                 window.col2im(columns + g * pixels, into: out, rowStride: width, bias: bias)

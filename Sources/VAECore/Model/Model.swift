@@ -175,7 +175,9 @@ public struct Model: @unchecked Sendable {
             let bias = record.bias.map(floats)
             var layer: Layer
             if !Model.runsAsStored(record, file, inPlace: inPlace) || weight.type == .f32 {
-                layer = Model.layer(record, weights: floats(record.weight), bias: bias)
+                layer = Model.layer(record, weights: .floats(floats(record.weight)), bias: bias)
+            } else if record.kind != .dense {
+                layer = Model.layer(record, weights: .stored(StoredTensor(bytes: start, dims: weight.dims, type: weight.type)), bias: bias)
             } else if weight.type == .f16 {
                 layer = .halfDense(HalfDenseLayer(inputCount: record.input.count, outputCount: record.output.count,
                                                   weights: start.assumingMemoryBound(to: Half.self), bias: bias, activation: record.activation))
@@ -211,7 +213,8 @@ public struct Model: @unchecked Sendable {
     }
 
     /// Whether a layer's weight is computed on as the file stores it: f32 always; int8 panels always (only a
-    /// dense layer has them); a dense layer's f16 weight in a model used in place, where a copy would
+    /// dense layer has them); a convolution's f16 or per-channel int8 weight in a model used in place (widened
+    /// a block of rows at a time into the workspace: `ConvWeights`); a dense layer's f16 weight in a model used in place, where a copy would
     /// cost the RAM the caller keeps the weights out of, and in a copied model where the layer is packed
     /// and the kernels stream f16 panels faster than f32 ones (`Kernels.packsHalfPanels`). Elsewhere f16 is
     /// widened at load: a small layer stays in cache, and runs faster on f32 than widening f16 as it streams
@@ -221,16 +224,17 @@ public struct Model: @unchecked Sendable {
         switch file.tensors[record.weight].type {
         case .f32, .q8Panels: return true
         case .f16:
-            return record.kind == .dense
-                && (inPlace || (Kernels.packsHalfPanels && WeightPacking.pays(inputs: record.input.count, outputs: record.output.count)))
-        case .q8Dim0, .q8Dim1: return false
+            return record.kind != .dense ? inPlace
+                : inPlace || (Kernels.packsHalfPanels && WeightPacking.pays(inputs: record.input.count, outputs: record.output.count))
+        case .q8Dim0, .q8Dim1: return record.kind != .dense && inPlace
         }
     }
 
     /// The runnable layer a (validated) record describes, over the given weights.
-    public static func layer(_ r: LayerRecord, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?) -> Layer {
+    public static func layer(_ r: LayerRecord, weights: ConvWeights, bias: UnsafePointer<Float>?) -> Layer {
         switch r.kind {
         case .dense:
+            guard let weights = weights.floats else { preconditionFailure("a dense layer's weights are f32 here") }
             return .dense(DenseLayer(inputCount: r.input.count, outputCount: r.output.count, weights: weights, bias: bias, activation: r.activation))
         case .conv2d:
             return .conv(ConvLayer(input: r.input, output: r.output, parameters: r.parameters!, weights: weights, bias: bias, activation: r.activation))

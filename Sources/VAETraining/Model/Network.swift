@@ -29,7 +29,7 @@ public final class Network: @unchecked Sendable {
 
     /// The layer as the runtime sees it, over this network's storage: built by the runtime's own code.
     public func layer(_ l: Int) -> Layer {
-        Model.layer(specs[l].record(weight: 0, bias: 0), weights: weights(l), bias: bias(l))
+        Model.layer(specs[l].record(weight: 0, bias: 0), weights: .floats(weights(l)), bias: bias(l))
     }
 
     public func layerIndices(_ stack: StackRole) -> [Int] { specs.indices.filter { specs[$0].stack == stack } }

@@ -58,7 +58,7 @@ public enum ConvBackward {
                               b: columnsT, bRowStride: patch, c: dW, cRowStride: patch, threads: work.threads)
         guard let dX else { return }
         work.forEachImage(batch) { b, scratch in
-            Kernels.multiply(m: patch, n: positions, k: oc, a: MatrixView(l.weights, rowStride: 1, columnStride: patch),
+            Kernels.multiply(m: patch, n: positions, k: oc, a: MatrixView(l.weights.trained, rowStride: 1, columnStride: patch),
                           b: dY + b * l.output.count, bRowStride: positions, c: scratch, cRowStride: positions)
             let image = dX + b * l.input.count
             image.update(repeating: 0, count: l.input.count)
@@ -78,7 +78,7 @@ public enum ConvBackward {
         work.forEachImage(batch) { b, scratch in
             g.im2col(dY + b * l.output.count, into: scratch)
             if let dX {
-                Kernels.multiply(m: ic, n: positions, k: patch, a: MatrixView(l.weights, rowStride: patch), b: scratch, bRowStride: positions,
+                Kernels.multiply(m: ic, n: positions, k: patch, a: MatrixView(l.weights.trained, rowStride: patch), b: scratch, bRowStride: positions,
                               c: dX + b * l.input.count, cRowStride: positions)
             }
             DenseBackward.transpose(scratch, rows: patch, columns: positions, into: columnsT + b * positions * patch)
@@ -99,5 +99,13 @@ public enum ConvBackward {
                 out[c] += s
             }
         }
+    }
+}
+
+extension ConvWeights {
+    /// The f32 weights of a layer being trained (the trainer builds its layers over its own f32 parameters).
+    var trained: UnsafePointer<Float> {
+        guard let floats else { preconditionFailure("a convolution being trained holds f32 weights") }
+        return floats
     }
 }
