@@ -38,6 +38,25 @@ enum AVX2Tiles {
         let activation = separateSigmoid ? Activation.identity : tileActivation
         let groupPanels = b.panels / 4 * 4
         var row = 0
+        // Rows with no sign trick go four at a time over pairs of panels: each weight load serves four rows
+        // (the signed rows' |x| would need four more registers than AVX2 has).
+        if !S.signed {
+            while m - row >= 4 {
+                var panel = 0
+                while b.panels - panel >= 2 {
+                    fourRowsTwoPanels(row: row, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+                    panel += 2
+                }
+                if panel < b.panels {
+                    for r in row..<(row + 4) {
+                        let sums = oneRowOnePanel(S.self, a.values + r * a.rowBytes, b.values + panel * b.groups * Int8Panels.groupBytes, groups: b.groups)
+                        finish(sums, row: r, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+                    }
+                }
+                if separateSigmoid { ActivationKernel.sigmoid(c + row * ldc, count: 4 * ldc) }
+                row += 4
+            }
+        }
         while row < m {
             let rows = min(2, m - row)
             var panel = 0
@@ -111,6 +130,29 @@ enum AVX2Tiles {
     }
 
     @inline(__always)
+    static func fourRowsTwoPanels(row: Int, panel: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation: Activation,
+                                  c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let x0 = a.values + row * a.rowBytes, x1 = x0 + a.rowBytes, x2 = x1 + a.rowBytes, x3 = x2 + a.rowBytes
+        let panelBytes = b.groups * Int8Panels.groupBytes
+        var w = b.values + panel * panelBytes
+        var s00 = Register(), s01 = Register(), s10 = Register(), s11 = Register()
+        var s20 = Register(), s21 = Register(), s30 = Register(), s31 = Register()
+        for g in 0..<b.groups {
+            let w0 = load(w), w1 = load(w + panelBytes)
+            let v0 = broadcast(x0, group: g), v1 = broadcast(x1, group: g), v2 = broadcast(x2, group: g), v3 = broadcast(x3, group: g)
+            s00 = _mm256_add_epi32(s00, groupProduct(NonNegativeRows.self, v0, v0, w0)); s01 = _mm256_add_epi32(s01, groupProduct(NonNegativeRows.self, v0, v0, w1))
+            s10 = _mm256_add_epi32(s10, groupProduct(NonNegativeRows.self, v1, v1, w0)); s11 = _mm256_add_epi32(s11, groupProduct(NonNegativeRows.self, v1, v1, w1))
+            s20 = _mm256_add_epi32(s20, groupProduct(NonNegativeRows.self, v2, v2, w0)); s21 = _mm256_add_epi32(s21, groupProduct(NonNegativeRows.self, v2, v2, w1))
+            s30 = _mm256_add_epi32(s30, groupProduct(NonNegativeRows.self, v3, v3, w0)); s31 = _mm256_add_epi32(s31, groupProduct(NonNegativeRows.self, v3, v3, w1))
+            w += Int8Panels.groupBytes
+        }
+        finish((s00, s01), row: row, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+        finish((s10, s11), row: row + 1, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+        finish((s20, s21), row: row + 2, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+        finish((s30, s31), row: row + 3, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+    }
+
+    @inline(__always)
     static func oneRowFourPanels<S: Signs>(_: S.Type, row: Int, panel: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation: Activation,
                                  c: UnsafeMutablePointer<Float>, ldc: Int) {
         let x = a.values + row * a.rowBytes
@@ -166,6 +208,13 @@ enum AVX2Tiles {
         finish(sums.1, row: row, panel: panel + 1, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
         finish(sums.2, row: row, panel: panel + 2, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
         finish(sums.3, row: row, panel: panel + 3, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+    }
+
+    @inline(never)
+    static func finish(_ sums: (Register, Register), row: Int, panel: Int, a: Int8Rows, b: Int8Panels,
+                       bias: UnsafePointer<Float>?, activation: Activation, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        finish(sums.0, row: row, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+        finish(sums.1, row: row, panel: panel + 1, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
     }
 
     @inline(__always)

@@ -64,7 +64,7 @@ import VAECore
         Kernels.referenceMultiply(m: m, a: a, b: b, bias: bias, activation: f, c: c, cRowStride: ldc)
     }
 
-    @Test("both builds equal the scalar reference at widths 1 to 65, depths 1 to 9 and 17, 1 to 3 rows, signed and non-negative rows",
+    @Test("both builds equal the scalar reference at widths 1 to 65, depths 1 to 9 and 17, 1 to 7 and 10 rows, signed and non-negative rows",
           arguments: [Activation.identity, .relu, .sigmoid])
     func matchesReference(activation: Activation) {
         // The sums are exact integers and the epilogue the same float operations: identity and ReLU are
@@ -72,7 +72,7 @@ import VAECore
         let tolerance: Float = activation == .sigmoid ? 1e-6 : 0
         for n in 1...65 {
             for k in [1, 2, 3, 4, 5, 8, 9, 17] {
-                for m in 1...3 {
+                for m in [1, 2, 3, 4, 5, 6, 7, 10] {
                     var o = Operands(m: m, n: n, k: k, seed: UInt64(n * 100 + k * 7 + m))
                     // Signed rows, and rows with no negative value (the AVX2 kernel skips the sign trick).
                     for nonNegative in [false, true] {
