@@ -18,7 +18,11 @@ static int heap_reserve(uintptr_t end) {
     return pages_needed <= pages || __builtin_wasm_memory_grow(0, pages_needed - pages) != (size_t)-1;
 }
 #else
-static unsigned char arena[96u << 20] __attribute__((aligned(64)));
+/* A microcontroller's harness sets the arena to what its part can spare (only a failing call allocates: its message). */
+#ifndef FREESTANDING_ARENA_BYTES
+#define FREESTANDING_ARENA_BYTES (96u << 20)
+#endif
+static unsigned char arena[FREESTANDING_ARENA_BYTES] __attribute__((aligned(64)));
 static uintptr_t heap_start(void) { return (uintptr_t)arena; }
 static int heap_reserve(uintptr_t end) { return end <= (uintptr_t)arena + sizeof arena; }
 #endif
@@ -81,9 +85,21 @@ int memcmp(const void *x, const void *y, size_t n) {
     return 0;
 }
 size_t strlen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
-/* One instruction each on AArch64 and wasm32 (fsqrt / frintx, f32.sqrt / f32.nearest). */
+/* One instruction each on AArch64 and wasm32 (fsqrt / frintx, f32.sqrt / f32.nearest), and sqrtf on Cortex-M4F
+ * (vsqrt.f32; built with -fno-math-errno, or the builtin would call sqrtf itself). Cores without a
+ * round-to-integral instruction (Cortex-M's FPv4/FPv5-SP, RV32F) round in software: adding and
+ * subtracting 2^23 rounds |x| < 2^23 to an integer in the current rounding mode, as rintf does. */
 float sqrtf(float x) { return __builtin_sqrtf(x); }
+#if defined(__aarch64__) || defined(__wasm__)
 float rintf(float x) { return __builtin_rintf(x); }
+#else
+float rintf(float x) {
+    float magnitude = __builtin_fabsf(x);
+    if (!(magnitude < 0x1p23f)) return x; /* already an integer, an infinity or a NaN */
+    volatile float shifted = magnitude + 0x1p23f;
+    return __builtin_copysignf(shifted - 0x1p23f, x);
+}
+#endif
 void arc4random_buf(void *buffer, size_t n) { unsigned char *p = buffer; while (n--) *p++ = (unsigned char)(n * 131 + 7); }
 
 static char message[512];
