@@ -42,24 +42,10 @@ api=$(sed -n 's/^VAERT_API [^(]*[ *]\([a-z_0-9]*\)(.*/\1/p' Include/vaert.h | so
 decode_api="vaert_model_size vaert_init_static vaert_open_memory_in_place vaert_close vaert_get_kind vaert_get_latent_dim vaert_get_image_shape vaert_get_class_count
             vaert_workspace_size vae_decode_ws vaert_sample_ws vaert_sample_latent vaert_status_string vaert_last_error vaert_version_number"
 
-# swift_module DIR TARGET NAME FLAGS... SOURCES: one Embedded module, whole-module, to DIR/NAME.o.
-swift_module() {
-    local dir=$1 target=$2 name=$3; shift 3
-    swiftc -enable-experimental-feature Embedded -wmo -parse-as-library -target "$target" -module-name "$name" \
-        -I "$dir" -I "$out/maps" -Xfrontend -function-sections -emit-module -emit-module-path "$dir/$name.swiftmodule" \
-        -c "$@" -o "$dir/$name.o"
-}
-
-# runtime_modules DIR TARGET FLAGS...: every runtime module, in order.
-runtime_modules() {
-    local dir=$1 target=$2 name; shift 2
-    for name in $VAERT_RUNTIME_MODULES; do swift_module "$dir" "$target" "$name" "$@" $(module_sources "$name"); done
-}
-
 build_host() {
-    local dir=$out/host target=x86_64-unknown-linux-gnu
+    local dir=$out/host
     rm -rf "$dir"; mkdir -p "$dir"
-    runtime_modules "$dir" $target -O $VAERT_FAST_FLAGS
+    embedded_modules "$dir" host
     for c in Sources/_VaertCPU/cpu.c Sources/_VaertSupport/*.c; do
         cc -O2 -fPIC -ffunction-sections -I Sources/_VaertCPU/include -I Sources/_VaertSupport/include -c "$c" -o "$dir/$(basename "$c" .c).c.o"
     done
@@ -91,17 +77,7 @@ build_cross() {
     for target in armv7em-none-none-eabi aarch64-none-none-elf riscv32-none-none-eabi wasm32-unknown-none-wasm; do
         local dir=$out/$target
         rm -rf "$dir"; mkdir -p "$dir"
-        # Cores without SIMD units get the compact kernels (one element at a time); AArch64 keeps NEON tiles.
-        local flags="-Osize"; [ $target = aarch64-none-none-elf ] || flags="-Osize -DVAERT_COMPACT_KERNELS"
-        # Cortex-M4/M7 have the DSP extension: the integer kernels use its SXTB16 + SMLAD.
-        [ $target = armv7em-none-none-eabi ] && flags="$flags -DVAERT_ARM_DSP"
-        # LLVM's ARM load/store optimizer miscompiles Swift code for Thumb-2: it merges loads through the
-        # swiftself register (r10) into an `ldm r10!` whose writeback clobbers r10, which the Swift calling
-        # convention keeps callee-saved (TensorDims's subscript, called twice with one self, then read past
-        # the dims). Found running this build bare metal under qemu-system-arm; without the pass it decodes
-        # within 1.2e-7 of the desktop library. It costs about 540 bytes of code.
-        [ $target = armv7em-none-none-eabi ] && flags="$flags -Xllvm -arm-load-store-opt=false"
-        runtime_modules "$dir" $target $flags
+        embedded_modules "$dir" $target
         local text data
         if [ $target = wasm32-unknown-none-wasm ]; then
             local exports=""; for f in $decode_api; do exports="$exports --export=$f"; done

@@ -39,19 +39,19 @@ public enum FastMath {
         return p * unsafeBitCast(bits, to: Vector.self)
     }
 
-    /// Scalar reference for `exp(_: Vector)`: the same steps on one value.
+    /// Scalar reference for `exp(_: Vector)`: the same steps on one value, to the same bits.
     public static func exp(_ x: Float) -> Float {
         if x.isNaN { return x }
         let x = min(max(x, expMin), expMax)
         let n = (x * log2e).rounded(.toNearestOrEven)
         let r = x - n * ln2Hi - n * ln2Lo
         var p: Float = 1.9875691500e-4
-        p = 1.3981999507e-3 + p * r
-        p = 8.3334519073e-3 + p * r
-        p = 4.1665795894e-2 + p * r
-        p = 1.6666665459e-1 + p * r
-        p = 5.0000001201e-1 + p * r
-        p = (r + 1) + p * (r * r)
+        p = multiplyAdd(1.3981999507e-3, p, r)
+        p = multiplyAdd(8.3334519073e-3, p, r)
+        p = multiplyAdd(4.1665795894e-2, p, r)
+        p = multiplyAdd(1.6666665459e-1, p, r)
+        p = multiplyAdd(5.0000001201e-1, p, r)
+        p = multiplyAdd(r + 1, p, r * r)
         return p * Float(sign: .plus, exponent: Int(n), significand: 1)
     }
 

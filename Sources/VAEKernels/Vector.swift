@@ -26,6 +26,17 @@ public func multiplyAdd<V: SIMD>(_ acc: V, _ a: V, _ b: V) -> V where V.Scalar =
     #endif
 }
 
+/// The scalar `acc + a * b`, fused or not as the vector one is, so that scalar references round as the
+/// vector code does in every build.
+@inline(__always)
+public func multiplyAdd(_ acc: Float, _ a: Float, _ b: Float) -> Float {
+    #if VAERT_FMA
+    return acc.addingProduct(a, b)
+    #else
+    return acc + a * b
+    #endif
+}
+
 /// Lane-wise maximum and minimum as a compare and a blend, on the concrete vector types: the standard
 /// library's `pointwiseMax` / `pointwiseMin` are not inlined into hot loops, and any comparison written
 /// for a generic `SIMD` type compiles to a loop over the lanes (both measured in the assembly).

@@ -6,10 +6,13 @@
 
 void device_print(const char *text);
 __attribute__((noreturn)) void device_exit(int code);
-/* A tick counter that QEMU's -icount shift=0 makes deterministic; DEVICE_INSTRUCTIONS_PER_TICK converts. */
-uint64_t device_ticks(void);
+/* Instructions retired so far, deterministic under QEMU's -icount shift=0 (SysTick on Cortex-M, calibrated
+ * at reset; minstret on RV32). */
+uint64_t device_instructions(void);
 /* Bytes of stack used so far (painted at reset). */
 size_t device_stack_used(void);
+/* While `on`, any allocator call ends the program (tools/freestanding/support.c). */
+void freestanding_forbid_allocation(int on);
 /* The program: returns the exit code. */
 int device_main(void);
 #endif

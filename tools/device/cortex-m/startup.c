@@ -24,19 +24,31 @@ void device_exit(int code) {
     for (;;) {}
 }
 
-/* SysTick: the processor clock, counting down from 2^24 - 1; each wrap adds 2^24 to the count. On QEMU's
- * mps2 boards it runs at 25 MHz; with -icount shift=0 one instruction takes 1 ns, so a tick is 40
- * instructions (measured: 20,000,000 instructions of a subs/bne loop took 499,490 ticks). */
+/* SysTick: the processor clock, counting down from 2^24 - 1; each wrap adds 2^24 to the count. Under
+ * QEMU's -icount shift=0 each instruction takes 1 ns, and on the mps2 boards SysTick runs at 25 MHz: 40
+ * instructions a tick. The reset handler measures the ratio rather than assuming it. */
 #define SYST_CSR (*(volatile uint32_t *)0xE000E010)
 #define SYST_RVR (*(volatile uint32_t *)0xE000E014)
 #define SYST_CVR (*(volatile uint32_t *)0xE000E018)
 static volatile uint32_t systick_wraps;
+static uint32_t instructions_per_tick = 1;
 static void systick_handler(void) { systick_wraps++; }
 
-uint64_t device_ticks(void) {
+static uint64_t ticks(void) {
     uint32_t wraps, value;
     do { wraps = systick_wraps; value = SYST_CVR; } while (wraps != systick_wraps);
     return ((uint64_t)wraps << 24) + (0xFFFFFFu - value);
+}
+
+uint64_t device_instructions(void) { return ticks() * instructions_per_tick; }
+
+/* Times 2,000,000 instructions (a subs/bne loop), rounding to the nearest whole ratio. */
+static void calibrate(void) {
+    uint32_t n = 1000000;
+    uint64_t start = ticks();
+    __asm__ volatile("1: subs %0, %0, #1\n bne 1b" : "+r"(n) : : "cc");
+    uint64_t elapsed = ticks() - start;
+    instructions_per_tick = (uint32_t)((2000000u + elapsed / 2) / elapsed);
 }
 
 size_t device_stack_used(void) {
@@ -105,6 +117,7 @@ __attribute__((noreturn, used)) void device_reset(void) {
     SYST_CSR = 7; /* processor clock, interrupt, enable */
     /* A write leaves the counter at 0 until its next tick reloads it: wait, so that the count starts at 0. */
     while (SYST_CVR == 0) {}
+    calibrate();
     device_exit(device_main());
 }
 

@@ -1,0 +1,1 @@
+/* placeholder to see what is undefined */
