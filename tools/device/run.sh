@@ -150,6 +150,9 @@ failed=0 results=()
 fail() { echo "$1" >&2; failed=1; }
 for board in "${boards[@]}"; do
     board_setup "$board"
+    if [ "$board" = rv32 ]; then
+        cc -O2 tools/device/riscv32/builtins_test.c -o "$out/builtins_test" && "$out/builtins_test" >&2 || fail "rv32: the builtins are wrong"
+    fi
     for form in f32 int8; do
         label="$board $form"
         sizes=$(device "$board" $form sizes -DDEVICE_SIZES) || { fail "$label: the sizes run failed: $sizes"; continue; }
