@@ -43,7 +43,11 @@ public enum FastMath {
     public static func exp(_ x: Float) -> Float {
         if x.isNaN { return x }
         let x = min(max(x, expMin), expMax)
-        let n = (x * log2e).rounded(.toNearestOrEven)
+        // Adding 1.5·2^23 rounds x·log2e to the nearest integer (ties to even, as `rounded` does for |v| < 2^22)
+        // and leaves it in the low mantissa bits: no rintf call, no float-to-int conversion (both are long
+        // software sequences on cores without them, such as Cortex-M4F).
+        let shifted = x * log2e + roundingMagic
+        let n = shifted - roundingMagic
         let r = x - n * ln2Hi - n * ln2Lo
         var p: Float = 1.9875691500e-4
         p = multiplyAdd(1.3981999507e-3, p, r)
@@ -52,7 +56,8 @@ public enum FastMath {
         p = multiplyAdd(1.6666665459e-1, p, r)
         p = multiplyAdd(5.0000001201e-1, p, r)
         p = multiplyAdd(r + 1, p, r * r)
-        return p * Float(sign: .plus, exponent: Int(n), significand: 1)
+        let nBits = Int32(bitPattern: shifted.bitPattern) &- roundingMagicBits
+        return p * Float(bitPattern: UInt32(bitPattern: (nBits &+ 127) &<< 23))
     }
 
     // MARK: sigmoid
