@@ -85,11 +85,17 @@ int memcmp(const void *x, const void *y, size_t n) {
     return 0;
 }
 size_t strlen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
-/* One instruction each on AArch64 and wasm32 (fsqrt / frintx, f32.sqrt / f32.nearest), and sqrtf on Cortex-M4F
- * (vsqrt.f32; built with -fno-math-errno, or the builtin would call sqrtf itself). Cores without a
- * round-to-integral instruction (Cortex-M's FPv4/FPv5-SP, RV32F) round in software: adding and
- * subtracting 2^23 rounds |x| < 2^23 to an integer in the current rounding mode, as rintf does. */
+/* sqrtf: one instruction with an FPU (fsqrt, f32.sqrt, vsqrt.f32, fsqrt.s; built with -fno-math-errno, or
+ * the builtin would call sqrtf itself), integer arithmetic without one (soft_sqrtf.h).
+ * rintf: one instruction on AArch64 and wasm32 (frintx, f32.nearest). Cores without a round-to-integral
+ * instruction (Cortex-M's FPv4/FPv5-SP, RV32F) round in software: adding and subtracting 2^23 rounds
+ * |x| < 2^23 to an integer in the current rounding mode, as rintf does. */
+#if (defined(__arm__) && !defined(__ARM_FP)) || (defined(__riscv) && !defined(__riscv_flen))
+#include "soft_sqrtf.h"
+float sqrtf(float x) { return soft_sqrtf(x); }
+#else
 float sqrtf(float x) { return __builtin_sqrtf(x); }
+#endif
 #if defined(__aarch64__) || defined(__wasm__)
 float rintf(float x) { return __builtin_rintf(x); }
 #else
