@@ -215,19 +215,23 @@ public enum GemmKernel {
     }
 
     #if VAERT_COMPACT_KERNELS
-    /// The compact builds' kernel: eight columns of a row at a time in eight scalar accumulators, so that each
-    /// element of A is loaded once for eight multiply-adds and the eight weights are adjacent in memory
-    /// (on Cortex-M4F: one VLDR and one VFMA per multiply-add, plus a load of A per eight). Each sum runs
-    /// over k in order, as the reference's does.
-    @inline(__always)
+    /// The compact builds' kernel: sixteen columns of a row at a time in sixteen scalar accumulators (the
+    /// vector type's lanes, which these cores keep in scalar registers), so that each element of A is loaded
+    /// once for sixteen multiply-adds and the sixteen weights are adjacent in memory (on Cortex-M4F: a VLDR
+    /// and a VFMA per multiply-add, then a load of A, two pointer steps and the loop's count and branch per
+    /// sixteen). Each sum runs over k in order, as the reference's does. Not inlined: one copy per weight type.
+    @inline(never)
     static func compactProduct<W: GemmWeight>(
         m: Int, n: Int, k: Int, a: MatrixView, b: UnsafePointer<W>, bRowStride: Int,
         c: UnsafeMutablePointer<Float>, cRowStride: Int, epilogue: GemmEpilogue
     ) {
         for i in 0..<m {
             var j = 0
-            while n - j >= 8 {
+            while n - j >= 16 {
+                // Scalars, not a SIMD16 accumulator: its unaligned load became an integer load and a move
+                // per lane on Cortex-M4F.
                 var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0, s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
+                var s8: Float = 0, s9: Float = 0, s10: Float = 0, s11: Float = 0, s12: Float = 0, s13: Float = 0, s14: Float = 0, s15: Float = 0
                 var x = a.base + i * a.rowStride
                 var w = b + j
                 for _ in 0..<k {
@@ -236,12 +240,16 @@ public enum GemmKernel {
                     s2 = multiplyAdd(s2, v, w[2].float); s3 = multiplyAdd(s3, v, w[3].float)
                     s4 = multiplyAdd(s4, v, w[4].float); s5 = multiplyAdd(s5, v, w[5].float)
                     s6 = multiplyAdd(s6, v, w[6].float); s7 = multiplyAdd(s7, v, w[7].float)
+                    s8 = multiplyAdd(s8, v, w[8].float); s9 = multiplyAdd(s9, v, w[9].float)
+                    s10 = multiplyAdd(s10, v, w[10].float); s11 = multiplyAdd(s11, v, w[11].float)
+                    s12 = multiplyAdd(s12, v, w[12].float); s13 = multiplyAdd(s13, v, w[13].float)
+                    s14 = multiplyAdd(s14, v, w[14].float); s15 = multiplyAdd(s15, v, w[15].float)
                     x += a.columnStride
                     w += bRowStride
                 }
-                let sums = SIMD8(s0, s1, s2, s3, s4, s5, s6, s7)
-                for t in 0..<8 { epilogue.finish(sums[t], row: i, column: j + t, into: c + i * cRowStride + j + t) }
-                j += 8
+                let sums = SIMD16(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15)
+                for t in 0..<16 { epilogue.finish(sums[t], row: i, column: j + t, into: c + i * cRowStride + j + t) }
+                j += 16
             }
             for column in j..<n {
                 var sum: Float = 0
