@@ -208,57 +208,50 @@ public enum Int8GemmKernel {
         #endif
     }
 
+    #if VAERT_COMPACT_KERNELS
     /// One row's sums for the eight columns of a panel (the padding columns of a last partial panel are
-    /// zeros): the compact builds' loop.
-    /// - Cortex-M4/M7: two halves of four columns (`dspHalfPanel`).
-    /// - Elsewhere (RV32, wasm32): each group's four activations loaded once for the eight columns, then a
-    ///   load, a multiply and an add per multiply-add.
+    /// zeros): the compact builds' loop, as two halves of four columns.
     @inline(__always)
     static func compactPanel(_ x: UnsafePointer<Int8>, b: Int8Panels, panel: Int) -> SIMD8<Int32> {
-        let panelStart = UnsafeRawPointer(b.values + panel * b.groups * Int8Panels.groupBytes)
-        #if VAERT_ARM_DSP
-        return SIMD8(lowHalf: dspHalfPanel(x, panelStart, groups: b.groups), highHalf: dspHalfPanel(x, panelStart + 16, groups: b.groups))
-        #else
-        var w = panelStart
-        var xp = UnsafeRawPointer(x)
-        var s0: Int32 = 0, s1: Int32 = 0, s2: Int32 = 0, s3: Int32 = 0, s4: Int32 = 0, s5: Int32 = 0, s6: Int32 = 0, s7: Int32 = 0
-        for _ in 0..<b.groups {
-            let x0 = Int32(xp.load(as: Int8.self)), x1 = Int32(xp.load(fromByteOffset: 1, as: Int8.self))
-            let x2 = Int32(xp.load(fromByteOffset: 2, as: Int8.self)), x3 = Int32(xp.load(fromByteOffset: 3, as: Int8.self))
-            @inline(__always) func dot(_ offset: Int, _ sum: Int32) -> Int32 {
-                @inline(__always) func q(_ i: Int) -> Int32 { Int32(w.load(fromByteOffset: offset + i, as: Int8.self)) }
-                return sum &+ x0 &* q(0) &+ x1 &* q(1) &+ x2 &* q(2) &+ x3 &* q(3)
-            }
-            s0 = dot(0, s0); s1 = dot(4, s1); s2 = dot(8, s2); s3 = dot(12, s3)
-            s4 = dot(16, s4); s5 = dot(20, s5); s6 = dot(24, s6); s7 = dot(28, s7)
-            w += Int8Panels.groupBytes
-            xp += Int8Panels.groupDepth
-        }
-        return SIMD8(s0, s1, s2, s3, s4, s5, s6, s7)
-        #endif
+        let start = UnsafeRawPointer(b.values + panel * b.groups * Int8Panels.groupBytes)
+        return SIMD8(lowHalf: halfPanel(x, start, groups: b.groups), highHalf: halfPanel(x, start + 16, groups: b.groups))
     }
 
-    #if VAERT_ARM_DSP
-    /// Four columns' sums (the words at `w`, `w + 4`, `w + 8`, `w + 12` of each group; `groups` ≥ 1).
-    /// A word of four activations becomes two 16-bit pairs once (SXTB16: bytes 0 and 2; then 1 and 3
-    /// after a rotation), each column's word the same, then two SMLAD. The loop is 26 instructions per 16
-    /// multiply-adds (5 loads, 10 SXTB16, 8 SMLAD, a pointer step, a count and a branch), as CMSIS-NN's
-    /// 13 per 8. Four columns, not eight, and not inlined into the caller: eight accumulators, both pairs,
-    /// two pointers, the count and two temporaries are 15 registers, one more than Thumb-2 has, and LLVM
-    /// then spills half the accumulators (measured: 72 instructions per 32 multiply-adds).
+    /// Four columns' sums (the words at `w`, `w + 4`, `w + 8`, `w + 12` of each group; `groups` ≥ 1), each
+    /// group's four activations loaded once for the four columns.
+    /// - Cortex-M4/M7: the activations' word becomes two 16-bit pairs once (SXTB16: bytes 0 and 2; then 1
+    ///   and 3 after a rotation), each column's word the same, then two SMLAD. The loop is 26 instructions
+    ///   per 16 multiply-adds (5 loads, 10 SXTB16, 8 SMLAD, a pointer step, a count and a branch), as
+    ///   CMSIS-NN's 13 per 8.
+    /// - Elsewhere (RV32, wasm32): a byte load, a multiply and an add per multiply-add (RV32: 55
+    ///   instructions per 16).
+    ///
+    /// Four columns, not eight, and not inlined into the caller: eight accumulators, both pairs, two
+    /// pointers, the count and two temporaries are 15 registers, one more than Thumb-2 has, and LLVM then
+    /// spilled half the accumulators (72 instructions per 32 multiply-adds); on RV32 it hoisted all 32 byte
+    /// loads of a group and spilled them (160 instructions per 32).
     @inline(never)
-    static func dspHalfPanel(_ x: UnsafePointer<Int8>, _ panel: UnsafeRawPointer, groups: Int) -> SIMD4<Int32> {
+    static func halfPanel(_ x: UnsafePointer<Int8>, _ panel: UnsafeRawPointer, groups: Int) -> SIMD4<Int32> {
         var w = panel
         var xp = UnsafeRawPointer(x)
         let end = xp + groups * Int8Panels.groupDepth
         var s0: Int32 = 0, s1: Int32 = 0, s2: Int32 = 0, s3: Int32 = 0
         repeat {
+            #if VAERT_ARM_DSP
             let xs = xp.loadUnaligned(as: Int32.self)
             let even = __sxtb16(xs), odd = __sxtb16(rotated(xs))
             @inline(__always) func dot(_ offset: Int, _ sum: Int32) -> Int32 {
                 let ws = w.load(fromByteOffset: offset, as: Int32.self)
                 return __smlad(odd, __sxtb16(rotated(ws)), __smlad(even, __sxtb16(ws), sum))
             }
+            #else
+            let x0 = Int32(xp.load(as: Int8.self)), x1 = Int32(xp.load(fromByteOffset: 1, as: Int8.self))
+            let x2 = Int32(xp.load(fromByteOffset: 2, as: Int8.self)), x3 = Int32(xp.load(fromByteOffset: 3, as: Int8.self))
+            @inline(__always) func dot(_ offset: Int, _ sum: Int32) -> Int32 {
+                @inline(__always) func q(_ i: Int) -> Int32 { Int32(w.load(fromByteOffset: offset + i, as: Int8.self)) }
+                return sum &+ x0 &* q(0) &+ x1 &* q(1) &+ x2 &* q(2) &+ x3 &* q(3)
+            }
+            #endif
             s0 = dot(0, s0); s1 = dot(4, s1); s2 = dot(8, s2); s3 = dot(12, s3)
             w += Int8Panels.groupBytes
             xp += Int8Panels.groupDepth
