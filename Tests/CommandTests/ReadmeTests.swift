@@ -65,6 +65,9 @@ import TestSupport
         #expect(row("| `fashion-dae` |").contains("PSNR \(f(dae["psnr_corrupted_db"], "%.2f")) dB corrupted → \(f(dae["psnr_denoised_db"], "%.2f")) dB denoised: **+\(f(dae["psnr_gain_db"], "%.2f")) dB**"))
         let sparse = try eval("sparse-ae")
         #expect(row("| `fashion-sparse-ae` |").contains("mean code activation \(f(sparse["mean_code_activation"], "%.3f")) (ρ = 0.05); reconstruction \(f(sparse["reconstruction"], "%.1f")) nats"))
+        let micro = try eval("micro-vae"), microInt8 = try eval("micro-vae-int8")
+        #expect(row("| `fashion-micro-vae` |").contains("negative ELBO \(f(micro["neg_elbo"], "%.2f")) nats/image against the course VAE's \(elbo)"))
+        #expect(row("| `fashion-micro-vae` |").contains("`--dtype int8 --int8-everywhere`) \(f(microInt8["neg_elbo"], "%.2f")) |"))
         let cae = try eval("cae")
         #expect(row("| `fashion-cae` |").contains("contractive term \(f(cae["contractive_term"], "%.2f")) per image, below its value at initialisation; reconstruction \(f(cae["reconstruction"], "%.1f")) nats"))
     }

@@ -25,6 +25,13 @@ import VAERuntime
         #expect(conv < mlp, "conv-vae \(conv), vae \(mlp)")
     }
 
+    @Test("micro-vae (784-256-16, for microcontrollers) is within 2 nats of the course VAE's test negative ELBO; its int8 file within 0.2 of its f32 one")
+    func microVAE() throws {
+        let course = try evaluate("vae").1.negELBOPerImage, micro = try evaluate("micro-vae").1.negELBOPerImage
+        let int8 = try evaluate("micro-vae-int8").1.negELBOPerImage
+        #expect(micro - course < 2 && abs(int8 - micro) < 0.2, "course \(course), micro \(micro), micro int8 \(int8)")
+    }
+
     @Test("dae with saltpepper:0.3 gains at least 8 dB PSNR over the corrupted input on the test set")
     func denoising() throws {
         let result = try DenoisingEvaluation.run(try Model.open(path: Self.model("dae")), on: try Self.test,

@@ -204,8 +204,10 @@ done
 if [ $check_budgets -eq 1 ]; then
     for result in "${results[@]}"; do
         read -r board form flash ram instructions <<<"$result"
-        read -r _ _ _ max_flash max_ram max_instructions <<<"$(grep "^device $board $form " tools/embedded-budgets.txt || echo "- - - 0 0 0")"
-        if [ "$flash" -gt "$max_flash" ] || [ "$ram" -gt "$max_ram" ] || [ "$instructions" -gt "$max_instructions" ]; then
+        read -r max_flash max_ram max_instructions <<<"$(awk -v b="$board" -v f="$form" '$1 == "device" && $2 == b && $3 == f { print $4, $5, $6 }' tools/embedded-budgets.txt)"
+        if [ -z "$max_instructions" ]; then
+            fail "no budget for $board $form in tools/embedded-budgets.txt"
+        elif [ "$flash" -gt "$max_flash" ] || [ "$ram" -gt "$max_ram" ] || [ "$instructions" -gt "$max_instructions" ]; then
             fail "over budget: $board $form flash $flash (budget $max_flash), RAM $ram ($max_ram), instructions/image $instructions ($max_instructions)"
         fi
     done
