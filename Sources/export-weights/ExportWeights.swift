@@ -124,7 +124,7 @@ struct Inspect: ParsableCommand {
                 var parameters = 0
                 for t in f.tensors {
                     parameters += t.elementCount
-                    print("  \(t.name) \(t.type.name) \(t.dims) \(t.byteCount) bytes at +\(t.offset)")
+                    print("  \(t.name) \(t.type.name) \(t.dims.map(String.init).joined(separator: "x")) \(t.byteCount) bytes at +\(t.offset)")
                 }
                 let referenced = Set(f.layers.flatMap { [$0.weight] + ($0.bias.map { [$0] } ?? []) })
                 let networkParameters = referenced.map { f.tensors[$0].elementCount }.reduce(0, +)

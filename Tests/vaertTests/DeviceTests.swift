@@ -5,9 +5,12 @@ import TestSupport
 /// The bare-metal boards (tools/device/run.sh): Cortex-M4 on mps2-an386, Cortex-M7 on mps2-an500 and RV32
 /// on virt, each decoding the zoo's micro VAE in f32 and int8 from flash, in static memory of the exact
 /// sizes, against the native library; and a damaged array refused.
-@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["VAERT_REQUIRE_ARTIFACTS"] == "1"
-                                 || FileManager.default.fileExists(atPath: "/usr/bin/qemu-system-arm"),
-                             "needs qemu-system-arm, qemu-system-misc and gcc-arm-none-eabi (tools/setup.sh installs them)"))
+/// Not under the sanitizers: the boards run no code of the sanitized build.
+@Suite(.serialized,
+       .enabled(if: ProcessInfo.processInfo.environment["VAERT_REQUIRE_ARTIFACTS"] == "1"
+                    || FileManager.default.fileExists(atPath: "/usr/bin/qemu-system-arm"),
+                "needs qemu-system-arm, qemu-system-misc and gcc-arm-none-eabi (tools/setup.sh installs them)"),
+       .enabled(if: TestSupport.sanitizer == nil, "the boards run no code of the sanitized build"))
 struct DeviceTests {
     /// A part's memory (the linker scripts' limits).
     static let parts: [String: (flash: Int, ram: Int)] = [
