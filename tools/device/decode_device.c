@@ -37,7 +37,7 @@ static char *hex(uint32_t n, char *out) {
     return out + 8;
 }
 
-static void print_hex(uint32_t n) {
+void device_print_hex(uint32_t n) {
     char digits[11] = "0x";
     *hex(n, digits + 2) = 0;
     device_print(digits);
@@ -120,7 +120,7 @@ int device_main(void) {
     device_print("ok, ");
     print_number(IMAGES);
     device_print(" images, checksum ");
-    print_hex(checksum);
+    device_print_hex(checksum);
     device_print(", instructions/image ");
     print_number(instructions / IMAGES);
     device_print(", handle ");

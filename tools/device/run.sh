@@ -44,7 +44,7 @@ board_setup() {
     fused=1  # the FPU fuses multiply-adds, as the desktop's AVX2 kernels do (the int8 sigmoid then rounds alike)
     case $1 in
         cortex-m4|cortex-m7|cortex-m4-soft)
-            startup="tools/device/cortex-m/startup.c tools/device/cortex-m/aeabi.c"
+            startup="tools/device/cortex-m/startup.c tools/device/cortex-m/aeabi.c tools/device/stack.c"
             case $1 in
                 cortex-m4) cflags="--target=thumbv7em-none-eabihf -mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard"
                            libs=$(libgcc_arm v7e-m+fp/hard) script=cortex-m/cortex-m4.ld machine=mps2-an386 ;;
@@ -55,7 +55,7 @@ board_setup() {
             esac
             qemu="qemu-system-arm -M $machine -nographic -monitor none -serial none $semihosting" ;;
         rv32)
-            startup="tools/device/riscv32/startup.c tools/device/riscv32/builtins.c"
+            startup="tools/device/riscv32/startup.c tools/device/riscv32/builtins.c tools/device/stack.c"
             cflags="--target=riscv32-unknown-elf -march=rv32imafc -mabi=ilp32f -mno-relax" libs="" script=riscv32/rv32.ld
             qemu="qemu-system-riscv32 -M virt -bios none -display none -monitor none -serial stdio" ;;
     esac

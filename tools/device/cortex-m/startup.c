@@ -51,33 +51,20 @@ static void calibrate(void) {
     instructions_per_tick = (uint32_t)((2000000u + elapsed / 2) / elapsed);
 }
 
-size_t device_stack_used(void) {
-    uint32_t *p = &__stack_bottom;
-    while (p < &__stack_top && *p == 0xDEADBEEFu) p++;
-    return (size_t)((uintptr_t)&__stack_top - (uintptr_t)p);
-}
-
-static void print_hex(uint32_t n) {
-    char digits[11] = "0x";
-    for (int i = 0; i < 8; i++) digits[2 + i] = "0123456789abcdef"[(n >> (28 - 4 * i)) & 15];
-    digits[10] = 0;
-    device_print(digits);
-}
-
 /* frame: the registers the core stacked on entry (r0-r3, r12, lr, pc, xpsr). */
 __attribute__((used)) void device_fault(const uint32_t *frame) {
     uint32_t ipsr;
     __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
     device_print("device: fault (exception ");
-    print_hex(ipsr & 0x1ff);
+    device_print_hex(ipsr & 0x1ff);
     device_print(") at pc ");
-    print_hex(frame[6]);
+    device_print_hex(frame[6]);
     device_print(", lr ");
-    print_hex(frame[5]);
+    device_print_hex(frame[5]);
     device_print(", CFSR ");
-    print_hex(*(volatile uint32_t *)0xE000ED28);
+    device_print_hex(*(volatile uint32_t *)0xE000ED28);
     device_print(", BFAR ");
-    print_hex(*(volatile uint32_t *)0xE000ED38);
+    device_print_hex(*(volatile uint32_t *)0xE000ED38);
     device_print("\n");
     device_exit(2);
 }

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include "../device.h"
 
-extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end, __stack_bottom, __stack_top;
+extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end;
 
 #define UART ((volatile uint8_t *)0x10000000)          /* THR at 0; LSR at 5, bit 5: ready for a byte */
 #define TEST_FINISHER (*(volatile uint32_t *)0x100000) /* 0x5555: pass; (code << 16) | 0x3333: fail */
@@ -31,19 +31,6 @@ uint64_t device_instructions(void) {
     return ((uint64_t)high << 32) | low;
 }
 
-size_t device_stack_used(void) {
-    uint32_t *p = &__stack_bottom;
-    while (p < &__stack_top && *p == 0xDEADBEEFu) p++;
-    return (size_t)((uintptr_t)&__stack_top - (uintptr_t)p);
-}
-
-static void print_hex(uint32_t n) {
-    char digits[11] = "0x";
-    for (int i = 0; i < 8; i++) digits[2 + i] = "0123456789abcdef"[(n >> (28 - 4 * i)) & 15];
-    digits[10] = 0;
-    device_print(digits);
-}
-
 /* Every exception (the harness enables no interrupts). */
 __attribute__((used, noreturn)) void device_trap(void) {
     uint32_t cause, pc, value;
@@ -51,11 +38,11 @@ __attribute__((used, noreturn)) void device_trap(void) {
     __asm__ volatile("csrr %0, mepc" : "=r"(pc));
     __asm__ volatile("csrr %0, mtval" : "=r"(value));
     device_print("device: trap (mcause ");
-    print_hex(cause);
+    device_print_hex(cause);
     device_print(") at pc ");
-    print_hex(pc);
+    device_print_hex(pc);
     device_print(", mtval ");
-    print_hex(value);
+    device_print_hex(value);
     device_print("\n");
     device_exit(2);
 }
