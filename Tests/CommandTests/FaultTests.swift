@@ -18,28 +18,45 @@ import TestSupport
             #expect(whole.status == 0, "\(whole.stderr)")
             let duration = Date().timeIntervalSince(start)
 
-            let out = "\(folder)/killed.vaert", checkpoint = "\(folder)/killed.ckpt"
-            var moments: [Double] = [], kills = 0
+            // Each run is killed by its progress, not by the clock alone (the machine's load changes how long
+            // an epoch takes): after its first or second epoch line, plus a random part of an epoch, so the
+            // kill can land in training or in a checkpoint write and always before the run ends (8 epochs,
+            // at most 2 lost or done per kill).
+            let out = "\(folder)/killed.vaert", checkpoint = "\(folder)/killed.ckpt", log = "\(folder)/killed.log"
+            let epochSeconds = duration / 8
+            var moments: [String] = [], kills = 0
             var generator = SystemRandomNumberGenerator()
             for _ in 0..<3 {
-                let moment = Double.random(in: 0.05...(0.9 * duration), using: &generator)
-                moments.append(moment)
+                let lines = Int.random(in: 0...1, using: &generator)
+                let delay = Double.random(in: 0...(0.5 * epochSeconds), using: &generator)
+                moments.append(String(format: "%.2f s after %d epochs", delay, lines))
                 let resume = FileManager.default.fileExists(atPath: checkpoint) ? ["--resume"] : []
-                if try TestSupport.runAndKill(vaeTrain, Self.training + ["--out", out] + resume, after: moment) { kills += 1 }
+                var reached: Date?
+                let killed = try TestSupport.runAndKill(vaeTrain, Self.training + ["--out", out] + resume, stderr: log) {
+                    if reached == nil, Self.epochLines(log) >= lines { reached = Date() }
+                    return reached.map { Date().timeIntervalSince($0) >= delay } ?? false
+                }
+                if killed { kills += 1 }
                 // Whatever the moment, the checkpoint on disk is whole: it loads (its CRC checks out).
                 if FileManager.default.fileExists(atPath: checkpoint) {
                     let check = try TestSupport.run(vaeTrain, ["eval", "--weights", checkpoint, "--test-limit", "50"])
                     #expect(check.status == 0, "killed at \(moments): checkpoint unreadable: \(check.stderr)")
                 }
             }
+            try? FileManager.default.removeItem(atPath: log)
             let resume = FileManager.default.fileExists(atPath: checkpoint) ? ["--resume"] : []
             let finish = try TestSupport.run(vaeTrain, Self.training + ["--out", out] + resume)
             #expect(finish.status == 0, "\(finish.stderr)")
-            #expect(kills > 0, "no run was still going at \(moments) s (the whole run took \(duration) s)")
+            #expect(kills == 3, "only \(kills) of 3 runs were still going at \(moments) (the whole run took \(duration) s)")
             let a = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/whole.vaert"))
             let b = try Data(contentsOf: URL(fileURLWithPath: out))
-            #expect(a == b, "killed at \(moments) s: the final model differs from the uninterrupted run's")
+            #expect(a == b, "killed at \(moments): the final model differs from the uninterrupted run's")
         }
+    }
+
+    /// How many "epoch N:" lines a run has written to its log so far.
+    static func epochLines(_ log: String) -> Int {
+        TestSupport.readText(log).split(separator: "\n").filter { $0.hasPrefix("epoch ") }.count
     }
 
     /// Runs `arguments` under a file-size limit of `kilobytes` (a full disk for a write that crosses it:

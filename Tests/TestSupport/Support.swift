@@ -114,10 +114,11 @@ public enum TestSupport {
         return try runAndKill(executable, arguments) { Date() > deadline }
     }
 
-    /// Starts a program and SIGKILLs it as soon as `condition` holds (polled every millisecond) if it is still
-    /// running; returns whether it was killed.
-    public static func runAndKill(_ executable: String, _ arguments: [String], when condition: () -> Bool) throws -> Bool {
-        let pid = try spawn(executable, arguments, environment: nil, stdout: "/dev/null", stderr: "/dev/null")
+    /// Starts a program (its stderr into the file `stderr`) and SIGKILLs it as soon as `condition` holds
+    /// (polled every millisecond) if it is still running; returns whether it was killed.
+    public static func runAndKill(_ executable: String, _ arguments: [String], stderr: String = "/dev/null",
+                                  when condition: () -> Bool) throws -> Bool {
+        let pid = try spawn(executable, arguments, environment: nil, stdout: "/dev/null", stderr: stderr)
         var status: Int32 = 0
         while waitpid(pid, &status, WNOHANG) == 0 {
             if condition() {
@@ -139,7 +140,7 @@ public enum TestSupport {
 
     /// A file's text, read with POSIX calls: Foundation's readers leak a buffer on an empty file (found by
     /// LeakSanitizer), and a program's stderr is often empty.
-    static func readText(_ path: String) -> String {
+    public static func readText(_ path: String) -> String {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return "" }
         defer { close(fd) }
