@@ -108,12 +108,6 @@ public enum TestSupport {
         return (timedOut ? -1 : exitCode(status), stdout, stderr, peak)
     }
 
-    /// Starts a program and SIGKILLs it after `seconds` if it is still running; returns whether it was killed.
-    public static func runAndKill(_ executable: String, _ arguments: [String], after seconds: Double) throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        return try runAndKill(executable, arguments) { Date() > deadline }
-    }
-
     /// Starts a program (its stderr into the file `stderr`) and SIGKILLs it as soon as `condition` holds
     /// (polled every millisecond) if it is still running; returns whether it was killed.
     public static func runAndKill(_ executable: String, _ arguments: [String], stderr: String = "/dev/null",
