@@ -8,9 +8,7 @@ extension GemmEpilogue {
         if accumulate { v += load(p, as: V.self) }
         if let bias { v += load(bias + column, as: V.self) }
         if let rowBias { v += V(repeating: rowBias[row]) }
-        if activation == .relu { v = V.relu(v) }
-        if activation == .sigmoid { v = V.sigmoid(v) }
-        store(v, to: p)
+        store(V.activated(v, activation), to: p)
     }
 
     @inline(__always)

@@ -154,9 +154,7 @@ public enum Int8GemmKernel {
         }
         var v = SIMD8<Float>(sums) * (SIMD8(repeating: rowScale) * load(b.scales + column, as: SIMD8<Float>.self))
         if let bias { v += load(bias + column, as: SIMD8<Float>.self) }
-        if activation == .relu { v = SIMD8.relu(v) }
-        if activation == .sigmoid { v = SIMD8.sigmoid(v) }
-        store(v, to: out)
+        store(SIMD8.activated(v, activation), to: out)
     }
 
     @inline(never)
@@ -170,8 +168,7 @@ public enum Int8GemmKernel {
         }
         var v = SIMD8<Float>(sums) * (SIMD8(repeating: rowScale) * scales)
         if bias != nil { v += offsets }
-        if activation == .relu { v = SIMD8.relu(v) }
-        if activation == .sigmoid { v = SIMD8.sigmoid(v) }
+        v = SIMD8.activated(v, activation)
         for i in 0..<valid { out[i] = v[i] }
     }
 

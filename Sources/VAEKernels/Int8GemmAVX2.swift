@@ -32,10 +32,10 @@ enum AVX2Tiles {
 
     static func multiply<S: Signs>(_ signs: S.Type, m: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation tileActivation: Activation,
                          c: UnsafeMutablePointer<Float>, ldc: Int) {
-        // A sigmoid runs over each finished pair of rows, as in the f32 packed GEMM (measured faster there
-        // than in the tile epilogue).
-        let separateSigmoid = tileActivation == .sigmoid && ldc == b.columns
-        let activation = separateSigmoid ? Activation.identity : tileActivation
+        // A sigmoid (any activation with an exponential) runs over each finished block of rows, as in the
+        // f32 packed GEMM (measured faster there than in the tile epilogue).
+        let separate = tileActivation.isTranscendental && ldc == b.columns
+        let activation = separate ? Activation.identity : tileActivation
         let groupPanels = b.panels / 4 * 4
         var row = 0
         // Rows with no sign trick go four at a time over pairs of panels: each weight load serves four rows
@@ -53,7 +53,7 @@ enum AVX2Tiles {
                         finish(sums, row: r, panel: panel, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
                     }
                 }
-                if separateSigmoid { ActivationKernel.sigmoid(c + row * ldc, count: 4 * ldc) }
+                if separate { ActivationKernel.apply(tileActivation, c + row * ldc, count: 4 * ldc) }
                 row += 4
             }
         }
@@ -79,7 +79,7 @@ enum AVX2Tiles {
                     finish(sums, row: r, panel: rest, a: a, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
                 }
             }
-            if separateSigmoid { ActivationKernel.sigmoid(c + row * ldc, count: rows * ldc) }
+            if separate { ActivationKernel.apply(tileActivation, c + row * ldc, count: rows * ldc) }
             row += rows
         }
     }

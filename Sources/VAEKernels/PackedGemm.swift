@@ -24,16 +24,17 @@ extension GemmKernel {
         let (k, ldc) = (b.rows, cRowStride)
         let panelSize = k * PackedMatrix.panelWidth
         let groupSize = 4
-        // A sigmoid runs as its own pass over each finished block of rows: measured faster than in the
-        // tile epilogue, where its burst of work after each tile stalls the next tile's multiply-adds.
+        // A sigmoid (or any activation with an exponential) runs as its own pass over each finished block
+        // of rows: measured faster than in the tile epilogue, where its burst of work after each tile
+        // stalls the next tile's multiply-adds.
         var tileEpilogue = epilogue
-        let separateSigmoid = epilogue.activation == .sigmoid && ldc == b.columns
-        if separateSigmoid { tileEpilogue.activation = .identity }
+        let separate = epilogue.activation.isTranscendental && ldc == b.columns
+        if separate { tileEpilogue.activation = .identity }
         func rowTile(_ row: Int) {
             for q in 0..<b.panels {
                 panelTile(row: row, panel: q, k: k, a: a, b: base + q * panelSize, columns: b.columns, c: c, ldc: ldc, epilogue: tileEpilogue)
             }
-            if separateSigmoid { ActivationKernel.sigmoid(c + row * ldc, count: tileRows * ldc) }
+            if separate { ActivationKernel.apply(epilogue.activation, c + row * ldc, count: tileRows * ldc) }
         }
         var row = 0
         while row + tileRows <= m {

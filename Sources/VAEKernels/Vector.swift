@@ -54,6 +54,10 @@ public func maximum(_ a: WideVector, _ b: WideVector) -> WideVector { a.replacin
 protocol KernelVector: SIMD where Scalar == Float {
     static func relu(_ v: Self) -> Self
     static func sigmoid(_ v: Self) -> Self
+    static func exp(_ v: Self) -> Self
+    /// `other` in the lanes where v < 0 (`belowZero`) or where v is not above 0 (a NaN lane takes `other`
+    /// then, as the scalar `x > 0 ? x : …` does), `v` elsewhere.
+    static func blend(_ v: Self, _ other: Self, belowZero: Bool) -> Self
     /// `scalarCount` f16 values at `p`, widened: F16C's `vcvtph2ps` on AVX2, `fcvtl` on AArch64, else one
     /// at a time.
     static func widening(_ p: UnsafePointer<Half>) -> Self
@@ -91,6 +95,10 @@ func widen8(_ p: UnsafePointer<Half>) -> Vector {
 extension SIMD8: KernelVector where Scalar == Float {
     @inline(__always) static func relu(_ v: Self) -> Self { maximum(v, Self()) }
     @inline(__always) static func sigmoid(_ v: Self) -> Self { FastMath.sigmoid(v) }
+    @inline(__always) static func exp(_ v: Self) -> Self { FastMath.exp(v) }
+    @inline(__always) static func blend(_ v: Self, _ other: Self, belowZero: Bool) -> Self {
+        belowZero ? v.replacing(with: other, where: v .< 0) : v.replacing(with: other, where: .!(v .> 0))
+    }
     @inline(__always) static func widening(_ p: UnsafePointer<Half>) -> Self { widen8(p) }
 }
 
@@ -99,7 +107,28 @@ extension SIMD16: KernelVector where Scalar == Float {
     @inline(__always) static func sigmoid(_ v: Self) -> Self {
         SIMD16(lowHalf: FastMath.sigmoid(v.lowHalf), highHalf: FastMath.sigmoid(v.highHalf))
     }
+    @inline(__always) static func exp(_ v: Self) -> Self { SIMD16(lowHalf: FastMath.exp(v.lowHalf), highHalf: FastMath.exp(v.highHalf)) }
+    @inline(__always) static func blend(_ v: Self, _ other: Self, belowZero: Bool) -> Self {
+        belowZero ? v.replacing(with: other, where: v .< 0) : v.replacing(with: other, where: .!(v .> 0))
+    }
     @inline(__always) static func widening(_ p: UnsafePointer<Half>) -> Self { SIMD16(lowHalf: widen8(p), highHalf: widen8(p + 8)) }
+}
+
+extension KernelVector {
+    /// `activation` on every lane, as `ActivationKernel.reference` computes it on one value (the same
+    /// operations, so the same bits; a NaN stays NaN).
+    @inline(__always)
+    static func activated(_ v: Self, _ activation: Activation) -> Self {
+        switch activation {
+        case .identity: return v
+        case .relu: return relu(v)
+        case .sigmoid: return sigmoid(v)
+        case .leakyRelu(let slope): return blend(v, v * slope, belowZero: true)
+        case .tanh: return 2 * sigmoid(2 * v) - 1
+        case .elu(let alpha): return blend(v, alpha * (exp(v) - 1), belowZero: false)
+        case .silu: return v * sigmoid(v)
+        }
+    }
 }
 
 @inline(__always)

@@ -37,7 +37,8 @@ import VAECore
         }
     }
 
-    @Test("epilogues: accumulate, bias, ReLU and sigmoid", arguments: [Activation.identity, .relu, .sigmoid])
+    @Test("epilogues: accumulate, bias, and every activation",
+          arguments: [Activation.identity, .relu, .sigmoid, .leakyRelu(slope: 0.2), .tanh, .elu(alpha: 0.7), .silu])
     func epilogues(activation: Activation) {
         for n in [5, 16, 24, 70] {
             let error = compare(m: 7, n: n, k: 9, transposedA: false) { GemmEpilogue(accumulate: true, bias: $0, activation: activation) }

@@ -53,6 +53,35 @@ import VAECore
         #expect(abs(FastMath.sigmoid(Vector(repeating: 2))[0] - FastMath.sigmoid(2)) < 1e-7)
     }
 
+    @Test("every activation: the vector form gives the scalar reference's bits (NaN stays NaN), and the closed forms within 3e-7",
+          arguments: [Activation.identity, .relu, .sigmoid, .leakyRelu(slope: 0.2), .leakyRelu(slope: 0.01), .tanh, .elu(alpha: 1), .elu(alpha: 0.5), .silu])
+    func activations(activation: Activation) {
+        var values: [Float] = [0, -0.0, 1e-8, -1e-8, 100, -100, .nan, .infinity, -.infinity]
+        var x: Float = -12
+        while x < 12 { values.append(x); x += 0.0137 }
+        while values.count % vectorWidth != 0 { values.append(0.5) }
+        var vector = values
+        ActivationKernel.apply(activation, &vector, count: vector.count)
+        for (v, got) in zip(values, vector) {
+            let reference = ActivationKernel.reference(activation, v)
+            #expect(got.bitPattern == reference.bitPattern || (got.isNaN && reference.isNaN), "\(activation.name)(\(v)): \(got) vs \(reference)")
+            guard v.isFinite else { continue }
+            let d = Double(v)
+            let exact: Double
+            switch activation {
+            case .identity: exact = d
+            case .relu: exact = max(d, 0)
+            case .sigmoid: exact = 1 / (1 + Foundation.exp(-d))
+            case .leakyRelu(let slope): exact = d < 0 ? d * Double(slope) : d
+            case .tanh: exact = Foundation.tanh(d)
+            case .elu(let alpha): exact = d > 0 ? d : Double(alpha) * Foundation.expm1(d)
+            case .silu: exact = d / (1 + Foundation.exp(-d))
+            }
+            #expect(abs(Double(reference) - exact) <= 3e-7 * max(1, abs(exact)), "\(activation.name)(\(v)) = \(reference), exactly \(exact)")
+        }
+        #expect(ActivationKernel.reference(activation, .nan).isNaN)
+    }
+
     @Test("CRC-32 check value of \"123456789\"")
     func crc() {
         #expect(Array("123456789".utf8).withUnsafeBytes { CRC32.checksum($0) } == 0xCBF4_3926)

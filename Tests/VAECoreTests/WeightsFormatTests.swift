@@ -33,6 +33,41 @@ import VAECore
         #expect(values == [1, 2, 3, 4, 5, 6])
     }
 
+    @Test("activation parameters: leaky ReLU's slope and ELU's alpha travel as vaert.layer.<i>.activation_parameter; a file missing one is malformed")
+    func activationParameters() throws {
+        func file(_ activations: [Activation], dropParameters: Bool = false) -> [UInt8] {
+            var b = WeightsFileBuilder()
+            for (i, activation) in activations.enumerated() {
+                let w = b.addTensor("w\(i)", dims: [2, 2], values: [1, 2, 3, 4])
+                b.addLayer(LayerRecord(kind: .dense, stack: .decoder, activation: activation, weight: w, bias: nil, input: .vector(2), output: .vector(2)))
+            }
+            var bytes = b.serialize()
+            if dropParameters {
+                // Rename the keys (same length) and mend the CRC: the layers then lack their parameters.
+                let key = Array("vaert.layer.".utf8)
+                for i in 0..<(bytes.count - key.count) where Array(bytes[i..<(i + key.count)]) == key { bytes[i] = UInt8(ascii: "x") }
+                let crc = bytes.withUnsafeBytes { WeightsFile.checksum($0) }
+                withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange(HeaderField.crc32..<(HeaderField.crc32 + 4), with: $0) }
+            }
+            return bytes
+        }
+        let activations: [Activation] = [.tanh, .leakyRelu(slope: 0.2), .silu, .elu(alpha: 0.75), .relu]
+        let bytes = file(activations)
+        let parsed = try bytes.withUnsafeBytes { p in Result { () throws(VaertError) in try WeightsFile.parse(p) } }.get()
+        #expect(parsed.layers.map(\.activation) == activations)
+        #expect(parsed.metadataValue("vaert.layer.1.activation_parameter") == .f32(0.2))
+        #expect(parsed.metadataValue("vaert.layer.3.activation_parameter") == .f32(0.75))
+        #expect(parsed.metadata.count == 2, "only the two layers that take one")
+        let broken = file(activations, dropParameters: true)
+        let error = broken.withUnsafeBytes { p in Result { () throws(VaertError) in try WeightsFile.parse(p) } }
+        guard case .failure(let e) = error else { Issue.record("a leaky ReLU layer without its slope parsed"); return }
+        #expect(e.status == .malformed && e.message.contains("vaert.layer.1.activation_parameter"), "\(e.message)")
+        #expect(MetadataKey.activationParameterLayer("vaert.layer.12.activation_parameter") == 12)
+        #expect(MetadataKey.activationParameterLayer("vaert.layer.012.activation_parameter") == nil)
+        #expect(MetadataKey.activationParameterLayer("vaert.layer..activation_parameter") == nil)
+        #expect(MetadataKey.activationParameter(layer: 40) == "vaert.layer.40.activation_parameter")
+    }
+
     @Test("a model file opens and reports its shape")
     func opens() throws {
         let bytes = TinyModel.dense()

@@ -37,12 +37,39 @@ public struct LayerTable: RandomAccessCollection, @unchecked Sendable {
     let start: Int
     public let count: Int
     let tensors: TensorTable
+    let metadata: MetadataSection
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { count }
 
     public subscript(i: Int) -> LayerRecord {
         precondition(i >= 0 && i < count, "layer index out of range")
-        return try! WeightsFile.readLayer(ByteReader(bytes), at: start + i * LayerField.size, index: i, tensors: tensors)
+        return try! WeightsFile.readLayer(ByteReader(bytes), at: start + i * LayerField.size, index: i, tensors: tensors, metadata: metadata)
+    }
+}
+
+/// The metadata section of a parsed file, read where it lies (checked by `WeightsFile.parse` before
+/// anything reads it).
+struct MetadataSection: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+    let start: Int
+    let end: Int
+    let count: Int
+
+    /// Calls `body` with each entry, in file order.
+    func forEach(_ body: (ByteString, MetadataValue) -> Void) {
+        let r = ByteReader(bytes)
+        var p = start
+        for i in 0..<count {
+            let (key, value) = try! WeightsFile.readMetadataEntry(r, &p, end: end, index: i)
+            body(key, value)
+        }
+    }
+
+    /// The value of layer `layer`'s `vaert.layer.<layer>.activation_parameter`, if there is one.
+    func activationParameter(layer: Int) -> MetadataValue? {
+        var found: MetadataValue? = nil
+        forEach { key, value in if found == nil && MetadataKey.activationParameterLayer(key) == layer { found = value } }
+        return found
     }
 }

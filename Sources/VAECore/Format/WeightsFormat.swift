@@ -22,22 +22,39 @@ public enum LayerKind: UInt32, Sendable {
     case convTranspose2d = 3
 }
 
-/// The format's codes for the activations (layer record field `activation`); never reused.
+/// The format's codes for the activations (layer record field `activation`); never reused. Leaky ReLU's
+/// slope and ELU's alpha are the f32 metadata entry `vaert.layer.<i>.activation_parameter` of layer i
+/// (`MetadataKey.isActivationParameter`), which the writer adds and the reader requires.
 extension Activation {
-    public init?(formatCode: UInt32) {
+    /// The activation of `formatCode`, with its parameter where it takes one (nil: none given).
+    public init?(formatCode: UInt32, parameter: Float?) {
         switch formatCode {
         case 0: self = .identity
         case 1: self = .relu
         case 2: self = .sigmoid
+        case 3: guard let parameter else { return nil }; self = .leakyRelu(slope: parameter)
+        case 4: self = .tanh
+        case 5: guard let parameter else { return nil }; self = .elu(alpha: parameter)
+        case 6: self = .silu
         default: return nil
         }
     }
+
+    /// Whether `formatCode` is an activation this library runs.
+    public static func isKnown(formatCode: UInt32) -> Bool { formatCode <= 6 }
+
+    /// Whether the activation of `formatCode` takes a parameter.
+    public static func takesParameter(formatCode: UInt32) -> Bool { formatCode == 3 || formatCode == 5 }
 
     public var formatCode: UInt32 {
         switch self {
         case .identity: return 0
         case .relu: return 1
         case .sigmoid: return 2
+        case .leakyRelu: return 3
+        case .tanh: return 4
+        case .elu: return 5
+        case .silu: return 6
         }
     }
 }
@@ -231,6 +248,31 @@ public enum MetadataValue: Equatable, Sendable {
 
 /// Metadata keys vaert writes and reads.
 public enum MetadataKey {
+    /// `vaert.layer.<layer>.activation_parameter`: whether `key` is one, and of which layer (`<layer>` in
+    /// decimal with no leading zero). Read without allocating.
+    public static func activationParameterLayer(_ key: ByteString) -> Int? {
+        key.withBytes { b -> Int? in
+            let prefix: StaticString = "vaert.layer.", suffix: StaticString = ".activation_parameter"
+            let (p, q) = (prefix.utf8CodeUnitCount, suffix.utf8CodeUnitCount)
+            guard b.count > p + q,
+                  UnsafeRawBufferPointer(start: prefix.utf8Start, count: p).elementsEqual(b[0..<p]),
+                  UnsafeRawBufferPointer(start: suffix.utf8Start, count: q).elementsEqual(b[(b.count - q)...]) else { return nil }
+            let digits = b[p..<(b.count - q)]
+            guard digits.count <= 6, digits.allSatisfy({ (48...57).contains($0) }), digits.first != 48 || digits.count == 1 else { return nil }
+            return digits.reduce(0) { $0 * 10 + Int($1 - 48) }
+        }
+    }
+
+    /// The key of layer `layer`'s activation parameter.
+    public static func activationParameter(layer: Int) -> ByteString {
+        let prefix: StaticString = "vaert.layer.", suffix: StaticString = ".activation_parameter"
+        var digits: [UInt8] = []
+        var n = layer
+        repeat { digits.insert(UInt8(48 + n % 10), at: 0); n /= 10 } while n > 0
+        return ByteString(owning: Array(UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)) + digits
+                              + Array(UnsafeBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount)))
+    }
+
     public static let kind: StaticString = "vaert.kind"
     public static let latentDim: StaticString = "vaert.latent_dim"
     public static let channels: StaticString = "vaert.image.channels"

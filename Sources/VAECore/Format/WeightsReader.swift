@@ -24,8 +24,10 @@ public struct WeightsFile: @unchecked Sendable {
 
     /// The layer table, decoded on access.
     public var layers: LayerTable {
-        LayerTable(bytes: bytes, start: sections.layerTable, count: layerCount, tensors: tensors)
+        LayerTable(bytes: bytes, start: sections.layerTable, count: layerCount, tensors: tensors, metadata: metadataSection)
     }
+
+    var metadataSection: MetadataSection { MetadataSection(bytes: bytes, start: sections.metadata, end: metadataEnd, count: metadataCount) }
 
     /// The metadata entries in file order (strings borrow the file's bytes).
     public var metadata: [(key: ByteString, value: MetadataValue)] {
@@ -45,14 +47,7 @@ public struct WeightsFile: @unchecked Sendable {
     public func metadataValue(_ key: String) -> MetadataValue? { metadataValue(ByteString(key)) }
 
     /// Calls `body` with each metadata entry (validated by `parse`).
-    func forEachMetadata(_ body: (ByteString, MetadataValue) -> Void) {
-        let r = ByteReader(bytes)
-        var p = sections.metadata
-        for i in 0..<metadataCount {
-            let (key, value) = try! WeightsFile.readMetadataEntry(r, &p, end: metadataEnd, index: i)
-            body(key, value)
-        }
-    }
+    func forEachMetadata(_ body: (ByteString, MetadataValue) -> Void) { metadataSection.forEach(body) }
 
     /// Parses and validates `bytes`, a whole weights file.
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(VaertError) -> WeightsFile {
@@ -124,10 +119,12 @@ public struct WeightsFile: @unchecked Sendable {
         }
         let tensors = TensorTable(bytes: bytes, start: tensorTable, count: tensorCount, dataSize: dataSize)
         try checkTensorsDisjoint(tensors)
-        for l in 0..<layerCount {
-            _ = try readLayer(r, at: layerTable + l * LayerField.size, index: l, tensors: tensors)
-        }
+        // The metadata first: a layer's activation parameter lives there.
         try checkMetadata(r, from: metadataStart, to: metadataEnd, count: metadataCount)
+        let metadata = MetadataSection(bytes: bytes, start: metadataStart, end: metadataEnd, count: metadataCount)
+        for l in 0..<layerCount {
+            _ = try readLayer(r, at: layerTable + l * LayerField.size, index: l, tensors: tensors, metadata: metadata)
+        }
         return WeightsFile(bytes: bytes, dataOffset: dataOffset, crc32: storedCRC, sections: sections, layerCount: layerCount,
                            tensorCount: tensorCount, metadataCount: metadataCount, metadataEnd: metadataEnd)
     }
@@ -216,16 +213,25 @@ public struct WeightsFile: @unchecked Sendable {
         }
     }
 
-    static func readLayer(_ r: ByteReader, at o: Int, index: Int, tensors: TensorTable) throws(VaertError) -> LayerRecord {
+    static func readLayer(_ r: ByteReader, at o: Int, index: Int, tensors: TensorTable, metadata: MetadataSection) throws(VaertError) -> LayerRecord {
         guard let kind = LayerKind(rawValue: r.u32(o + LayerField.kind)) else {
             throw VaertError(.unsupported, "layer \(index): layer kind \(r.u32(o + LayerField.kind)) is not one this library runs (a newer writer?)")
         }
         guard let stack = StackRole(rawValue: r.u32(o + LayerField.stack)) else {
             throw VaertError(.malformed, "layer \(index): unknown stack \(r.u32(o + LayerField.stack))")
         }
-        guard let activation = Activation(formatCode: r.u32(o + LayerField.activation)) else {
-            throw VaertError(.unsupported, "layer \(index): activation \(r.u32(o + LayerField.activation)) is not one this library runs (a newer writer?)")
+        let activationCode = r.u32(o + LayerField.activation)
+        guard Activation.isKnown(formatCode: activationCode) else {
+            throw VaertError(.unsupported, "layer \(index): activation \(activationCode) is not one this library runs (a newer writer?)")
         }
+        var parameter: Float? = nil
+        if Activation.takesParameter(formatCode: activationCode) {
+            guard case .f32(let value)? = metadata.activationParameter(layer: index), value.isFinite else {
+                throw VaertError(.malformed, "layer \(index): activation \(activationCode) needs its parameter, a finite f32 metadata entry vaert.layer.\(index).activation_parameter")
+            }
+            parameter = value
+        }
+        let activation = Activation(formatCode: activationCode, parameter: parameter)!
         let weight = Int(r.u32(o + LayerField.weight))
         guard weight < tensors.count else { throw VaertError(.missingTensor, "layer \(index): weight tensor index \(weight) of \(tensors.count)") }
         let biasCode = r.u32(o + LayerField.bias)

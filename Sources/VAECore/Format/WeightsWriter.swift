@@ -49,8 +49,14 @@ public struct WeightsFileBuilder: Sendable {
     /// The file's bytes: header, layer table, tensor table, metadata, 64-byte aligned data; CRC last.
     /// Fixed-size fields go where `HeaderField`, `LayerField` and `TensorField` put them; padding is zeros.
     public func serialize() -> [UInt8] {
+        // The layers' activation parameters are the builder's to write, under their layers' indices now
+        // (a copied file's keys would name the old ones).
+        var entries = metadata.filter { MetadataKey.activationParameterLayer($0.key) == nil }
+        for (i, layer) in layers.enumerated() {
+            if let parameter = layer.activation.parameter { entries.append((MetadataKey.activationParameter(layer: i), .f32(parameter))) }
+        }
         var metadataBytes: [UInt8] = []
-        for (key, value) in metadata {
+        for (key, value) in entries {
             metadataBytes.appendString(key)
             metadataBytes.appendLE(value.type.rawValue)
             switch value {
@@ -77,7 +83,7 @@ public struct WeightsFileBuilder: Sendable {
         out.storeLE(UInt64(fileSize), at: HeaderField.fileSize)
         out.storeLE(UInt32(layers.count), at: HeaderField.layerCount)
         out.storeLE(UInt32(tensors.count), at: HeaderField.tensorCount)
-        out.storeLE(UInt32(metadata.count), at: HeaderField.metadataCount)
+        out.storeLE(UInt32(entries.count), at: HeaderField.metadataCount)
         out.storeLE(UInt64(sections.layerTable), at: HeaderField.layerTableOffset)
         out.storeLE(UInt64(sections.tensorTable), at: HeaderField.tensorTableOffset)
         out.storeLE(UInt64(sections.metadata), at: HeaderField.metadataOffset)

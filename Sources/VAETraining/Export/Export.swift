@@ -35,7 +35,10 @@ public enum Export {
             b.addLayer(record)
         }
         guard !b.layers.isEmpty else { throw VaertError(.missingTensor, "the file has no \(part.rawValue) layers") }
-        for (key, value) in file.metadata where !key.description.hasPrefix("train.") { b.setMetadata(key, value) }
+        // (Activation parameters are the builder's: it writes them under the layers' new indices.)
+        for (key, value) in file.metadata where !key.description.hasPrefix("train.") && MetadataKey.activationParameterLayer(key) == nil {
+            b.setMetadata(key, value)
+        }
         if part == .encoder { b.setMetadata("vaert.part", .string("encoder-only")) }
         return b
     }

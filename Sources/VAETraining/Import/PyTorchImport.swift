@@ -119,8 +119,8 @@ public enum PyTorchImport {
         var b = WeightsFileBuilder()
         var stackShape = Shape3.vector(0)
         func activation(_ name: String?) throws(VaertError) -> Activation {
-            guard let a = Activation.allCases.first(where: { $0.name == (name ?? "identity") }) else {
-                throw VaertError(.invalidArgument, "unknown activation '\(name ?? "")' (identity, relu, sigmoid)")
+            guard let a = Activation(name: name ?? "identity") else {
+                throw VaertError(.invalidArgument, "unknown activation '\(name ?? "")' (\(Activation.names.joined(separator: ", ")))")
             }
             return a
         }

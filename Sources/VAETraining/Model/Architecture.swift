@@ -135,3 +135,9 @@ public struct LayerSpec: Equatable, Sendable {
     public var biasCount: Int { record(weight: 0, bias: 0).biasCount }
     public var parameterCount: Int { weightCount + biasCount }
 }
+
+extension Activation {
+    /// Whether the trainer can train a layer ending in it: its backward pass reads the layer's output
+    /// only, which SiLU's derivative cannot be computed from.
+    public var trainable: Bool { self != .silu }
+}

@@ -26,12 +26,18 @@ public enum DenseBackward {
     }
 
     /// Multiplies a gradient by the derivative of `activation`, read from the activation's output y:
-    /// ReLU: (y > 0); sigmoid: y(1 − y); identity: 1.
+    /// ReLU: (y > 0); sigmoid: y(1 − y); leaky ReLU: slope where y < 0 (a positive slope keeps the sign);
+    /// tanh: 1 − y²; ELU: y + α where y ≤ 0 (α·e^x); identity: 1. SiLU's derivative needs the input, which
+    /// the trainer does not keep: `Activation.trainable` says which it can train.
     public static func activationBackward(_ activation: Activation, _ d: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, count: Int) {
         switch activation {
         case .identity: return
         case .relu: for i in 0..<count where y[i] <= 0 { d[i] = 0 }
         case .sigmoid: for i in 0..<count { d[i] *= y[i] * (1 - y[i]) }
+        case .leakyRelu(let slope): for i in 0..<count where y[i] < 0 { d[i] *= slope }
+        case .tanh: for i in 0..<count { d[i] *= 1 - y[i] * y[i] }
+        case .elu(let alpha): for i in 0..<count where y[i] <= 0 { d[i] *= y[i] + alpha }
+        case .silu: preconditionFailure("the trainer keeps no pre-activations: SiLU is not trainable (Activation.trainable)")
         }
     }
 
