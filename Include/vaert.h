@@ -142,6 +142,10 @@ VAERT_API void vaert_close(vaert_model *model);
 VAERT_API vaert_status vaert_get_kind(const vaert_model *model, vaert_kind *kind);
 VAERT_API vaert_status vaert_get_latent_dim(const vaert_model *model, size_t *latent_dim);
 VAERT_API vaert_status vaert_get_image_shape(const vaert_model *model, size_t *channels, size_t *height, size_t *width);
+/* The range of the decoded pixel values: [0, 1] (a sigmoid output; every model vae-train makes), or
+ * [-1, 1] (a tanh output, as PyTorch decoders of RGB images in [-1, 1] give; the file's metadata
+ * `vaert.image.range`). vaert_write_jpeg takes pixels in [0, 1]: map (v - low) / (high - low) first. */
+VAERT_API vaert_status vaert_get_image_range(const vaert_model *model, float *low, float *high);
 /* `*has_encoder` is 1 when the file holds an encoder (vae_encode works), 0 for a decoder-only file. */
 VAERT_API vaert_status vaert_has_encoder(const vaert_model *model, int *has_encoder);
 /* `*classes` is the number of classes of a conditional model (VAERT_KIND_CVAE), 0 for other kinds. */

@@ -26,7 +26,7 @@ public enum ActivationKernel {
     public static func reference(_ activation: Activation, _ x: Float) -> Float {
         switch activation {
         case .identity: return x
-        case .relu: return max(x, 0)
+        case .relu: return x < 0 ? 0 : x  // as the vectors' blend: −0 and NaN stay
         case .sigmoid: return FastMath.sigmoid(x)
         case .leakyRelu(let slope): return x < 0 ? x * slope : x
         case .tanh: return FastMath.tanh(x)

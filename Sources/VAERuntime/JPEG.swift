@@ -3,10 +3,14 @@ import _VaertSupport
 
 /// JPEG encoding of float images through libjpeg.
 public enum JPEG {
-    /// Encodes `pixels` (channels × height × width, planar as the network produces them, values in [0, 1],
-    /// clamped; NaN as 0) as a JPEG with `quality` 1...100. Channels must be 1 (gray) or 3 (RGB); a side
-    /// past JPEG's 65500 is refused by libjpeg (`.jpeg`).
-    public static func encode(_ pixels: UnsafePointer<Float>, shape: Shape3, quality: Int) throws(VaertError) -> [UInt8] {
+    /// Encodes `pixels` (channels × height × width, planar as the network produces them, values in `range`,
+    /// mapped to [0, 1] and clamped; NaN as 0) as a JPEG with `quality` 1...100. Channels must be 1 (gray)
+    /// or 3 (RGB); a side past JPEG's 65500 is refused by libjpeg (`.jpeg`).
+    public static func encode(_ pixels: UnsafePointer<Float>, shape: Shape3, quality: Int, range: ImageRange = .unit) throws(VaertError) -> [UInt8] {
+        if range != .unit {
+            let unit = (0..<shape.count).map { (pixels[$0] - range.low) / (range.high - range.low) }
+            return try unit.withUnsafeBufferPointer { (p) throws(VaertError) in try encode(p.baseAddress!, shape: shape, quality: quality) }
+        }
         guard shape.channels == 1 || shape.channels == 3 else {
             throw VaertError(.invalidArgument, "JPEG needs 1 or 3 channels, got \(shape.channels)")
         }
@@ -24,8 +28,8 @@ public enum JPEG {
     }
 
     /// Encodes and writes atomically to `path`: the file is a whole JPEG or is not touched.
-    public static func write(_ pixels: UnsafePointer<Float>, shape: Shape3, quality: Int, to path: String) throws(VaertError) {
-        try FileIO.writeAtomically(try encode(pixels, shape: shape, quality: quality), to: path)
+    public static func write(_ pixels: UnsafePointer<Float>, shape: Shape3, quality: Int, range: ImageRange = .unit, to path: String) throws(VaertError) {
+        try FileIO.writeAtomically(try encode(pixels, shape: shape, quality: quality, range: range), to: path)
     }
 }
 

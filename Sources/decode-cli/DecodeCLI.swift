@@ -48,9 +48,9 @@ struct ImageOptions: ParsableArguments {
     }
 }
 
-func writeGrid(_ pixels: [Float], count: Int, shape: Shape3, columns: Int, quality: Int, to path: String) throws {
+func writeGrid(_ pixels: [Float], count: Int, shape: Shape3, columns: Int, quality: Int, range: ImageRange = .unit, to path: String) throws {
     let grid = pixels.withUnsafeBufferPointer { ImageGrid.make($0, count: count, shape: shape, columns: columns) }
-    try grid.pixels.withUnsafeBufferPointer { p in try JPEG.write(p.baseAddress!, shape: grid.shape, quality: quality, to: path) }
+    try grid.pixels.withUnsafeBufferPointer { p in try JPEG.write(p.baseAddress!, shape: grid.shape, quality: quality, range: range, to: path) }
 }
 
 /// Names of the classes of a data set, for legends (Fashion-MNIST's when the model was trained on it).

@@ -39,7 +39,7 @@ struct Classes: ParsableCommand {
             let labels = (0..<k).flatMap { c in [Int32](repeating: Int32(c), count: perClass) }
             var pixels = [Float](repeating: 0, count: k * perClass * model.pixelCount)
             try model.decode(zs, labels: labels, batch: k * perClass, pixels: &pixels)
-            try writeGrid(pixels, count: k * perClass, shape: model.imageShape, columns: perClass, quality: quality, to: grid)
+            try writeGrid(pixels, count: k * perClass, shape: model.imageShape, columns: perClass, quality: quality, range: model.imageRange, to: grid)
             print("wrote \(grid): \(k) rows (\(classNames(model, count: k).joined(separator: ", "))), \(perClass) columns")
         }
     }
@@ -86,7 +86,7 @@ struct Interpolate: ParsableCommand {
             let labels = labelsIfConditional(model, [Int32](repeating: test.labels32[from], count: steps))
             var pixels = [Float](repeating: 0, count: steps * p)
             try model.decode(path, labels: labels, batch: steps, pixels: &pixels)
-            try writeGrid(pixels, count: steps, shape: model.imageShape, columns: steps, quality: quality, to: grid)
+            try writeGrid(pixels, count: steps, shape: model.imageShape, columns: steps, quality: quality, range: model.imageRange, to: grid)
             print("wrote \(grid): \(steps) decodes from test image \(from) to test image \(to)")
         }
     }
@@ -140,7 +140,7 @@ struct Traverse: ParsableCommand {
             let labels = model.kind.isConditional ? [Int32](repeating: classLabel!, count: steps * steps) : nil
             var pixels = [Float](repeating: 0, count: steps * steps * model.pixelCount)
             try model.decode(z, labels: labels, batch: steps * steps, pixels: &pixels)
-            try writeGrid(pixels, count: steps * steps, shape: model.imageShape, columns: steps, quality: quality, to: grid)
+            try writeGrid(pixels, count: steps * steps, shape: model.imageShape, columns: steps, quality: quality, range: model.imageRange, to: grid)
             print("wrote \(grid): dimension \(pair[0]) across, \(pair[1]) down (top = +\(range)), over [-\(range), \(range)]")
         }
     }

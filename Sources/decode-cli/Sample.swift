@@ -87,7 +87,7 @@ struct Sample: ParsableCommand {
             let summary = try job.run { bar.update($0, "") }
             if job.range.count > 4 * 1024 { bar.finish("") }
             if let grid {
-                try writeGrid(job.pixels, count: job.range.count, shape: model.imageShape, columns: image.nrow, quality: image.quality, to: grid)
+                try writeGrid(job.pixels, count: job.range.count, shape: model.imageShape, columns: image.nrow, quality: image.quality, range: model.imageRange, to: grid)
             }
             var wrote: [String] = []
             if let out {

@@ -278,6 +278,8 @@ public enum MetadataKey {
     public static let channels: StaticString = "vaert.image.channels"
     public static let height: StaticString = "vaert.image.height"
     public static let width: StaticString = "vaert.image.width"
+    /// "[0, 1]" (the default) or "[-1, 1]": the decoded pixels' range (`ImageRange`).
+    public static let imageRange: StaticString = "vaert.image.range"
     public static let likelihood: StaticString = "vaert.likelihood"
     public static let dataset: StaticString = "vaert.dataset"
     public static let testNegELBO: StaticString = "vaert.test_neg_elbo"

@@ -65,6 +65,17 @@ public enum Likelihood: NamedInFile, Sendable {
 
 }
 
+/// The range of the decoder's pixel values (`vaert.image.range`; [0, 1] when absent): [0, 1] for a
+/// sigmoid output, [−1, 1] for a tanh output (PyTorch decoders of RGB images in [−1, 1]).
+public enum ImageRange: NamedInFile, Sendable {
+    case unit
+    case signed
+
+    public var name: StaticString { self == .unit ? "[0, 1]" : "[-1, 1]" }
+    public var low: Float { self == .unit ? 0 : -1 }
+    public var high: Float { 1 }
+}
+
 /// A loaded, validated model: an immutable network built from the weights file alone.
 ///
 /// Plain data over memory kept elsewhere: the file's bytes (the model's own copy, or the caller's when
@@ -78,6 +89,8 @@ public struct Model: @unchecked Sendable {
     public let likelihood: Likelihood
     public let latentDim: Int
     public let imageShape: Shape3
+    /// The range of the decoded pixels.
+    public let imageRange: ImageRange
     /// Classes of a conditional model (0 otherwise): the one-hot width added to the encoder's and decoder's inputs.
     public let classCount: Int
     /// Empty when the file holds only a decoder.
@@ -157,6 +170,7 @@ public struct Model: @unchecked Sendable {
     private init(_ file: WeightsFile, inPlace: Bool, layout: ModelLayout, block: UnsafeMutableRawPointer, memory: ModelMemory?) throws(VaertError) {
         precondition(_isPOD(Layer.self), "layers live in raw memory the model never deinitializes")
         (kind, likelihood, latentDim, imageShape, classCount) = try Model.readHeaderMetadata(file)
+        imageRange = try Model.readImageRange(file)
         let layers = block.bindMemory(to: Layer.self, capacity: layout.layerCount)
         let widened = (block + layout.floatsOffset).bindMemory(to: Float.self, capacity: layout.widenedFloats)
         let data = UnsafeRawPointer(file.bytes.baseAddress! + file.dataOffset)
@@ -262,6 +276,14 @@ public struct Model: @unchecked Sendable {
         let shape = Shape3(channels: try count(MetadataKey.channels), height: try count(MetadataKey.height), width: try count(MetadataKey.width))
         let classes = kind.isConditional ? try count(MetadataKey.classCount) : 0
         return (kind, likelihood, try count(MetadataKey.latentDim), shape, classes)
+    }
+
+    static func readImageRange(_ file: WeightsFile) throws(VaertError) -> ImageRange {
+        guard let value = file.metadataValue(MetadataKey.imageRange) else { return .unit }
+        guard case .string(let name) = value, let range = ImageRange(name: name) else {
+            throw VaertError(.unsupported, "metadata '\(MetadataKey.imageRange)' must be the string \"[0, 1]\" or \"[-1, 1]\"")
+        }
+        return range
     }
 
     /// Rows processed per pass: scratch memory stays bounded however large the caller's batch.

@@ -208,7 +208,7 @@ public final class SampleJob: @unchecked Sendable {
         let failure = Mutex<VaertError?>(nil), next = Atomic<Int>(0)
         /// Encodes (and writes) image j of the pass.
         @Sendable func make(_ j: Int, _ worker: Int, _ pixels: UnsafePointer<Float>, _ outputs: UnsafeMutableBufferPointer<[UInt8]>) throws(VaertError) {
-            let jpeg = try JPEG.encode(pixels + j * p, shape: shape, quality: quality)
+            let jpeg = try JPEG.encode(pixels + j * p, shape: shape, quality: quality, range: model.imageRange)
             if options.format == .jpeg {
                 try FileIO.writeWhole(jpeg, to: jpegPath(first + j), via: "\(stagingFolder)/\(worker)/sample-\(padded(first + j, digits)).jpg")
             } else {

@@ -88,6 +88,16 @@ public func vaert_get_latent_dim(_ handle: OpaquePointer?, _ dim: UnsafeMutableP
     }
 }
 
+@_cdecl("vaert_get_image_range")
+public func vaert_get_image_range(_ handle: OpaquePointer?, _ low: UnsafeMutablePointer<Float>?, _ high: UnsafeMutablePointer<Float>?) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let m = try model(handle)
+        let (l, h) = (try required(low, "low"), try required(high, "high"))
+        l.pointee = m.imageRange.low
+        h.pointee = m.imageRange.high
+    }
+}
+
 @_cdecl("vaert_get_image_shape")
 public func vaert_get_image_shape(
     _ handle: OpaquePointer?, _ channels: UnsafeMutablePointer<Int>?, _ height: UnsafeMutablePointer<Int>?, _ width: UnsafeMutablePointer<Int>?
