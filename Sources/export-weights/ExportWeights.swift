@@ -118,7 +118,7 @@ struct Inspect: ParsableCommand {
                     let kind = ["", "dense", "conv2d", "conv_transpose2d"][Int(l.kind.rawValue)]
                     var extra = ""
                     if let p = l.parameters { extra = " kernel \(p.kernelHeight)x\(p.kernelWidth) stride \(p.stride) padding \(p.padding) output_padding \(p.outputPadding)" }
-                    print("  \(i) \(l.stack == .encoder ? "encoder" : "decoder") \(kind) \(l.input) -> \(l.output) \(l.activation.name)\(extra)")
+                    print("  \(i) \(l.stack == .encoder ? "encoder" : "decoder") \(kind) \(l.input) -> \(l.output) \(l.activation.name)\(l.activation.parameter.map { "(\($0))" } ?? "")\(extra)")
                 }
                 print("tensors:")
                 var parameters = 0

@@ -32,6 +32,8 @@ struct Train: ParsableCommand {
     var seed: UInt64?
     @Option(help: "Hidden dense layer widths, encoder order, comma separated. Default: 400 for MLPs, none after convolutions and for cae.")
     var hidden: String?
+    @Option(help: "Hidden layers' activation: relu, leaky_relu[:SLOPE] (default slope 0.01), tanh or elu[:ALPHA] (default 1). Default: relu.")
+    var activation: String?
     @Option(help: "Output channels of the convolution stages (kernel 4, stride 2, padding 1), for conv-vae and conv-ae. Default: 32,64.")
     var conv: String?
     @Option(help: "Input corruption of a dae: saltpepper:P (a fraction P of pixels set to random values) or gaussian:S. Default: saltpepper:0.3.")
@@ -89,11 +91,23 @@ struct Train: ParsableCommand {
         guard (try? widths(hidden, default: defaultHidden)) != nil else {
             throw ValidationError("--hidden must be positive integers separated by commas, e.g. 512,256")
         }
+        if let activation { _ = try Self.activationOption(activation) }
         if conv != nil && !modelKind.isConvolutional { throw ValidationError("--conv is for conv-vae and conv-ae") }
         guard let stages = try? widths(conv, default: "32,64"), !stages.isEmpty else {
             throw ValidationError("--conv must be positive integers separated by commas, e.g. 32,64")
         }
         guard out.hasSuffix(".vaert") else { throw ValidationError("--out must end in .vaert") }
+    }
+
+    /// `--activation NAME[:PARAMETER]`.
+    static func activationOption(_ text: String) throws -> (String, Float?) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        let parameter = parts.count == 2 ? Float(parts[1]) : nil
+        guard parts.count == 1 || (parts.count == 2 && parameter?.isFinite == true && ["leaky_relu", "elu"].contains(parts[0])),
+              ["relu", "leaky_relu", "tanh", "elu"].contains(parts[0]) else {
+            throw ValidationError("--activation must be relu, leaky_relu[:SLOPE], tanh or elu[:ALPHA], got \(text)")
+        }
+        return (parts[0], parameter)
     }
 
     // The options with their defaults filled in.
@@ -130,9 +144,14 @@ struct Train: ParsableCommand {
 
     /// The options of a fresh run.
     func freshOptions(imageShape: Shape3, classes: Int) throws -> TrainingOptions {
-        let architecture = Architecture(kind: storedKind, likelihood: lossName == "bce" ? .bernoulli : .gaussian, image: imageShape,
+        var architecture = Architecture(kind: storedKind, likelihood: lossName == "bce" ? .bernoulli : .gaussian, image: imageShape,
                                         hidden: try widths(hidden, default: defaultHidden), latent: latent ?? 20,
                                         conv: modelKind.isConvolutional ? try widths(conv, default: "32,64") : [], classes: classes)
+        if let activation {
+            let (name, parameter) = try Self.activationOption(activation)
+            architecture.activation = name
+            architecture.activationParameter = parameter
+        }
         try architecture.validate()
         var options = TrainingOptions(architecture: architecture, beta: effectiveBeta, learningRate: learningRate, batchSize: batchSize ?? 128,
                                       epochs: epochs ?? 10, seed: seed ?? 0, trainLimit: trainLimit, dataFolder: dataFolder,

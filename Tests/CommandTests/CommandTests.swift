@@ -64,6 +64,32 @@ import TestSupport
         }
     }
 
+    @Test("vae-train --activation: the hidden layers take it (its parameter in the file), it trains, and export keeps it; SiLU and bad values are refused",
+          arguments: ["leaky_relu:0.2", "tanh", "elu"])
+    func hiddenActivation(option: String) throws {
+        try TestSupport.withTemporaryFolder { folder in
+            let run = try TestSupport.run(vaeTrain, ["--train-limit", "1024", "--test-limit", "200", "--hidden", "64", "--latent", "4", "--epochs", "2",
+                                                     "--batch-size", "64", "--activation", option, "--out", "\(folder)/m.vaert"])
+            #expect(run.status == 0, "\(run.stderr)")
+            func elbo(_ epoch: Int) -> Double? {
+                run.stdout.split(separator: "\n").last { $0.hasPrefix("epoch \(epoch): test negative ELBO") }
+                    .flatMap { $0.split(separator: " ").dropFirst(5).first }.flatMap { Double($0) }
+            }
+            #expect((elbo(2) ?? 1e9) < (elbo(1) ?? 0) && (elbo(2) ?? 1e9) < 600, "it learns: \(run.stdout)")
+            let export = try TestSupport.run("\(TestSupport.binDir)/export-weights", ["\(folder)/m.vaert", "--decoder-only", "--dtype", "int8", "--out", "\(folder)/d.vaert"])
+            #expect(export.status == 0, "\(export.stderr)")
+            let expected = option == "leaky_relu:0.2" ? "leaky_relu(0.2)" : option == "elu" ? "elu(1.0)" : "tanh"
+            for file in ["m.vaert", "d.vaert"] {
+                let inspect = try TestSupport.run("\(TestSupport.binDir)/export-weights", ["inspect", "\(folder)/\(file)"])
+                #expect(inspect.stdout.contains("decoder dense 4x1x1 -> 64x1x1 \(expected)") && inspect.stdout.contains("-> 1x28x28 sigmoid"), "\(inspect.stdout)")
+            }
+        }
+        for bad in ["silu", "sigmoid", "leaky_relu:x", "tanh:2", "relu:"] {
+            let refused = try TestSupport.run(vaeTrain, ["--activation", bad, "--epochs", "1", "--out", "/tmp/never.vaert"])
+            #expect(refused.status != 0 && refused.stderr.contains("--activation must be"), "\(bad): \(refused.stderr)")
+        }
+    }
+
     @Test("vae-train: train, checkpoint, resume, export, curves; eval --json")
     func trainResumeEval() throws {
         try TestSupport.withTemporaryFolder { folder in

@@ -32,6 +32,22 @@ import VAETraining
         }
     }
 
+    @Test("activation derivatives from the output: every trainable activation against finite differences",
+          arguments: [Activation.relu, .sigmoid, .leakyRelu(slope: 0.2), .tanh, .elu(alpha: 0.7)])
+    func activationDerivatives(activation: Activation) {
+        // Away from ReLU's and leaky ReLU's kink at 0, where the derivative is not defined.
+        let x: [Float] = [-3.1, -1.2, -0.4, -0.05, 0.07, 0.3, 1.1, 2.6]
+        let y = x.map { ActivationKernel.reference(activation, $0) }
+        var d = [Float](repeating: 1, count: x.count)
+        DenseBackward.activationBackward(activation, &d, output: y, count: x.count)
+        for i in 0..<x.count {
+            let h: Float = 1e-3
+            let numeric = (Double(ActivationKernel.reference(activation, x[i] + h)) - Double(ActivationKernel.reference(activation, x[i] - h))) / Double(2 * h)
+            #expect(TestSupport.gradientsAgree(Double(d[i]), numeric, tolerance: 5e-3), "\(activation.name)'(\(x[i])): \(d[i]) vs \(numeric)")
+        }
+        #expect(activation.trainable && !Activation.silu.trainable)
+    }
+
     @Test("BCE-with-logits, squared error and Gaussian KL")
     func losses() {
         let logits = FloatBuffer([-6, -2.5, -0.3, 0, 0.4, 1.7, 5, 9])

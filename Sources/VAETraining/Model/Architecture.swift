@@ -15,6 +15,10 @@ public struct Architecture: Codable, Equatable, Sendable {
     public var conv: [Int]?
     /// Classes of a conditional model; their one-hot joins the encoder's and the decoder's inputs.
     public var classes: Int?
+    /// The hidden layers' activation (every layer but the code and the output) by name, with its
+    /// parameter: `vae-train --activation`. Nil: ReLU (as every run before the option).
+    public var activation: String?
+    public var activationParameter: Float?
 
     public init(kind: ModelKind, likelihood: Likelihood, image: Shape3, hidden: [Int], latent: Int, conv: [Int] = [], classes: Int = 0) {
         self.classes = classes > 0 ? classes : nil
@@ -37,6 +41,8 @@ public struct Architecture: Codable, Equatable, Sendable {
     public var encoderInputs: Int { pixels + classCount }
     /// Decoder input width: z, then the class one-hot.
     public var decoderInputs: Int { latent + classCount }
+    /// The hidden layers' activation.
+    public var hiddenActivation: Activation { activation.flatMap { Activation(name: $0, parameter: activationParameter) } ?? .relu }
     /// The code layer's activation: sigmoid units for the sparse and contractive AEs, linear otherwise.
     public var codeActivation: Activation { kind == .sparseAE || kind == .cae ? .sigmoid : .identity }
 
@@ -66,26 +72,34 @@ public struct Architecture: Codable, Equatable, Sendable {
             out.append(LayerSpec(stack: stack, index: out.filter { $0.stack == stack }.count, kind: kind, input: input, output: output,
                                  parameters: parameters, activation: activation))
         }
-        for i in 1..<shapes.count { add(.encoder, .conv2d, shapes[i - 1], shapes[i], .relu, p) }
-        let encoderWidths = [shapes.last!.count + classCount] + hidden + [codeSize]
+        let hidden = hiddenActivation
+        for i in 1..<shapes.count { add(.encoder, .conv2d, shapes[i - 1], shapes[i], hidden, p) }
+        let encoderWidths = [shapes.last!.count + classCount] + self.hidden + [codeSize]
         for i in 0..<(encoderWidths.count - 1) {
-            add(.encoder, .dense, .vector(encoderWidths[i]), .vector(encoderWidths[i + 1]), i == encoderWidths.count - 2 ? codeActivation : .relu)
+            add(.encoder, .dense, .vector(encoderWidths[i]), .vector(encoderWidths[i + 1]), i == encoderWidths.count - 2 ? codeActivation : hidden)
         }
-        let decoderWidths = [decoderInputs] + hidden.reversed() + [shapes.last!.count]
+        let decoderWidths = [decoderInputs] + self.hidden.reversed() + [shapes.last!.count]
         for i in 0..<(decoderWidths.count - 1) {
             let last = i == decoderWidths.count - 2
-            add(.decoder, .dense, .vector(decoderWidths[i]), last ? shapes.last! : .vector(decoderWidths[i + 1]), last && shapes.count == 1 ? .sigmoid : .relu)
+            add(.decoder, .dense, .vector(decoderWidths[i]), last ? shapes.last! : .vector(decoderWidths[i + 1]), last && shapes.count == 1 ? .sigmoid : hidden)
         }
         for i in stride(from: shapes.count - 1, to: 0, by: -1) {
             var q = p
             q.outputPadding = shapes[i - 1].height - p.transposedOutput(shapes[i].height, kernel: p.kernelHeight)
-            add(.decoder, .convTranspose2d, shapes[i], shapes[i - 1], i == 1 ? .sigmoid : .relu, q)
+            add(.decoder, .convTranspose2d, shapes[i], shapes[i - 1], i == 1 ? .sigmoid : hidden, q)
         }
         return out
     }
 
-    /// Checks the options make a network: positive sizes, convolution stages that fit the image.
+    /// Checks the options make a network: positive sizes, convolution stages that fit the image, an
+    /// activation the trainer can train.
     public func validate() throws(VaertError) {
+        if let activation {
+            guard let a = Activation(name: activation, parameter: activationParameter), a.trainable, a != .identity, a != .sigmoid else {
+                throw VaertError(.invalidArgument, "the hidden activation must be relu, leaky_relu, tanh or elu (got \(activation))")
+            }
+            guard a.parameter?.isFinite ?? true else { throw VaertError(.invalidArgument, "\(activation)'s parameter must be finite") }
+        }
         guard latent > 0, hidden.allSatisfy({ $0 > 0 }), (conv ?? []).allSatisfy({ $0 > 0 }) else {
             throw VaertError(.invalidArgument, "layer sizes must be positive")
         }
