@@ -17,7 +17,7 @@ extension GemmEpilogue {
         if accumulate { v += p.pointee }
         if let bias { v += bias[column] }
         if let rowBias { v += rowBias[row] }
-        p.pointee = ActivationKernel.reference(activation, v)
+        p.pointee = ActivationKernel.scalar(activation, v)
     }
 }
 

@@ -141,7 +141,7 @@ public enum Int8GemmKernel {
                        into p: UnsafeMutablePointer<Float>) {
         var v = Float(sum) * (rowScale * b.scales[column])
         if let bias { v += bias[column] }
-        p.pointee = ActivationKernel.reference(activation, v)
+        p.pointee = ActivationKernel.scalar(activation, v)
     }
 
     /// The epilogue of one panel's eight sums for one row; a partial last panel goes through a stack copy,
