@@ -37,7 +37,7 @@ struct Convert: ParsableCommand {
     var cArray: String?
     @Option(help: "PyTorch import: JSON description of the architecture (not needed for the course's fc1..fc5 VAE).")
     var arch: String?
-    @Option(help: "PyTorch import of an nn.Sequential of Linear layers: one activation per layer, comma separated (identity, relu, sigmoid).")
+    @Option(help: "PyTorch import of an nn.Sequential of Linear layers: one activation per layer, comma separated (identity, relu, sigmoid, leaky_relu, tanh, elu, silu; leaky_relu with slope 0.01 and elu with alpha 1, as PyTorch's defaults).")
     var activations: String?
     @Option(help: "PyTorch import: image shape CxHxW when it is not a square single-channel image.")
     var image: String?

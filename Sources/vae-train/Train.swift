@@ -32,7 +32,7 @@ struct Train: ParsableCommand {
     var seed: UInt64?
     @Option(help: "Hidden dense layer widths, encoder order, comma separated. Default: 400 for MLPs, none after convolutions and for cae.")
     var hidden: String?
-    @Option(help: "Hidden layers' activation: relu, leaky_relu[:SLOPE] (default slope 0.01), tanh or elu[:ALPHA] (default 1). Default: relu.")
+    @Option(help: "Hidden layers' activation: relu, leaky_relu[:SLOPE] (slope 0.01 when not given), tanh or elu[:ALPHA] (alpha 1 when not given). Default: relu.")
     var activation: String?
     @Option(help: "Output channels of the convolution stages (kernel 4, stride 2, padding 1), for conv-vae and conv-ae. Default: 32,64.")
     var conv: String?

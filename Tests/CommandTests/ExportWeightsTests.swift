@@ -67,8 +67,8 @@ import VAERuntime
             #expect(refused.status == 1 && refused.stderr.contains("holds no activations") && refused.stderr.contains("--activations relu,relu,sigmoid")
                     && refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
             #expect(!FileManager.default.fileExists(atPath: "\(folder)/dec.vaert"))
-            let tanh = try TestSupport.run(tool, ["\(folder)/dec.safetensors", "--activations", "tanh,tanh,sigmoid", "--out", "\(folder)/dec.vaert"])
-            #expect(tanh.status == 1 && tanh.stderr.contains("unknown activation 'tanh'"), "\(tanh.stderr)")
+            let tanh = try TestSupport.run(tool, ["\(folder)/dec.safetensors", "--activations", "gelu,gelu,sigmoid", "--out", "\(folder)/dec.vaert"])
+            #expect(tanh.status == 1 && tanh.stderr.contains("unknown activation 'gelu'"), "\(tanh.stderr)")
             let short = try TestSupport.run(tool, ["\(folder)/dec.safetensors", "--activations", "relu,sigmoid", "--out", "\(folder)/dec.vaert"])
             #expect(short.status == 1 && short.stderr.contains("3 Linear layers"), "\(short.stderr)")
 

@@ -83,7 +83,7 @@ public enum PyTorchImport {
                 let names = indexed.map(\.1).joined(separator: ", ")
                 guard let activations else {
                     let example = (0..<indexed.count).map { $0 == indexed.count - 1 ? "sigmoid" : "relu" }.joined(separator: ",")
-                    throw VaertError(.invalidArgument, "\(st.path): an nn.Sequential of \(indexed.count) Linear layers (\(names)); a safetensors file holds no activations, so state one per layer, e.g. --activations \(example) (identity, relu, sigmoid), or describe the network with --arch FILE.json")
+                    throw VaertError(.invalidArgument, "\(st.path): an nn.Sequential of \(indexed.count) Linear layers (\(names)); a safetensors file holds no activations, so state one per layer, e.g. --activations \(example) (\(Activation.names.joined(separator: ", "))), or describe the network with --arch FILE.json")
                 }
                 guard activations.count == indexed.count else {
                     throw VaertError(.invalidArgument, "--activations gives \(activations.count) activations; \(st.path) has \(indexed.count) Linear layers (\(names))")
