@@ -58,6 +58,62 @@ import VAERuntime
         return layers
     }
 
+    @Test("a JSON description with batchnorm steps (folded into the layer before) and leaky_relu / elu with their parameters decodes as a double-precision reference")
+    func batchnormFolding() throws {
+        try TestSupport.withTemporaryFolder { folder in
+            let (latent, hidden, pixels) = (3, 10, 16)
+            var header: [String] = [], payload: [UInt8] = [], values: [String: [Float]] = [:]
+            func add(_ name: String, _ shape: [Int], seed: UInt64, in range: ClosedRange<Float>) {
+                let v = TestSupport.randomFloats(shape.reduce(1, *), seed: seed, in: range)
+                values[name] = v
+                let begin = payload.count
+                for x in v { withUnsafeBytes(of: x.bitPattern.littleEndian) { payload += $0 } }
+                header.append("\"\(name)\": {\"dtype\": \"F32\", \"shape\": \(shape), \"data_offsets\": [\(begin), \(payload.count)]}")
+            }
+            add("fc.weight", [hidden, latent], seed: 1, in: -0.8...0.8); add("fc.bias", [hidden], seed: 2, in: -0.3...0.3)
+            add("bn.weight", [hidden], seed: 3, in: 0.5...1.5); add("bn.bias", [hidden], seed: 4, in: -0.4...0.4)
+            add("bn.running_mean", [hidden], seed: 5, in: -0.5...0.5); add("bn.running_var", [hidden], seed: 6, in: 0.2...2)
+            add("out.weight", [pixels, hidden], seed: 7, in: -0.8...0.8); add("out.bias", [pixels], seed: 8, in: -0.3...0.3)
+            let json = "{" + header.joined(separator: ", ") + "}"
+            var bytes: [UInt8] = []
+            withUnsafeBytes(of: UInt64(json.utf8.count).littleEndian) { bytes += $0 }
+            try Data(bytes + Array(json.utf8) + payload).write(to: URL(fileURLWithPath: "\(folder)/m.safetensors"))
+            for (activation, extra, f) in [("leaky_relu", ", \"negative_slope\": 0.2", { (x: Double) in x < 0 ? 0.2 * x : x }),
+                                           ("elu", ", \"alpha\": 0.6", { (x: Double) in x > 0 ? x : 0.6 * Foundation.expm1(x) })] {
+                let arch = """
+                    {"kind": "vae", "image": [1, 4, 4], "latent": \(latent), "decoder": [
+                      {"type": "linear", "name": "fc"}, {"type": "batchnorm", "name": "bn", "eps": 0.001, "activation": "\(activation)"\(extra)},
+                      {"type": "linear", "name": "out", "activation": "sigmoid"}]}
+                    """
+                try arch.write(toFile: "\(folder)/arch.json", atomically: true, encoding: .utf8)
+                let r = try TestSupport.run(tool, ["\(folder)/m.safetensors", "--arch", "\(folder)/arch.json", "--out", "\(folder)/m.vaert"])
+                #expect(r.status == 0, "\(r.stderr)")
+                let z = TestSupport.randomFloats(5 * latent, seed: 9, in: -2...2)
+                let got = try decode("\(folder)/m.vaert", z)
+                var worst = 0.0
+                for row in 0..<5 {
+                    var h = [Double](repeating: 0, count: hidden)
+                    for j in 0..<hidden {
+                        var v = Double(values["fc.bias"]![j])
+                        for i in 0..<latent { v += Double(z[row * latent + i]) * Double(values["fc.weight"]![j * latent + i]) }
+                        v = (v - Double(values["bn.running_mean"]![j])) / (Double(values["bn.running_var"]![j]) + 0.001).squareRoot()
+                        h[j] = f(v * Double(values["bn.weight"]![j]) + Double(values["bn.bias"]![j]))
+                    }
+                    for o in 0..<pixels {
+                        var v = Double(values["out.bias"]![o])
+                        for j in 0..<hidden { v += h[j] * Double(values["out.weight"]![o * hidden + j]) }
+                        worst = max(worst, abs(1 / (1 + Foundation.exp(-v)) - Double(got[row * pixels + o])))
+                    }
+                }
+                #expect(worst < 1e-5, "\(activation): max difference \(worst)")
+            }
+            let misplaced = #"{"kind": "vae", "image": [1, 4, 4], "latent": 3, "decoder": [{"type": "linear", "name": "fc", "activation": "relu"}, {"type": "batchnorm", "name": "bn"}, {"type": "linear", "name": "out"}]}"#
+            try misplaced.write(toFile: "\(folder)/arch.json", atomically: true, encoding: .utf8)
+            let refused = try TestSupport.run(tool, ["\(folder)/m.safetensors", "--arch", "\(folder)/arch.json", "--out", "\(folder)/x.vaert"])
+            #expect(refused.status == 1 && refused.stderr.contains("batchnorm step must follow a linear or convolution step with no activation"), "\(refused.stderr)")
+        }
+    }
+
     @Test("an nn.Sequential import needs its activations stated: refused without them, exact with them (a double-precision reference)")
     func sequentialActivations() throws {
         try TestSupport.withTemporaryFolder { folder in

@@ -12,12 +12,19 @@ import VAERuntime
 public enum PyTorchImport {
     /// The JSON description: `{"kind", "likelihood", "image": [C, H, W], "latent", "classes", "encoder": [...], "decoder": [...]}`;
     /// each step is `{"type": "linear" | "conv2d" | "conv_transpose2d", "name", "activation", "stride", "padding", "output_padding"}`,
-    /// `{"type": "heads", "mu", "logvar"}` (two Linear layers giving μ and log σ²), or `{"type": "unflatten", "shape": [C, H, W]}`.
+    /// `{"type": "heads", "mu", "logvar"}` (two Linear layers giving μ and log σ²), `{"type": "unflatten", "shape": [C, H, W]}`,
+    /// or `{"type": "batchnorm", "name", "eps", "activation"}`: a BatchNorm1d/2d (its `weight`, `bias`,
+    /// `running_mean`, `running_var`; eps 1e-5 unless given) after a linear or convolution step with no
+    /// activation, folded into it, whose activation then becomes the batchnorm step's.
+    /// An activation is named as `Activation.names`; leaky_relu takes `negative_slope` (0.01), elu `alpha` (1).
     public struct Description: Codable {
         public struct Step: Codable {
             public var type: String
             public var name: String?
             public var activation: String?
+            public var negative_slope: Float?
+            public var alpha: Float?
+            public var eps: Float?
             public var stride: Int?
             public var padding: Int?
             public var output_padding: Int?
@@ -118,18 +125,55 @@ public enum PyTorchImport {
         }
         var b = WeightsFileBuilder()
         var stackShape = Shape3.vector(0)
-        func activation(_ name: String?) throws(VaertError) -> Activation {
-            guard let a = Activation(name: name ?? "identity") else {
+        func activation(_ name: String?, _ step: Description.Step? = nil) throws(VaertError) -> Activation {
+            let parameter = name == "leaky_relu" ? step?.negative_slope : name == "elu" ? step?.alpha : nil
+            guard let a = Activation(name: name ?? "identity", parameter: parameter), a.parameter?.isFinite ?? true else {
                 throw VaertError(.invalidArgument, "unknown activation '\(name ?? "")' (\(Activation.names.joined(separator: ", ")))")
             }
             return a
         }
+        /// Folds the batchnorm step `bn` into the layer before it: each weight w_i of output channel
+        /// c = channelOf(i) becomes w_i · s_c and each bias b_c becomes (b_c − μ_c) · s_c + β_c, with
+        /// s_c = γ_c / √(σ²_c + eps), in double precision.
+        func fold(_ bn: Description.Step, channels: Int, weight: inout [Float], bias: inout [Float], channelOf: (Int) -> Int) throws(VaertError) {
+            guard let name = bn.name else { throw VaertError(.invalidArgument, "a batchnorm step needs a name") }
+            let eps = bn.eps ?? 1e-5
+            guard eps.isFinite, eps >= 0 else { throw VaertError(.invalidArgument, "batchnorm '\(name)': eps must be finite and not negative") }
+            var parts: [[Float]] = []
+            for part in ["weight", "bias", "running_mean", "running_var"] {
+                let t = try st.tensor("\(name).\(part)")
+                guard t.values.count == channels else {
+                    throw VaertError(.malformed, "\(st.path): tensor '\(name).\(part)' has \(t.values.count) values; the layer before has \(channels) channels")
+                }
+                parts.append(t.values)
+            }
+            let (gamma, beta, mean, variance) = (parts[0], parts[1], parts[2], parts[3])
+            guard variance.allSatisfy({ $0 >= 0 && $0.isFinite }) else { throw VaertError(.malformed, "\(st.path): '\(name).running_var' has a negative or non-finite value") }
+            let scale = (0..<channels).map { Double(gamma[$0]) / (Double(variance[$0]) + Double(eps)).squareRoot() }
+            for i in weight.indices { weight[i] = Float(Double(weight[i]) * scale[channelOf(i)]) }
+            for c in 0..<channels { bias[c] = Float((Double(bias[c]) - Double(mean[c])) * scale[c] + Double(beta[c])) }
+        }
         func add(_ stack: StackRole, _ steps: [Description.Step], from start: Shape3) throws(VaertError) {
             stackShape = start
             var index = 0
-            for step in steps {
+            var position = 0
+            while position < steps.count {
+                let step = steps[position]
+                position += 1
                 let prefix = "\(stack == .encoder ? "encoder" : "decoder").\(index)"
+                // A batchnorm step right after this one folds into it and gives its activation.
+                var batchnorm: Description.Step? = nil
+                if position < steps.count, steps[position].type == "batchnorm" {
+                    guard ["linear", "conv2d", "conv_transpose2d"].contains(step.type), (step.activation ?? "identity") == "identity" else {
+                        throw VaertError(.invalidArgument, "\(prefix): a batchnorm step must follow a linear or convolution step with no activation")
+                    }
+                    batchnorm = steps[position]
+                    position += 1
+                }
+                let layerActivation = try activation(batchnorm?.activation ?? step.activation, batchnorm ?? step)
                 switch step.type {
+                case "batchnorm":
+                    throw VaertError(.invalidArgument, "\(prefix): a batchnorm step must follow a linear or convolution step")
                 case "unflatten":
                     let s = try shape(step.shape, "\(prefix): unflatten shape")
                     guard s.count == stackShape.count else {
@@ -157,9 +201,12 @@ public enum PyTorchImport {
                         (weight, bias, outputs) = try linear(st, name, inputs: stackShape.count)
                     }
                     _ = try checked(.vector(outputs), "\(prefix)")
+                    if let batchnorm {
+                        try fold(batchnorm, channels: outputs, weight: &weight, bias: &bias) { $0 % outputs }  // [in, out]: column = feature
+                    }
                     let w = b.addTensor("\(prefix).weight", dims: [stackShape.count, outputs], values: weight)
                     let bi = b.addTensor("\(prefix).bias", dims: [outputs], values: bias)
-                    b.addLayer(LayerRecord(kind: .dense, stack: stack, activation: try activation(step.activation), weight: w, bias: bi,
+                    b.addLayer(LayerRecord(kind: .dense, stack: stack, activation: layerActivation, weight: w, bias: bi,
                                            input: stackShape, output: .vector(outputs)))
                     stackShape = .vector(outputs)
                 case "conv2d", "conv_transpose2d":
@@ -187,11 +234,17 @@ public enum PyTorchImport {
                         output = Shape3(channels: outC, height: h, width: w)
                     }
                     output = try checked(output, "\(prefix) '\(name)' output")
-                    let bias = st.tensors["\(name).bias"] != nil ? try st.tensor("\(name).bias").values : [Float](repeating: 0, count: outC)
+                    var bias = st.tensors["\(name).bias"] != nil ? try st.tensor("\(name).bias").values : [Float](repeating: 0, count: outC)
                     guard bias.count == outC else { throw VaertError(.malformed, "\(st.path): tensor '\(name).bias' has \(bias.count) values, expected \(outC)") }
-                    let w = b.addTensor("\(prefix).weight", dims: t.shape, values: t.values)
+                    var weight = t.values
+                    if let batchnorm {
+                        // Conv2d [out, in, kH, kW]: channel = index / (in·kH·kW); ConvTranspose2d [in, out, kH, kW]: (index / (kH·kW)) % out.
+                        let window = t.shape[2] * t.shape[3], perOutput = t.shape[1] * window
+                        try fold(batchnorm, channels: outC, weight: &weight, bias: &bias) { transposed ? ($0 / window) % outC : $0 / perOutput }
+                    }
+                    let w = b.addTensor("\(prefix).weight", dims: t.shape, values: weight)
                     let bi = b.addTensor("\(prefix).bias", dims: [outC], values: bias)
-                    b.addLayer(LayerRecord(kind: transposed ? .convTranspose2d : .conv2d, stack: stack, activation: try activation(step.activation),
+                    b.addLayer(LayerRecord(kind: transposed ? .convTranspose2d : .conv2d, stack: stack, activation: layerActivation,
                                            weight: w, bias: bi, input: stackShape, output: output, parameters: p))
                     stackShape = output
                 default:
