@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 import VAECore
 import VAERuntime
+import VAETraining
 
 /// tools/export-weights as a user runs it (the built command), against PyTorch's own outputs
 /// (Tests/Fixtures/pytorch, made by tools/pytorch/make_fixtures.py).
@@ -111,6 +112,62 @@ import VAERuntime
             try misplaced.write(toFile: "\(folder)/arch.json", atomically: true, encoding: .utf8)
             let refused = try TestSupport.run(tool, ["\(folder)/m.safetensors", "--arch", "\(folder)/arch.json", "--out", "\(folder)/x.vaert"])
             #expect(refused.status == 1 && refused.stderr.contains("batchnorm step must follow a linear or convolution step with no activation"), "\(refused.stderr)")
+        }
+    }
+
+    @Test("a batchnorm after a conv_transpose2d folds per output channel: the same pixels as the weights scaled by hand")
+    func batchnormAfterTransposedConvolution() throws {
+        try TestSupport.withTemporaryFolder { folder in
+            let source = try SafeTensors(path: "\(fixtures)/conv_decoder.safetensors")
+            var tensors = source.tensors.mapValues { ($0.shape, $0.values) }
+            let channels = 8
+            let gamma = TestSupport.randomFloats(channels, seed: 41, in: 0.5...1.5), beta = TestSupport.randomFloats(channels, seed: 42, in: -0.3...0.3)
+            let mean = TestSupport.randomFloats(channels, seed: 43, in: -0.2...0.2), variance = TestSupport.randomFloats(channels, seed: 44, in: 0.3...2)
+            func write(_ tensors: [String: ([Int], [Float])], to path: String) throws {
+                var header: [String] = [], payload: [UInt8] = []
+                for (name, (shape, values)) in tensors.sorted(by: { $0.key < $1.key }) {
+                    let begin = payload.count
+                    for x in values { withUnsafeBytes(of: x.bitPattern.littleEndian) { payload += $0 } }
+                    header.append("\"\(name)\": {\"dtype\": \"F32\", \"shape\": \(shape), \"data_offsets\": [\(begin), \(payload.count)]}")
+                }
+                let json = "{" + header.joined(separator: ", ") + "}"
+                var bytes: [UInt8] = []
+                withUnsafeBytes(of: UInt64(json.utf8.count).littleEndian) { bytes += $0 }
+                try Data(bytes + Array(json.utf8) + payload).write(to: URL(fileURLWithPath: path))
+            }
+            // With a BatchNorm2d "bn" after layer 3 (its activation moved onto the batchnorm step).
+            var withBN = tensors
+            withBN["bn.weight"] = ([channels], gamma); withBN["bn.bias"] = ([channels], beta)
+            withBN["bn.running_mean"] = ([channels], mean); withBN["bn.running_var"] = ([channels], variance)
+            try write(withBN, to: "\(folder)/bn.safetensors")
+            // conv_decoder.json with layer 3's ReLU moved onto a batchnorm step after it.
+            let bnArch = """
+                {"kind": "vae", "image": [1, 30, 30], "latent": 20, "decoder": [
+                  {"type": "linear", "name": "0", "activation": "relu"}, {"type": "unflatten", "shape": [16, 7, 7]},
+                  {"type": "conv_transpose2d", "name": "3", "stride": 2, "padding": 1, "output_padding": 1},
+                  {"type": "batchnorm", "name": "bn", "activation": "relu"},
+                  {"type": "conv_transpose2d", "name": "5", "stride": 2, "padding": 1, "activation": "sigmoid"}]}
+                """
+            try bnArch.write(toFile: "\(folder)/bn.json", atomically: true, encoding: .utf8)
+            // The same, folded by hand: ConvTranspose2d weight [in 16, out 8, 4, 4], scaled along out.
+            let (shape, w) = tensors["3.weight"]!
+            var scaled = w, bias = tensors["3.bias"]!.1
+            for i in 0..<shape[0] { for c in 0..<shape[1] { for k in 0..<(shape[2] * shape[3]) {
+                let s = Double(gamma[c]) / (Double(variance[c]) + 1e-5).squareRoot()
+                scaled[(i * shape[1] + c) * shape[2] * shape[3] + k] = Float(Double(w[(i * shape[1] + c) * shape[2] * shape[3] + k]) * s)
+            } } }
+            for c in 0..<channels {
+                bias[c] = Float((Double(bias[c]) - Double(mean[c])) * Double(gamma[c]) / (Double(variance[c]) + 1e-5).squareRoot() + Double(beta[c]))
+            }
+            tensors["3.weight"] = (shape, scaled); tensors["3.bias"] = ([channels], bias)
+            try write(tensors, to: "\(folder)/hand.safetensors")
+            for (model, description) in [("bn", "\(folder)/bn.json"), ("hand", "\(fixtures)/conv_decoder.json")] {
+                let r = try TestSupport.run(tool, ["\(folder)/\(model).safetensors", "--arch", description, "--out", "\(folder)/\(model).vaert"])
+                #expect(r.status == 0, "\(model): \(r.stderr)")
+            }
+            let z = TestSupport.randomFloats(4 * 20, seed: 45, in: -2...2)
+            let (folded, byHand) = (try decode("\(folder)/bn.vaert", z), try decode("\(folder)/hand.vaert", z))
+            #expect(TestSupport.maxAbsDifference(folded, byHand) < 1e-6)
         }
     }
 
