@@ -52,12 +52,14 @@ import VAECore
             return bytes
         }
         let activations: [Activation] = [.tanh, .leakyRelu(slope: 0.2), .silu, .elu(alpha: 0.75), .relu]
-        let bytes = file(activations)
-        let parsed = try bytes.withUnsafeBytes { p in Result { () throws(VaertError) in try WeightsFile.parse(p) } }.get()
-        #expect(parsed.layers.map(\.activation) == activations)
-        #expect(parsed.metadataValue("vaert.layer.1.activation_parameter") == .f32(0.2))
-        #expect(parsed.metadataValue("vaert.layer.3.activation_parameter") == .f32(0.75))
-        #expect(parsed.metadata.count == 2, "only the two layers that take one")
+        // A WeightsFile is a view of the bytes: read it inside their pointer's scope (ASan: use after free).
+        try file(activations).withUnsafeBytes { p in
+            let parsed = try Result { () throws(VaertError) in try WeightsFile.parse(p) }.get()
+            #expect(parsed.layers.map(\.activation) == activations)
+            #expect(parsed.metadataValue("vaert.layer.1.activation_parameter") == .f32(0.2))
+            #expect(parsed.metadataValue("vaert.layer.3.activation_parameter") == .f32(0.75))
+            #expect(parsed.metadata.count == 2, "only the two layers that take one")
+        }
         let broken = file(activations, dropParameters: true)
         let error = broken.withUnsafeBytes { p in Result { () throws(VaertError) in try WeightsFile.parse(p) } }
         guard case .failure(let e) = error else { Issue.record("a leaky ReLU layer without its slope parsed"); return }
