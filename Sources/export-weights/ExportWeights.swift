@@ -19,10 +19,14 @@ func fail(_ message: String) -> Never { CommandErrors.fail("export-weights", mes
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "INPUT (a vaert checkpoint or weights file, or a PyTorch .safetensors state dict) -> a weights file (the default command).")
+        abstract: "INPUT (a vaert checkpoint or weights file, a PyTorch .safetensors state dict, or an ONNX graph) -> a weights file (the default command).")
 
-    @Argument(help: "A .vaert / .ckpt file from vae-train, or a .safetensors file.")
-    var input: String
+    @Argument(help: "A .vaert / .ckpt file from vae-train, a .safetensors file, or a .onnx file from torch.onnx.export (a decoder).")
+    var input: String?
+    @Option(help: "ONNX import: the encoder's graph (image in, μ and log σ² out), with --decoder.")
+    var encoder: String?
+    @Option(help: "ONNX import: the decoder's graph (latent vector in, image out).")
+    var decoder: String?
     @Option(help: "Output weights file.")
     var out: String
     @Option(help: "Storage type of the weights: f32, f16 or int8 (per-output-channel scales; decoder layers chosen output-aware, calibrated on samples of the prior; layers under 2^14 weights stay f16).")
@@ -43,6 +47,12 @@ struct Convert: ParsableCommand {
     var image: String?
 
     func validate() throws {
+        guard (input == nil) == (decoder != nil || encoder != nil) else {
+            throw ValidationError(input == nil ? "give an input file, or --decoder DEC.onnx (and --encoder ENC.onnx)" : "give an input file or --encoder / --decoder, not both")
+        }
+        if encoder != nil && decoder == nil && !encoderOnly {
+            throw ValidationError("--encoder needs --decoder DEC.onnx too (libvaert decodes), or --encoder-only")
+        }
         guard Export.DType(rawValue: dtype) != nil else { throw ValidationError("--dtype must be f32, f16 or int8") }
         guard !int8Everywhere || dtype == "int8" else { throw ValidationError("--int8-everywhere needs --dtype int8") }
         guard !(decoderOnly && encoderOnly) else { throw ValidationError("--decoder-only and --encoder-only exclude each other") }
@@ -55,6 +65,7 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         try CommandErrors.reporting("export-weights") {
+            let input = self.input ?? decoder ?? encoder!
             let ext = URL(fileURLWithPath: input).pathExtension.lowercased()
             if ["pt", "pth", "pkl", "pickle", "bin"].contains(ext) {
                 fail("""
@@ -69,6 +80,8 @@ struct Convert: ParsableCommand {
                     ?? PyTorchImport.inferDescription(st, image: image.flatMap(ShapeOption.tensor),
                                                       activations: activations.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
                 bytes = try PyTorchImport.build(st, description).serialize()
+            } else if ext == "onnx" || encoder != nil || decoder != nil {
+                bytes = try importONNX(single: self.input)
             } else {
                 bytes = try FileIO.withContents(of: input) { Array($0) }
             }
@@ -97,6 +110,28 @@ struct Convert: ParsableCommand {
             }
             print("wrote " + wrote.joined(separator: "; "))
         }
+    }
+}
+
+extension Convert {
+    /// The weights file of ONNX graphs: `single` (a decoder, or an encoder with --encoder-only), or --encoder and --decoder.
+    func importONNX(single: String?) throws(VaertError) -> [UInt8] {
+        func lowered(_ path: String, _ role: ONNXImport.Role?) throws(VaertError) -> ONNXImport.Lowered {
+            try ONNXImport.lower(try ONNXModel(path: path), as: role)
+        }
+        var encoderGraph = try encoder.map { (path) throws(VaertError) in try lowered(path, .encoder) }
+        var decoderGraph = try decoder.map { (path) throws(VaertError) in try lowered(path, .decoder) }
+        if let single {
+            let graph = try lowered(single, nil)
+            if graph.role == .encoder { encoderGraph = graph } else { decoderGraph = graph }
+        }
+        // An encoder alone makes a file without a decoder, which only --encoder-only asks for.
+        if decoderGraph == nil && !encoderOnly {
+            throw VaertError(.invalidArgument, "\(single ?? encoder!) is an encoder (image in, μ and log σ² out); libvaert decodes: give --decoder DEC.onnx with --encoder, or --encoder-only")
+        }
+        let (d, st) = try ONNXImport.description(encoder: encoderGraph, decoder: decoderGraph, image: self.image.flatMap(ShapeOption.tensor),
+                                                 path: decoder ?? single ?? encoder!)
+        return try PyTorchImport.build(st, d).serialize()
     }
 }
 

@@ -35,6 +35,33 @@ import VAETraining
         }
     }
 
+    @Test("an ONNX decoder alone imports (the dynamo export's .onnx.data sidecar read beside it) and decodes within 1e-4 of PyTorch; an encoder alone is refused unless --encoder-only")
+    func onnxDecoderAlone() throws {
+        try TestSupport.withTemporaryFolder { folder in
+            let r = try TestSupport.run(tool, ["\(fixtures)/rgb_decoder_dynamo.onnx", "--out", "\(folder)/d.vaert"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let pixels = try decode("\(folder)/d.vaert", try floats("\(fixtures)/rgb_decoder_z.bin"))
+            #expect(TestSupport.maxAbsDifference(pixels, try floats("\(fixtures)/rgb_decoder_expected.bin")) <= 1e-4)
+            let encoder = try TestSupport.run(tool, ["\(fixtures)/rgb_encoder_legacy.onnx", "--out", "\(folder)/e.vaert"])
+            #expect(encoder.status != 0 && encoder.stderr.contains("is an encoder") && encoder.stderr.split(separator: "\n").count == 1, "\(encoder.stderr)")
+            let only = try TestSupport.run(tool, ["\(fixtures)/rgb_encoder_legacy.onnx", "--encoder-only", "--out", "\(folder)/e.vaert"])
+            #expect(only.status == 0, "\(only.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: "\(folder)/d.vaert.tmp"))
+        }
+    }
+
+    @Test("ONNX graphs outside the supported set are refused in one line naming the node, op or path",
+          arguments: [("resize", "node 'up' (Resize): upsampling is not supported"), ("grouped", "node 'grouped_conv' (Conv): group 2 is not supported"),
+                      ("opset12", "ONNX opset 12; vaert imports opsets 13 to 21"), ("escape", "location '../outside.bin' is not a relative path inside the model's folder"),
+                      ("absolute", "location '/etc/hostname' is not a relative path")])
+    func onnxRefusals(name: String, message: String) throws {
+        try TestSupport.withTemporaryFolder { folder in
+            let r = try TestSupport.run(tool, ["\(fixtures)/onnx_refuse_\(name).onnx", "--out", "\(folder)/m.vaert"])
+            #expect(r.status == 1 && r.stderr.contains(message) && r.stderr.split(separator: "\n").count == 1, "\(name): \(r.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+        }
+    }
+
     /// A safetensors state dict of an nn.Sequential decoder: Linear layers "0", "2", "4" (the odd
     /// indices are activations, which hold no tensors), with weights [out, in].
     func writeSequential(_ sizes: [Int], to path: String) throws -> [(weight: [Float], bias: [Float])] {

@@ -87,6 +87,34 @@ struct CConsumerTests {
         }
     }
 
+    @Test("PyTorch's RGB VAE (ConvTranspose2d, BatchNorm2d, LeakyReLU, Conv2d, Tanh; Conv2d, ELU, SiLU, two heads) through both ONNX exporters and safetensors + JSON: C decodes within 1e-4 of PyTorch, encodes μ and log σ² within 1e-4, images in [-1, 1]",
+          arguments: ["dynamo", "legacy", "safetensors"])
+    func onnxParity(source: String) throws {
+        try TestSupport.withTemporaryFolder { folder in
+            try compile("\(TestSupport.root)/Tests/CPrograms/c_decode.c", package: "vaert", output: "\(folder)/decode")
+            let fixtures = "\(TestSupport.root)/Tests/Fixtures/pytorch"
+            let input = source == "safetensors" ? ["\(fixtures)/rgb_vae.safetensors", "--arch", "\(fixtures)/rgb_vae.json"]
+                : ["--encoder", "\(fixtures)/rgb_encoder_\(source).onnx", "--decoder", "\(fixtures)/rgb_decoder_\(source).onnx"]
+            let export = try TestSupport.run("\(TestSupport.binDir)/export-weights", input + ["--out", "\(folder)/m.vaert"])
+            #expect(export.status == 0, "\(export.stderr)")
+            let run = try TestSupport.run("\(folder)/decode", ["\(folder)/m.vaert", "\(fixtures)/rgb_decoder_z.bin", "\(folder)/pixels.bin", "encode",
+                                                               "\(fixtures)/rgb_encoder_x.bin", "\(folder)/moments.bin"])
+            #expect(run.status == 0, "\(run.stderr)")
+            func floats(_ path: String) throws -> [Float] {
+                try Data(contentsOf: URL(fileURLWithPath: path)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            }
+            let pixels = try floats("\(folder)/pixels.bin"), expected = try floats("\(fixtures)/rgb_decoder_expected.bin")
+            #expect(pixels.count == 8 * 3 * 64 * 64 && pixels.count == expected.count)
+            #expect(TestSupport.maxAbsDifference(pixels, expected) <= 1e-4, "\(source): decode")
+            #expect(pixels.min()! < 0 && pixels.max()! > 0, "\(source): a Tanh output, signed")
+            let moments = try floats("\(folder)/moments.bin"), expectedMoments = try floats("\(fixtures)/rgb_encoder_expected.bin")
+            #expect(moments.count == 8 * 32 && moments.count == expectedMoments.count)
+            #expect(TestSupport.maxAbsDifference(moments, expectedMoments) <= 1e-4, "\(source): encode")
+            let model = try Model.open(path: "\(folder)/m.vaert")
+            #expect(model.imageRange == .signed && model.imageShape == Shape3(channels: 3, height: 64, width: 64) && model.latentDim == 16)
+        }
+    }
+
     @Test("every committed Fashion-MNIST model: the C decode equals the trainer's decoder within 1e-5",
           arguments: ["vae", "conv-vae", "cvae", "dae", "sparse-ae", "cae"])
     func zoo(name: String) throws {

@@ -3,7 +3,15 @@ parity with PyTorch without installing it. Needs torch and safetensors (../share
 
   course_small.*   the course's VAE layout (fc1..fc5, names only, no description) at a small size
   conv_decoder.*   Linear -> Unflatten -> ConvTranspose2d (output_padding 1) -> ConvTranspose2d, with a JSON description
-Each comes with latent vectors (*_z.bin, float32) and PyTorch's decoded pixels (*_expected.bin, float32).
+  rgb_decoder.*    in the style of the popular PyTorch VAE collections, on 3x64x64 in [-1, 1]: Linear -> view to
+                   512x2x2 -> five [ConvTranspose2d, BatchNorm2d, LeakyReLU] stages -> Conv2d -> Tanh (the fifth
+                   stage is their "final layer"), as ONNX from both exporters (rgb_decoder_dynamo.onnx with its
+                   .onnx.data sidecar, rgb_decoder_legacy.onnx inline)
+  rgb_encoder.*    the matching encoder: five [Conv2d, BatchNorm2d, ELU] stages (SiLU in the third) -> flatten ->
+                   fc_mu, fc_var (two outputs), as ONNX from both exporters
+  rgb_vae.*        both as one safetensors state dict with a JSON description
+Each comes with its inputs (*_z.bin or *_x.bin, float32) and PyTorch's outputs (*_expected.bin, float32; the
+encoder's are mu then log-variance per image). BatchNorm's running statistics are set away from the identity.
 Usage: python tools/pytorch/make_fixtures.py [OUT_DIR]
 """
 import json, sys, os
@@ -44,4 +52,115 @@ arch = {"kind": "vae", "image": [1, 30, 30], "latent": 20, "decoder": [
     {"type": "conv_transpose2d", "name": "5", "stride": 2, "padding": 1, "activation": "sigmoid"}]}
 with open(f"{out}/conv_decoder.json", "w") as f:
     json.dump(arch, f, indent=2)
+
+def randomize_batchnorm(model):
+    """Running statistics and affine parameters away from the identity, so that folding is tested."""
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            c = m.num_features
+            m.running_mean.copy_(torch.randn(c) * 0.3)
+            m.running_var.copy_(torch.rand(c) * 1.5 + 0.3)
+            m.weight.data.copy_(torch.rand(c) + 0.5)
+            m.bias.data.copy_(torch.randn(c) * 0.2)
+
+def export_onnx(model, example, name, input_name, output_names):
+    """Both torch.onnx exporters: the default (dynamo, weights in a .onnx.data sidecar) and the legacy one
+    (weights inline, `view` as a Shape/Gather/Unsqueeze/Concat chain), each with a dynamic batch."""
+    torch.onnx.export(model, (example,), f"{out}/{name}_dynamo.onnx", dynamo=True, external_data=True,
+                      input_names=[input_name], output_names=output_names,
+                      dynamic_shapes={"x": {0: torch.export.Dim("batch")}}, opset_version=18)
+    torch.onnx.export(model, (example,), f"{out}/{name}_legacy.onnx", dynamo=False, opset_version=13,
+                      input_names=[input_name], output_names=output_names,
+                      dynamic_axes={input_name: {0: "batch"}, **{o: {0: "batch"} for o in output_names}})
+
+class RGBDecoder(nn.Module):
+    def __init__(s, latent=16, widths=(512, 32, 32, 16, 16, 16)):
+        super().__init__()
+        s.decoder_input = nn.Linear(latent, widths[0] * 4)
+        stages = []
+        for a, b in zip(widths[:-1], widths[1:]):
+            stages += [nn.ConvTranspose2d(a, b, 3, stride=2, padding=1, output_padding=1), nn.BatchNorm2d(b), nn.LeakyReLU(0.2)]
+        s.decoder = nn.Sequential(*stages)
+        s.final = nn.Sequential(nn.Conv2d(widths[-1], 3, 3, padding=1), nn.Tanh())
+        s.first = widths[0]
+    def forward(s, x):
+        # view(x.size(0), ...) as many repositories write it: the legacy exporter makes a Shape/Gather chain of it.
+        return s.final(s.decoder(s.decoder_input(x).view(x.size(0), s.first, 2, 2)))
+
+class RGBEncoder(nn.Module):
+    def __init__(s, latent=16, widths=(3, 16, 16, 32, 32, 64)):
+        super().__init__()
+        stages = []
+        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+            stages += [nn.Conv2d(a, b, 3, stride=2, padding=1), nn.BatchNorm2d(b), nn.SiLU() if i == 2 else nn.ELU()]
+        s.encoder = nn.Sequential(*stages)
+        s.fc_mu = nn.Linear(widths[-1] * 4, latent)
+        s.fc_var = nn.Linear(widths[-1] * 4, latent)
+    def forward(s, x):
+        h = torch.flatten(s.encoder(x), start_dim=1)
+        return s.fc_mu(h), s.fc_var(h)
+
+dec = RGBDecoder().eval()
+randomize_batchnorm(dec)
+z = torch.randn(8, 16)
+with torch.no_grad():
+    z.numpy().astype(np.float32).tofile(f"{out}/rgb_decoder_z.bin")
+    dec(z).numpy().astype(np.float32).tofile(f"{out}/rgb_decoder_expected.bin")
+export_onnx(dec, z, "rgb_decoder", "z", ["image"])
+steps = [{"type": "linear", "name": "decoder_input"}, {"type": "unflatten", "shape": [512, 2, 2]}]
+for i in range(5):
+    steps += [{"type": "conv_transpose2d", "name": f"decoder.{3 * i}", "stride": 2, "padding": 1, "output_padding": 1},
+              {"type": "batchnorm", "name": f"decoder.{3 * i + 1}", "activation": "leaky_relu", "negative_slope": 0.2}]
+steps += [{"type": "conv2d", "name": "final.0", "padding": 1, "activation": "tanh"}]
+decoder_steps = steps
+
+enc = RGBEncoder().eval()
+randomize_batchnorm(enc)
+x = torch.rand(8, 3, 64, 64) * 2 - 1
+with torch.no_grad():
+    mu, logvar = enc(x)
+    # One state dict of both (their names do not clash), described by rgb_vae.json.
+    state = {**enc.state_dict(), **dec.state_dict()}
+    save_file({k: v.contiguous() for k, v in state.items()}, f"{out}/rgb_vae.safetensors")
+    x.numpy().astype(np.float32).tofile(f"{out}/rgb_encoder_x.bin")
+    torch.cat([mu, logvar], 1).numpy().astype(np.float32).tofile(f"{out}/rgb_encoder_expected.bin")
+export_onnx(enc, x, "rgb_encoder", "x", ["mu", "logvar"])
+steps = []
+for i in range(5):
+    steps += [{"type": "conv2d", "name": f"encoder.{3 * i}", "stride": 2, "padding": 1},
+              {"type": "batchnorm", "name": f"encoder.{3 * i + 1}", "activation": "silu" if i == 2 else "elu"}]
+steps += [{"type": "heads", "mu": "fc_mu", "logvar": "fc_var"}]
+with open(f"{out}/rgb_vae.json", "w") as f:
+    json.dump({"kind": "vae", "likelihood": "gaussian", "image": [3, 64, 64], "latent": 16, "encoder": steps, "decoder": decoder_steps}, f, indent=2)
 print("fixtures written to", out)
+
+# Graphs import must refuse, each in one line naming what is wrong (onnx_refuse_*.onnx, small, hand-built).
+from onnx import helper, TensorProto, numpy_helper
+def graph_file(name, nodes, inits, inputs, outputs, opset=18):
+    g = helper.make_graph(nodes, name, inputs, outputs, initializer=inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    with open(f"{out}/onnx_refuse_{name}.onnx", "wb") as f:
+        f.write(m.SerializeToString())
+zin = helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", 4])
+def linear_init(n, k):
+    return [numpy_helper.from_array(np.ones((n, k), np.float32), "w"), numpy_helper.from_array(np.zeros(n, np.float32), "b")]
+gemm = helper.make_node("Gemm", ["z", "w", "b"], ["h"], name="fc", transB=1)
+img = lambda n: helper.make_tensor_value_info(n, TensorProto.FLOAT, ["batch", 1, 4, 4])
+shape = numpy_helper.from_array(np.array([-1, 1, 2, 2], np.int64), "shape")
+scales = numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")
+graph_file("resize", [gemm, helper.make_node("Reshape", ["h", "shape"], ["r"], name="view"),
+                      helper.make_node("Resize", ["r", "", "scales"], ["y"], name="up", mode="nearest")],
+           linear_init(4, 4) + [shape, scales], [zin], [img("y")])
+graph_file("opset12", [gemm], linear_init(16, 4), [zin], [helper.make_tensor_value_info("h", TensorProto.FLOAT, ["batch", 16])], opset=12)
+conv_w = numpy_helper.from_array(np.ones((2, 1, 3, 3), np.float32), "cw")
+shape2 = numpy_helper.from_array(np.array([-1, 2, 2, 4], np.int64), "shape")
+graph_file("grouped", [gemm, helper.make_node("Reshape", ["h", "shape"], ["r"], name="view"),
+                       helper.make_node("Conv", ["r", "cw"], ["y"], name="grouped_conv", group=2, pads=[1, 1, 1, 1])],
+           linear_init(16, 4) + [shape2, conv_w], [zin], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 2, 2, 4])])
+for name, location in [("escape", "../outside.bin"), ("absolute", "/etc/hostname")]:
+    w = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[16, 4], data_location=TensorProto.EXTERNAL)
+    for k, v in [("location", location), ("offset", "0"), ("length", "256")]:
+        e = w.external_data.add(); e.key, e.value = k, v
+    graph_file(name, [gemm], [w, numpy_helper.from_array(np.zeros(16, np.float32), "b")], [zin],
+               [helper.make_tensor_value_info("h", TensorProto.FLOAT, ["batch", 16])])
+print("refusal graphs written to", out)

@@ -264,6 +264,8 @@ public enum PyTorchImport {
         b.setMetadata(MetadataKey.height, .u32(UInt32(image.height)))
         b.setMetadata(MetadataKey.width, .u32(UInt32(image.width)))
         if classes > 0 { b.setMetadata(MetadataKey.classCount, .u32(UInt32(classes))) }
+        // A Tanh output gives images in [-1, 1], as the RGB collections train them.
+        if d.decoder.last(where: { $0.type != "unflatten" })?.activation == "tanh" { b.setMetadata(MetadataKey.imageRange, .string("[-1, 1]")) }
         b.setMetadata("vaert.source", .string("pytorch: \(URL(fileURLWithPath: st.path).lastPathComponent)"))
         return b
     }

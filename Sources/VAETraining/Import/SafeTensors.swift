@@ -13,6 +13,15 @@ public struct SafeTensors {
 
     public let path: String
     public let tensors: [String: Tensor]
+    /// Tensors of other dtypes, by name (BatchNorm's I64 `num_batches_tracked`): refused only if used.
+    public let otherTypes: [String: String]
+
+    /// Tensors from elsewhere (an ONNX graph), under the name of the file they came from.
+    public init(path: String, tensors: [String: Tensor]) {
+        self.path = path
+        self.tensors = tensors
+        otherTypes = [:]
+    }
 
     public init(path: String) throws(VaertError) {
         self.path = path
@@ -27,7 +36,7 @@ public struct SafeTensors {
             throw VaertError(.malformed, "\(path): the header is not a JSON object")
         }
         let payload = data[headerEnd...]
-        var tensors: [String: Tensor] = [:]
+        var tensors: [String: Tensor] = [:], otherTypes: [String: String] = [:]
         for (name, entry) in json where name != "__metadata__" {
             guard let entry = entry as? [String: Any], let dtype = entry["dtype"] as? String, let shape = entry["shape"] as? [Int],
                   let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
@@ -36,6 +45,9 @@ public struct SafeTensors {
             switch dtype {
             case "F32": elementSize = 4
             case "F16", "BF16": elementSize = 2
+            case "I64", "I32", "I16", "I8", "U8", "BOOL":
+                otherTypes[name] = dtype
+                continue
             default: throw VaertError(.unsupported, "\(path): tensor '\(name)' has dtype \(dtype); vaert imports F32, F16 and BF16")
             }
             guard shape.allSatisfy({ $0 >= 0 && $0 <= 1 << 30 }) else { throw VaertError(.malformed, "\(path): tensor '\(name)' has shape \(shape)") }
@@ -58,11 +70,15 @@ public struct SafeTensors {
             tensors[name] = Tensor(shape: shape, values: values)
         }
         self.tensors = tensors
+        self.otherTypes = otherTypes
     }
 
     /// The tensor called `name`, with a one-line error naming it when it is missing or holds NaN / infinity.
     public func tensor(_ name: String) throws(VaertError) -> Tensor {
         guard let t = tensors[name] else {
+            if let dtype = otherTypes[name] {
+                throw VaertError(.unsupported, "\(path): tensor '\(name)' has dtype \(dtype); vaert imports F32, F16 and BF16")
+            }
             throw VaertError(.missingTensor, "\(path): no tensor '\(name)' (the file has \(tensors.keys.sorted().prefix(12).joined(separator: ", ")))")
         }
         if let bad = t.values.firstIndex(where: { !$0.isFinite }) {
