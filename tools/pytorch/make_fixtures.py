@@ -164,3 +164,26 @@ for name, location in [("escape", "../outside.bin"), ("absolute", "/etc/hostname
     graph_file(name, [gemm], [w, numpy_helper.from_array(np.zeros(16, np.float32), "b")], [zin],
                [helper.make_tensor_value_info("h", TensorProto.FLOAT, ["batch", 16])])
 print("refusal graphs written to", out)
+
+# The ops torch does not emit in the graphs above, checked against ONNX's reference evaluator: MatMul + Add,
+# Gemm with transB = 0, alpha and beta, Unsqueeze of the data and Identity (onnx_ops.onnx, onnx_ops_*.bin).
+from onnx.reference import ReferenceEvaluator
+rng = np.random.default_rng(1)
+inits = [numpy_helper.from_array(rng.standard_normal((4, 12)).astype(np.float32), "mw"),
+         numpy_helper.from_array(rng.standard_normal(12).astype(np.float32), "mb"),
+         numpy_helper.from_array(rng.standard_normal((12, 16)).astype(np.float32), "gw"),
+         numpy_helper.from_array(rng.standard_normal(16).astype(np.float32), "gb"),
+         numpy_helper.from_array(np.array([2, 3], np.int64), "axes")]
+nodes = [helper.make_node("MatMul", ["z", "mw"], ["m"], name="matmul"), helper.make_node("Add", ["mb", "m"], ["a"], name="add"),
+         helper.make_node("Elu", ["a"], ["e"], name="elu", alpha=0.7),
+         helper.make_node("Gemm", ["e", "gw", "gb"], ["g"], name="gemm", alpha=0.5, beta=2.0),
+         helper.make_node("Identity", ["g"], ["i"], name="identity"), helper.make_node("Sigmoid", ["i"], ["s"], name="sigmoid"),
+         helper.make_node("Unsqueeze", ["s", "axes"], ["y"], name="unsqueeze")]
+graph = helper.make_graph(nodes, "ops", [zin], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 16, 1, 1])], initializer=inits)
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+with open(f"{out}/onnx_ops.onnx", "wb") as f:
+    f.write(model.SerializeToString())
+zs = rng.standard_normal((5, 4)).astype(np.float32)
+zs.tofile(f"{out}/onnx_ops_z.bin")
+ReferenceEvaluator(model).run(None, {"z": zs})[0].astype(np.float32).tofile(f"{out}/onnx_ops_expected.bin")
+print("op graph written to", out)
