@@ -5,6 +5,7 @@
 #   safetensors   PyTorch import: a .safetensors state dict, architecture inferred from tensor names
 #   architecture  PyTorch import: a JSON architecture description over a fixed state dict
 #   checkpoint    the training checkpoint reader
+#   onnx          ONNX import: the protobuf messages, constant folding and lowering of a torch.onnx.export graph
 #
 #   tools/fuzz/fuzz.sh build                     .build/fuzz/fuzz-TARGET for each target
 #   tools/fuzz/fuzz.sh run TARGET [SECONDS] [libFuzzer options...]
@@ -20,7 +21,7 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 source tools/modules.sh
 out=$root/.build/fuzz
-targets="model idx safetensors architecture checkpoint"
+targets="model idx safetensors architecture checkpoint onnx"
 what=${1:-smoke}
 # Let libFuzzer see crashes directly (the Swift runtime's backtracer would run first and muddle the report).
 export SWIFT_BACKTRACE=enable=no

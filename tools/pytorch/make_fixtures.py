@@ -187,3 +187,21 @@ zs = rng.standard_normal((5, 4)).astype(np.float32)
 zs.tofile(f"{out}/onnx_ops_z.bin")
 ReferenceEvaluator(model).run(None, {"z": zs})[0].astype(np.float32).tofile(f"{out}/onnx_ops_expected.bin")
 print("op graph written to", out)
+
+# The ONNX fuzz target's seeds (tools/fuzz/seeds/onnx): the same RGB decoder and encoder at a tiny size
+# (8x8, two stages), from both exporters with the weights inline, and the graphs above.
+seeds = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "../fuzz/seeds/onnx"))
+os.makedirs(seeds, exist_ok=True)
+for name, model, example, names in [("decoder", RGBDecoder(latent=4, widths=(8, 4, 4)), torch.randn(2, 4), (["z"], ["image"])),
+                                    ("encoder", RGBEncoder(latent=4, widths=(3, 4, 4)), torch.rand(2, 3, 8, 8), (["x"], ["mu", "logvar"]))]:
+    model.eval()
+    randomize_batchnorm(model)
+    torch.onnx.export(model, (example,), f"{seeds}/{name}_dynamo.onnx", dynamo=True, external_data=False, input_names=names[0],
+                      output_names=names[1], opset_version=18)
+    torch.onnx.export(model, (example,), f"{seeds}/{name}_legacy.onnx", dynamo=False, opset_version=13, input_names=names[0],
+                      output_names=names[1], dynamic_axes={n: {0: "batch"} for n in names[0] + names[1]})
+import shutil
+for f in os.listdir(out):
+    if f.startswith("onnx_") and f.endswith(".onnx"):
+        shutil.copy(f"{out}/{f}", f"{seeds}/{f}")
+print("fuzz seeds written to", seeds)

@@ -23,6 +23,17 @@ public enum ONNXImport {
     /// The symbolic batch dimension in folded shape tensors.
     static let batch = Int64.min
 
+    /// The number of values of `dims`, nil when one is not positive or there are more than 2^28 (the format's limit).
+    static func product<C: Collection>(_ dims: C) -> Int? where C.Element == Int {
+        var n = 1
+        for d in dims {
+            guard d > 0, d <= ONNXModel.maximumValues else { return nil }
+            n *= d
+            guard n <= ONNXModel.maximumValues else { return nil }
+        }
+        return n
+    }
+
     public static func lower(_ m: ONNXModel, as requested: Role?) throws(VaertError) -> Lowered {
         let path = m.path
         guard m.inputs.count == 1, let input = m.inputs.first else {
@@ -30,6 +41,9 @@ public enum ONNXImport {
         }
         guard input.dims.count == 2 || input.dims.count == 4, input.dims.dropFirst().allSatisfy({ $0 != nil }) else {
             throw VaertError(.unsupported, "\(path): input '\(input.name)' has dims \(input.dims.map { $0.map(String.init) ?? "?" }); vaert imports [batch, latent] or [batch, C, H, W] inputs of fixed size")
+        }
+        guard product(input.dims.dropFirst().map { $0! }) != nil else {
+            throw VaertError(.unsupported, "\(path): input '\(input.name)' of dims \(input.dims.map { $0.map(String.init) ?? "?" }) is empty or holds more than 2^28 values per image")
         }
         guard (1...2).contains(m.outputs.count) else {
             throw VaertError(.unsupported, "\(path): the graph has \(m.outputs.count) outputs; a decoder has one (the image), an encoder one or two (μ and log σ²)")
@@ -52,6 +66,10 @@ public enum ONNXImport {
         var current = ""
         var dims: [Int]
         let outputs: [String]
+        /// The nodes reading each tensor, and the nodes constant folding may evaluate, found once.
+        let consumers: [String: [Int]]
+        let foldable: [Int]
+        static let foldableOps: Set<String> = ["Shape", "Constant", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Identity", "Reshape"]
 
         init(model: ONNXModel, role: Role, input: [Int]) {
             self.model = model
@@ -59,14 +77,22 @@ public enum ONNXImport {
             constants = model.initializers
             dims = input
             outputs = model.outputs.map(\.name)
+            var consumers: [String: [Int]] = [:]
+            for (i, node) in model.nodes.enumerated() {
+                for name in Set(node.inputs) where !name.isEmpty { consumers[name, default: []].append(i) }
+            }
+            self.consumers = consumers
+            foldable = model.nodes.indices.filter { Self.foldableOps.contains(model.nodes[$0].op) && !model.nodes[$0].outputs.isEmpty }
         }
+
+        func users(of name: String) -> [Int] { (consumers[name] ?? []).filter { !done.contains($0) } }
 
         var path: String { model.path }
 
         mutating func run() throws(VaertError) {
             while true {
                 try foldConstants()
-                let users = model.nodes.indices.filter { !done.contains($0) && model.nodes[$0].inputs.contains(current) }
+                let users = users(of: current)
                 if outputs.contains(current) {
                     guard users.isEmpty, outputs.count == 1 else {
                         throw VaertError(.unsupported, "\(path): output '\(current)' is also used inside the graph; vaert imports a chain")
@@ -132,7 +158,7 @@ public enum ONNXImport {
             case "MatMul":
                 // MatMul then an Add of a constant (its only user): a Linear layer with a bias.
                 let product = node.outputs[0]
-                let users = model.nodes.indices.filter { model.nodes[$0].inputs.contains(product) }
+                let users = consumers[product] ?? []
                 let add = users.count == 1 && model.nodes[users[0]].op == "Add" ? users[0] : nil
                 let bias = add.flatMap { model.nodes[$0].inputs.first { $0 != product } }.flatMap { constants[$0] }
                 try linear(node, name, weight: try constant(node, 1, "B"), transposed: false, alpha: 1, bias: bias, beta: 1)
@@ -174,6 +200,7 @@ public enum ONNXImport {
             default:
                 throw refuse(node, "op not supported; vaert imports Gemm, MatMul + Add, Conv, ConvTranspose, BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, Elu, SiLU (Sigmoid + Mul), Reshape, Flatten, Unsqueeze, Squeeze, Identity, Dropout and constant shape arithmetic")
             }
+            guard ONNXImport.product(dims) != nil else { throw refuse(node, "its output \(dims) is empty or holds more than 2^28 values per image") }
             current = node.outputs[0]
             shapes[current] = [batchDim] + dims.map(Int64.init)
         }
@@ -257,7 +284,7 @@ public enum ONNXImport {
 
         /// Reshape, Flatten, Unsqueeze, Squeeze of the data: the batch stays first, the rest is an image or a vector.
         mutating func reshape(_ node: ONNXModel.Node) throws(VaertError) {
-            let count = dims.reduce(1, *)
+            let count = ONNXImport.product(dims) ?? 0
             var target: [Int]
             switch node.op {
             case "Flatten":
@@ -285,8 +312,7 @@ public enum ONNXImport {
                     }
                 }
                 if let hole = rest.firstIndex(of: -1) {
-                    let known = rest.filter { $0 != -1 }.reduce(1, *)
-                    guard rest.filter({ $0 == -1 }).count == 1, known > 0, count % known == 0 else {
+                    guard rest.filter({ $0 == -1 }).count == 1, let known = ONNXImport.product(rest.filter { $0 != -1 }), count % known == 0 else {
                         throw refuse(node, "shape \(shape.ints) does not fit \(count) values per image")
                     }
                     rest[hole] = count / known
@@ -298,7 +324,7 @@ public enum ONNXImport {
                 guard axes.allSatisfy({ $0 != 0 && $0 != -Int64(dims.count + 1) }) else { throw refuse(node, "axes \(axes) move the batch dimension") }
                 target = node.op == "Squeeze" ? dims.filter { $0 != 1 } : dims + Array(repeating: 1, count: axes.count)
             }
-            guard target.reduce(1, *) == count, target.count == 1 || target.count == 3 else {
+            guard ONNXImport.product(target) == count, target.count == 1 || target.count == 3 else {
                 throw refuse(node, "the result \(target) is not \(count) values as a vector or an image [C, H, W]")
             }
             if target.count == 3, target != dims {
@@ -310,17 +336,17 @@ public enum ONNXImport {
         }
 
         /// Two linear heads on `current`, each giving one output: μ (the first output) and log σ².
-        mutating func heads(_ users: [Int]) throws(VaertError) {
+        mutating func heads(_ nodes: [Int]) throws(VaertError) {
             let before = lowered.steps.count
             var produced: [String: String] = [:]  // graph output -> step name
             let savedDims = dims, savedCurrent = current
-            for u in users {
+            for u in nodes {
                 current = savedCurrent
                 dims = savedDims
                 try step(u)
                 var out = current
                 // An Identity may rename a head's output.
-                while !outputs.contains(out), let id = model.nodes.indices.first(where: { !done.contains($0) && model.nodes[$0].op == "Identity" && model.nodes[$0].inputs == [out] }) {
+                while !outputs.contains(out), let id = users(of: out).first(where: { model.nodes[$0].op == "Identity" && model.nodes[$0].inputs == [out] }) {
                     done.insert(id)
                     out = model.nodes[id].outputs[0]
                 }
@@ -355,13 +381,12 @@ public enum ONNXImport {
             var changed = true
             while changed {
                 changed = false
-                for i in model.nodes.indices where !done.contains(i) {
+                for i in foldable where !done.contains(i) {
                     let node = model.nodes[i]
                     if node.op == "Shape", let s = shapes[node.inputs.first ?? ""] {
                         guard node.attributes["start"] == nil && node.attributes["end"] == nil else { throw refuse(node, "start and end are not supported") }
                         constants[node.outputs[0]] = ONNXModel.Tensor(dims: [s.count], ints: s, isFloat: false)
-                    } else if ["Constant", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Identity", "Reshape"].contains(node.op),
-                              node.inputs.allSatisfy({ $0.isEmpty || constants[$0] != nil }) {
+                    } else if node.op != "Shape", node.inputs.allSatisfy({ $0.isEmpty || constants[$0] != nil }) {
                         constants[node.outputs[0]] = try evaluate(node)
                     } else {
                         continue
@@ -374,7 +399,10 @@ public enum ONNXImport {
 
         /// A constant node's value: integer shape arithmetic, or a float constant passed through.
         func evaluate(_ node: ONNXModel.Node) throws(VaertError) -> ONNXModel.Tensor {
-            let inputs = node.inputs.map { constants[$0] }
+            func input(_ i: Int) throws(VaertError) -> ONNXModel.Tensor {
+                guard i < node.inputs.count, let t = constants[node.inputs[i]] else { throw refuse(node, "input \(i) is missing") }
+                return t
+            }
             switch node.op {
             case "Constant":
                 if let t = node.attributes["value"]?.tensor { return t }
@@ -383,16 +411,18 @@ public enum ONNXImport {
                 if let v = node.attributes["value_float"]?.float { return ONNXModel.Tensor(dims: [], floats: [v], isFloat: true) }
                 throw refuse(node, "a Constant without a tensor, int or float value")
             case "Identity", "Cast":
-                return inputs[0]!
+                return try input(0)
             case "Reshape":
-                let (t, shape) = (inputs[0]!, inputs[1]!.ints)
-                guard shape.allSatisfy({ $0 > 0 }), shape.reduce(1, *) == Int64(t.count) else { throw refuse(node, "a constant reshaped to \(shape)") }
+                let (t, shape) = (try input(0), try input(1).ints)
+                guard shape.allSatisfy({ $0 > 0 && $0 <= 1 << 28 }), ONNXImport.product(shape.map { Int($0) }) == t.count else {
+                    throw refuse(node, "a constant reshaped to \(shape)")
+                }
                 var r = t
                 r.dims = shape.map { Int($0) }
                 return r
             case "Gather":
-                let (t, index) = (inputs[0]!, inputs[1]!)
-                guard !t.isFloat, t.dims.count == 1, int(node, "axis", 0) == 0 else { throw refuse(node, "only gathering from a 1-d shape is supported") }
+                let (t, index) = (try input(0), try input(1))
+                guard !t.isFloat, !index.isFloat, index.dims.count <= 1, t.dims.count == 1, int(node, "axis", 0) == 0 else { throw refuse(node, "only gathering from a 1-d shape is supported") }
                 let picked = try index.ints.map { (i) throws(VaertError) -> Int64 in
                     let j = i < 0 ? i + Int64(t.count) : i
                     guard j >= 0, j < Int64(t.count) else { throw refuse(node, "index \(i) is outside \(t.count) values") }
@@ -400,12 +430,12 @@ public enum ONNXImport {
                 }
                 return ONNXModel.Tensor(dims: index.dims, ints: picked, isFloat: false)
             case "Unsqueeze", "Squeeze":
-                let t = inputs[0]!
+                let t = try input(0)
                 guard t.count <= 1 << 16 else { throw refuse(node, "a constant of \(t.count) values") }
                 return ONNXModel.Tensor(dims: node.op == "Unsqueeze" ? (t.dims.isEmpty ? [1] : [1] + t.dims) : t.dims.filter { $0 != 1 },
                                         floats: t.floats, ints: t.ints, isFloat: t.isFloat)
             default:  // Concat of 1-d integer tensors
-                let parts = inputs.compactMap { $0 }
+                let parts = try node.inputs.indices.map { (i) throws(VaertError) in try input(i) }
                 guard parts.allSatisfy({ !$0.isFloat && $0.dims.count == 1 }) else { throw refuse(node, "only concatenating 1-d integer tensors is supported") }
                 let ints = parts.flatMap(\.ints)
                 guard ints.count <= 64 else { throw refuse(node, "a concatenated shape of \(ints.count) values") }

@@ -110,6 +110,9 @@ public struct ONNXModel {
                         op: try ProtobufReader.string(fields, number: 4, what: what) ?? "",
                         domain: try ProtobufReader.string(fields, number: 7, what: what) ?? "",
                         inputs: try strings(fields, number: 1, what: what), outputs: try strings(fields, number: 2, what: what), attributes: [:])
+        guard !node.op.isEmpty, let first = node.outputs.first, !first.isEmpty else {
+            throw VaertError(.malformed, "\(what) ('\(node.name)'): a node needs an op and an output")
+        }
         for f in fields where f.number == 5 {
             let a = try message(f, "\(what) attribute")
             guard let name = try ProtobufReader.string(a, number: 1, what: "\(what) attribute") else {
