@@ -78,6 +78,11 @@ struct ModelAndTestData: ParsableArguments {
     }
 }
 
+/// Images of [0, 1] (a dataset's) as `model`'s encoder takes them: the same, or mapped to [-1, 1].
+func inModelRange(_ images: [Float], _ model: Model) -> [Float] {
+    model.imageRange == .unit ? images : images.map(model.imageRange.fromUnit)
+}
+
 extension Dataset {
     var labels32: [Int32] { labels.map { Int32($0) } }
 }

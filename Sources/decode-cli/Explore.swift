@@ -76,7 +76,7 @@ struct Interpolate: ParsableCommand {
             let pair = Array(test.images[(from * p)..<((from + 1) * p)]) + Array(test.images[(to * p)..<((to + 1) * p)])
             let pairLabels = labelsIfConditional(model, [test.labels32[from], test.labels32[to]])
             var mu = [Float](repeating: 0, count: 2 * d)
-            try model.encode(pair, labels: pairLabels, batch: 2, mu: &mu, logVariance: nil)
+            try model.encode(inModelRange(pair, model), labels: pairLabels, batch: 2, mu: &mu, logVariance: nil)
             var path = [Float]()
             for s in 0..<steps {
                 let t = Float(s) / Float(steps - 1)
@@ -168,7 +168,7 @@ struct LatentMap: ParsableCommand {
             let model = try source.model()
             let test = try source.testImages(for: model, limit: count)
             var mu = [Float](repeating: 0, count: test.count * model.latentDim)
-            try model.encode(test.images, labels: labelsIfConditional(model, test.labels32), batch: test.count, mu: &mu, logVariance: nil)
+            try model.encode(inModelRange(test.images, model), labels: labelsIfConditional(model, test.labels32), batch: test.count, mu: &mu, logVariance: nil)
             let points = PCA.project(mu, count: test.count, dim: model.latentDim)
             let classes = Int(test.labels.max() ?? 0) + 1
             let direct = model.latentDim == 2

@@ -32,12 +32,13 @@ struct Reconstruct: ParsableCommand {
             let p = model.pixelCount
             var mu = [Float](repeating: 0, count: n * model.latentDim)
             var recon = [Float](repeating: 0, count: n * p)
-            try test.images.withUnsafeBufferPointer { x in
+            try inModelRange(test.images, model).withUnsafeBufferPointer { x in
                 try mu.withUnsafeMutableBufferPointer { m in
                     try model.encode(x.baseAddress!, labels: labels, batch: n, mu: m.baseAddress!, logVariance: nil)
                     try recon.withUnsafeMutableBufferPointer { r in try model.decode(m.baseAddress!, labels: labels, batch: n, pixels: r.baseAddress!) }
                 }
             }
+            recon = recon.map(model.imageRange.toUnit)  // shown beside the [0, 1] originals
             // Interleave: nrow originals, then their nrow reconstructions.
             var tiles: [Float] = []
             var tileCount = 0

@@ -63,6 +63,60 @@ import VAETraining
         }
     }
 
+    /// The course VAE as a model of [-1, 1] images: its first layer takes x' = 2x − 1 (W/2, b + ΣW/2) and its
+    /// last gives tanh(a/2) = 2·sigmoid(a) − 1 (W/2, b/2), so it is the same model in the other range.
+    func signedTwin(of path: String, to out: String) throws {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let twin = try bytes.withUnsafeBytes { raw in
+            try Result { () throws(VaertError) -> [UInt8] in
+                let file = try WeightsFile.parse(raw)
+                let first = file.layers.firstIndex { $0.stack == .encoder }!, last = file.layers.lastIndex { $0.stack == .decoder }!
+                var b = WeightsFileBuilder()
+                for (i, layer) in file.layers.enumerated() {
+                    var record = layer
+                    var w = Export.floats(file, raw, layer.weight), bias = Export.floats(file, raw, layer.bias!)
+                    let outputs = bias.count
+                    if i == first {
+                        for k in w.indices { bias[k % outputs] += w[k] / 2 }
+                        w = w.map { $0 / 2 }
+                    }
+                    if i == last {
+                        (w, bias) = (w.map { $0 / 2 }, bias.map { $0 / 2 })
+                        record.activation = .tanh
+                    }
+                    record.weight = b.addTensor(file.tensors[layer.weight].name.description, dims: Array(file.tensors[layer.weight].dims), values: w)
+                    record.bias = b.addTensor(file.tensors[layer.bias!].name.description, dims: [outputs], values: bias)
+                    b.addLayer(record)
+                }
+                for (key, value) in file.metadata where MetadataKey.activationParameterLayer(key) == nil { b.setMetadata(key, value) }
+                b.setMetadata(MetadataKey.imageRange, .string("[-1, 1]"))
+                return try b.serialize()
+            }.get()
+        }
+        try Data(twin).write(to: URL(fileURLWithPath: out))
+    }
+
+    @Test("a model of [-1, 1] images gets the dataset's [0, 1] images in its range and shows its output in [0, 1]: the course VAE's signed twin denoises to the same PSNR and reconstructs, interpolates and maps as the original")
+    func signedRangeInputs() throws {
+        try TestSupport.withTemporaryFolder { folder in
+            try signedTwin(of: TestSupport.readyModel, to: "\(folder)/signed.vaert")
+            #expect(try Model.open(path: "\(folder)/signed.vaert").imageRange == .signed)
+            let decodeCLI = "\(TestSupport.binDir)/decode-cli"
+            var psnr: [String] = []
+            for model in [TestSupport.readyModel, "\(folder)/signed.vaert"] {
+                let r = try TestSupport.run(decodeCLI, ["denoise", "--weights", model, "--count", "500"])
+                #expect(r.status == 0, "\(r.stderr)")
+                psnr.append(r.stdout)
+                for command in [["reconstruct", "--grid", "\(folder)/r.jpg", "--count", "16"], ["interpolate", "--grid", "\(folder)/i.jpg"],
+                                ["latent-map", "--out", "\(folder)/map.svg", "--count", "500"]] {
+                    let c = try TestSupport.run(decodeCLI, [command[0], "--weights", model] + command.dropFirst())
+                    #expect(c.status == 0, "\(command[0]): \(c.stderr)")
+                }
+            }
+            #expect(psnr[0] == psnr[1] && psnr[0].contains("denoised"), "\(psnr)")
+        }
+    }
+
     @Test("ONNX graphs outside the supported set are refused in one line naming the node, op or path",
           arguments: [("resize", "node 'up' (Resize): upsampling is not supported"), ("grouped", "node 'grouped_conv' (Conv): group 2 is not supported"),
                       ("opset12", "ONNX opset 12; vaert imports opsets 13 to 21"), ("escape", "location '../outside.bin' is not a relative path inside the model's folder"),

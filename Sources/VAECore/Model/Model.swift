@@ -74,6 +74,10 @@ public enum ImageRange: NamedInFile, Sendable {
     public var name: StaticString { self == .unit ? "[0, 1]" : "[-1, 1]" }
     public var low: Float { self == .unit ? 0 : -1 }
     public var high: Float { 1 }
+
+    /// A pixel of [0, 1] (a dataset's, a JPEG's) in this range, and back.
+    public func fromUnit(_ x: Float) -> Float { self == .unit ? x : 2 * x - 1 }
+    public func toUnit(_ x: Float) -> Float { self == .unit ? x : (x + 1) / 2 }
 }
 
 /// A loaded, validated model: an immutable network built from the weights file alone.

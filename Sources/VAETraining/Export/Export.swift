@@ -77,7 +77,7 @@ public enum Export {
     static let calibrationSeed: UInt64 = 0x5EED_0CA1
 
     /// Tensor `index` of `file` as floats, whatever its stored type.
-    static func floats(_ file: WeightsFile, _ bytes: UnsafeRawBufferPointer, _ index: Int) -> [Float] {
+    public static func floats(_ file: WeightsFile, _ bytes: UnsafeRawBufferPointer, _ index: Int) -> [Float] {
         let t = file.tensors[index]
         var out = [Float](repeating: 0, count: t.elementCount)
         out.withUnsafeMutableBufferPointer { TensorEncoding.decode(bytes.baseAddress! + file.dataOffset + t.offset, dims: t.dims, type: t.type, into: $0.baseAddress!) }

@@ -21,8 +21,11 @@ public struct DenoisingEvaluation {
         let labels = model.kind.isConditional ? data.labels.map { Int32($0) } : nil
         var mu = [Float](repeating: 0, count: n * model.latentDim)
         var denoised = [Float](repeating: 0, count: n * p)
-        try model.encode(noisy, labels: labels, batch: n, mu: &mu, logVariance: nil)
+        // The images are in [0, 1]; a model of [-1, 1] images sees and gives them in its own range.
+        let range = model.imageRange
+        try model.encode(range == .unit ? noisy : noisy.map(range.fromUnit), labels: labels, batch: n, mu: &mu, logVariance: nil)
         try model.decode(mu, labels: labels, batch: n, pixels: &denoised)
+        if range != .unit { denoised = denoised.map(range.toUnit) }
         var noisySum = 0.0, denoisedSum = 0.0
         for i in 0..<n {
             let range = (i * p)..<((i + 1) * p)
