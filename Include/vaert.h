@@ -154,7 +154,8 @@ VAERT_API vaert_status vaert_get_class_count(const vaert_model *model, size_t *c
 /* ---- Running ---------------------------------------------------------------------------------- */
 
 /* Encodes `batch` images into the parameters of q(z | x).
- *   images  batch x channels x height x width floats (values normally in [0, 1]); must be finite.
+ *   images  batch x channels x height x width floats, in the model's range (vaert_get_image_range: [0, 1],
+ *           or [-1, 1] for a tanh model); must be finite.
  *   mu      receives batch x latent_dim floats: the posterior means (the code, for an AE).
  *   logvar  receives batch x latent_dim floats: log sigma^2, clamped to [-30, 20] (zeros for an AE);
  *           may be NULL when not wanted.
