@@ -43,6 +43,9 @@ public struct PackedMatrix: @unchecked Sendable {
     public let element: Element
     /// `elementCount(rows:columns:)` elements of type `element`, packed by `pack`.
     public let storage: UnsafeRawPointer
+    /// How many panels a block of rows runs over before the next block of rows starts: as many as stay in
+    /// a core's L2 cache together (set at load from the cache size CPUID gives; all of them by default).
+    public var panelsPerBlock = Int.max
 
     @inlinable
     public init(rows: Int, columns: Int, values: UnsafePointer<Float>) {

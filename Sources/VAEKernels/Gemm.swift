@@ -33,14 +33,16 @@ extension GemmEpilogue {
 public enum GemmKernel {
     public static let tileRows = 6
 
+    /// `columnBlock`: how many columns of B every row tile runs over before the next columns start (a
+    /// multiple of 16; VAECore's `Kernels` sizes it to the L2 cache). Blocks change no sum.
     public static func multiply(
         m: Int, n: Int, k: Int,
         a: MatrixView,
         b: UnsafePointer<Float>, bRowStride: Int,
         c: UnsafeMutablePointer<Float>, cRowStride: Int,
-        epilogue: GemmEpilogue = .overwrite
+        epilogue: GemmEpilogue = .overwrite, columnBlock: Int = .max
     ) {
-        product(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+        blocked(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue, columnBlock: columnBlock)
     }
 
     /// The same with B in f16 (a file's weights where they lie), widened as it is loaded: the same sums as
@@ -50,9 +52,29 @@ public enum GemmKernel {
         a: MatrixView,
         b: UnsafePointer<Half>, bRowStride: Int,
         c: UnsafeMutablePointer<Float>, cRowStride: Int,
-        epilogue: GemmEpilogue = .overwrite
+        epilogue: GemmEpilogue = .overwrite, columnBlock: Int = .max
     ) {
-        product(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+        blocked(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue, columnBlock: columnBlock)
+    }
+
+    /// `product` over blocks of `columnBlock` columns of B, so that a block stays in cache while every row
+    /// tile runs over it (B streams once, not once per six rows). One block when there is one row tile.
+    @inline(__always)
+    static func blocked<W: GemmWeight>(
+        m: Int, n: Int, k: Int, a: MatrixView, b: UnsafePointer<W>, bRowStride: Int,
+        c: UnsafeMutablePointer<Float>, cRowStride: Int, epilogue: GemmEpilogue, columnBlock: Int
+    ) {
+        let width = max(WideVector.scalarCount, columnBlock / WideVector.scalarCount * WideVector.scalarCount)
+        guard m > tileRows, width < n else {
+            return product(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+        }
+        var first = 0
+        while first < n {
+            var part = epilogue
+            part.bias = epilogue.bias.map { $0 + first }
+            product(m: m, n: min(width, n - first), k: k, a: a, b: b + first, bRowStride: bRowStride, c: c + first, cRowStride: cRowStride, epilogue: part)
+            first += width
+        }
     }
 
     @inline(__always)

@@ -30,24 +30,39 @@ extension GemmKernel {
         var tileEpilogue = epilogue
         let separate = epilogue.activation.isTranscendental && ldc == b.columns
         if separate { tileEpilogue.activation = .identity }
-        func rowTile(_ row: Int) {
-            for q in 0..<b.panels {
+        // Blocks of panels that stay in L2 together (`panelsPerBlock`): every row tile runs over one block
+        // before the next block starts. With one block, the activation pass follows each row tile; with
+        // more, it runs once over all rows at the end (a tile's rows are finished only in the last block,
+        // and the leftover tile below rewrites rows of the tile before it).
+        let block = max(1, b.panelsPerBlock)
+        let blocked = block < b.panels
+        func rowTile(_ row: Int, panels: Range<Int>) {
+            for q in panels {
                 panelTile(row: row, panel: q, k: k, a: a, b: base + q * panelSize, columns: b.columns, c: c, ldc: ldc, epilogue: tileEpilogue)
             }
-            if separate { ActivationKernel.apply(epilogue.activation, c + row * ldc, count: tileRows * ldc) }
+            if separate && !blocked { ActivationKernel.apply(epilogue.activation, c + row * ldc, count: tileRows * ldc) }
         }
-        var row = 0
-        while row + tileRows <= m {
-            rowTile(row)
-            row += tileRows
-        }
+        let wholeTiles = m / tileRows * tileRows
         // Leftover rows, fewer than a tile: when C is overwritten, one more tile ending at row m recomputes
         // a few rows with the very same sums (and rewrites them whole, before any activation pass), so
         // the weights stream once more instead of once per leftover row.
-        if row < m && m >= tileRows && !epilogue.accumulate {
-            rowTile(m - tileRows)
-            return
+        let lastTile = m > wholeTiles && m >= tileRows && !epilogue.accumulate
+        var first = 0
+        while first < b.panels {
+            let panels = first..<min(first + block, b.panels)
+            var row = 0
+            while row < wholeTiles {
+                rowTile(row, panels: panels)
+                row += tileRows
+            }
+            if lastTile { rowTile(m - tileRows, panels: panels) }
+            first = panels.upperBound
         }
+        if separate && blocked && wholeTiles > 0 {
+            ActivationKernel.apply(epilogue.activation, c, count: (lastTile ? m : wholeTiles) * ldc)
+        }
+        if lastTile { return }
+        var row = wholeTiles
         while row < m {
             var q = 0
             while q + groupSize <= b.panels {

@@ -32,3 +32,47 @@ int vaert_cpu_is_amd_family_17h(void) {
     return 0;
 #endif
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The data or unified cache of `level` among the deterministic cache parameters of `leaf` (4 on Intel,
+ * 0x8000001D on AMD): ways x partitions x line size x sets of the first subleaf that matches. */
+static long cache_from_leaf(unsigned leaf, int level) {
+    for (unsigned sub = 0; sub < 16; sub++) {
+        unsigned a, b, c, d;
+        __cpuid_count(leaf, sub, a, b, c, d);
+        unsigned type = a & 0x1f;
+        if (type == 0) break;
+        if ((type == 1 || type == 3) && (int)((a >> 5) & 7) == level) {
+            return (long)(((b >> 22) & 0x3ff) + 1) * (((b >> 12) & 0x3ff) + 1) * ((b & 0xfff) + 1) * ((long)c + 1);
+        }
+    }
+    return 0;
+}
+#endif
+
+long vaert_cpu_cache_bytes(int level) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    unsigned a, b, c, d;
+    if (level < 1 || level > 3 || !__get_cpuid(0, &a, &b, &c, &d)) return 0;
+    unsigned maxLeaf = a;
+    int amd = b == 0x68747541u && d == 0x69746e65u && c == 0x444d4163u;
+    if (amd) {
+        unsigned maxExtended = __get_cpuid_max(0x80000000u, 0);
+        /* Topology extensions (CPUID 0x80000001 ECX bit 22) give leaf 0x8000001D. */
+        if (maxExtended >= 0x8000001Du && __get_cpuid(0x80000001u, &a, &b, &c, &d) && (c >> 22 & 1)) {
+            long bytes = cache_from_leaf(0x8000001Du, level);
+            if (bytes > 0) return bytes;
+        }
+        /* Older AMD: L1d in 0x80000005 ECX[31:24] KB, L2 in 0x80000006 ECX[31:16] KB, L3 in EDX[31:18] x 512 KB. */
+        if (level == 1 && maxExtended >= 0x80000005u && __get_cpuid(0x80000005u, &a, &b, &c, &d)) return (long)(c >> 24) * 1024;
+        if (level > 1 && maxExtended >= 0x80000006u && __get_cpuid(0x80000006u, &a, &b, &c, &d)) {
+            return level == 2 ? (long)(c >> 16) * 1024 : (long)(d >> 18) * 512 * 1024;
+        }
+        return 0;
+    }
+    return maxLeaf >= 4 ? cache_from_leaf(4, level) : 0;
+#else
+    (void)level;
+    return 0;
+#endif
+}

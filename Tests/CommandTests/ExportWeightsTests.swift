@@ -90,7 +90,7 @@ import VAETraining
                 }
                 for (key, value) in file.metadata where MetadataKey.activationParameterLayer(key) == nil { b.setMetadata(key, value) }
                 b.setMetadata(MetadataKey.imageRange, .string("[-1, 1]"))
-                return try b.serialize()
+                return b.serialize()
             }.get()
         }
         try Data(twin).write(to: URL(fileURLWithPath: out))

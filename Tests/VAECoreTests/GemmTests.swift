@@ -147,6 +147,66 @@ import VAECore
         }
     }
 
+    @Test("blocks of panels (the L2 blocking) give the unblocked bits at every block size, with a sigmoid pass, leftover rows and accumulation, in both builds")
+    func panelBlocks() {
+        for (m, n, k) in [(13, 65, 9), (6, 80, 5), (256, 50, 3), (4, 33, 7)] {
+            let a = TestSupport.randomFloats(m * k, seed: UInt64(m + k))
+            let weights = TestSupport.randomFloats(k * n, seed: UInt64(n), in: -2...2)
+            var packed = [Float](repeating: 0, count: PackedMatrix.elementCount(rows: k, columns: n))
+            PackedMatrix.pack(weights, rows: k, columns: n, into: &packed, zero: 0)
+            let bias = TestSupport.randomFloats(PackedMatrix.panels(n) * PackedMatrix.panelWidth, seed: 5)
+            let start = TestSupport.randomFloats(m * n, seed: 6)
+            for epilogue in [GemmEpilogue.overwrite, GemmEpilogue(accumulate: true), GemmEpilogue(bias: nil, activation: .sigmoid)] {
+                bias.withUnsafeBufferPointer { bias in
+                    var e = epilogue
+                    if e.activation == .sigmoid { e = GemmEpilogue(bias: bias.baseAddress!, activation: .sigmoid) }
+                    packed.withUnsafeBufferPointer { p in
+                        a.withUnsafeBufferPointer { a in
+                            let view = MatrixView(a.baseAddress!, rowStride: k)
+                            var whole = PackedMatrix(rows: k, columns: n, values: p.baseAddress!)
+                            var expected = start, portableExpected = start
+                            Kernels.multiply(m: m, a: view, packed: whole, c: &expected, cRowStride: n, epilogue: e)
+                            VAEKernels.GemmKernel.multiply(m: m, a: view, packed: whole, c: &portableExpected, cRowStride: n, epilogue: e)
+                            for block in 1...whole.panels {
+                                whole.panelsPerBlock = block
+                                var fast = start, portable = start
+                                Kernels.multiply(m: m, a: view, packed: whole, c: &fast, cRowStride: n, epilogue: e)
+                                VAEKernels.GemmKernel.multiply(m: m, a: view, packed: whole, c: &portable, cRowStride: n, epilogue: e)
+                                #expect(fast == expected && portable == portableExpected, "m \(m) n \(n) k \(k) block \(block) \(e.activation)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("column blocks of a strided B (the L2 blocking) give the unblocked bits at every block size, with bias, leftover rows and columns and accumulation, f32 and f16 (both builds compile these same files)")
+    func columnBlocks() {
+        for (m, n, k) in [(13, 70, 9), (7, 33, 4), (40, 100, 3)] {
+            let a = TestSupport.randomFloats(m * k, seed: UInt64(m * k))
+            let weights = TestSupport.randomFloats(k * n, seed: UInt64(n + 1), in: -2...2)
+            let halves = weights.map { Half(bits: TensorEncoding.halfBits($0)) }
+            let bias = TestSupport.randomFloats(n, seed: 8), start = TestSupport.randomFloats(m * n, seed: 9)
+            bias.withUnsafeBufferPointer { bias in
+                for e in [GemmEpilogue(bias: bias.baseAddress!, activation: .relu), GemmEpilogue(accumulate: true, activation: .tanh)] {
+                    a.withUnsafeBufferPointer { a in
+                        let view = MatrixView(a.baseAddress!, rowStride: k)
+                        var expected = start, expectedHalf = start
+                        VAEKernels.GemmKernel.multiply(m: m, n: n, k: k, a: view, b: weights, bRowStride: n, c: &expected, cRowStride: n, epilogue: e)
+                        VAEKernels.GemmKernel.multiply(m: m, n: n, k: k, a: view, b: halves, bRowStride: n, c: &expectedHalf, cRowStride: n, epilogue: e)
+                        for block in [1, 16, 17, 32, 48, 64] {
+                            var portable = start, half = start
+                            VAEKernels.GemmKernel.multiply(m: m, n: n, k: k, a: view, b: weights, bRowStride: n, c: &portable, cRowStride: n, epilogue: e, columnBlock: block)
+                            VAEKernels.GemmKernel.multiply(m: m, n: n, k: k, a: view, b: halves, bRowStride: n, c: &half, cRowStride: n, epilogue: e, columnBlock: block)
+                            #expect(portable == expected && half == expectedHalf, "m \(m) n \(n) k \(k) block \(block)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test("every binary16 value widens to its exact f32 value (halfBits round-trips)")
     func widening() {
         for bits in 0...UInt16.max {

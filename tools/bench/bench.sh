@@ -22,7 +22,8 @@ mlp=tools/models/fashion-vae.vaert conv=tools/models/fashion-conv-vae.vaert
 .build/release/export-weights convert "$mlp" --dtype int8 --out "$work/mlp-int8.vaert" >/dev/null
 .build/release/export-weights convert "$mlp" --dtype int8 --int8-everywhere --out "$work/mlp-int8-everywhere.vaert" >/dev/null
 family=$(sed -n 's/^cpu family[[:space:]]*: //p' /proc/cpuinfo | head -1); model=$(sed -n 's/^model[[:space:]]*: //p' /proc/cpuinfo | head -1)
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p') (family $family, model $model), $(nproc) cores; $(date -u +%Y-%m-%d)"
+caches=$(lscpu -C=NAME,ONE-SIZE 2>/dev/null | awk 'NR > 1 && $1 != "L1i" { printf "%s%s %s", (n++ ? ", " : ""), $1, $2 }')
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p') (family $family, model $model), $(nproc) cores, caches per core ${caches:-unknown}; $(date -u +%Y-%m-%d)"
 
 # compare NAME MODEL OP BATCH...: one table row per (threads, batch).
 compare() {

@@ -41,6 +41,25 @@ public enum Kernels {
         #endif
     }()
 
+    /// A core's L2 cache in bytes, from CPUID (`vaert_cpu_cache_bytes`); 512 KB where the CPU does not say.
+    public static let level2CacheBytes: Int = {
+        let bytes = Int(vaert_cpu_cache_bytes(2))
+        return bytes > 0 ? bytes : 512 * 1024
+    }()
+
+    /// Panels of `rows` × 16 weights of `elementBytes` each that fit half the L2 cache together: the packed
+    /// GEMM runs every row tile over one such block of panels before the next, so each block streams from
+    /// memory or L3 once per batch, not once per tile of six rows. (The other half holds the rows of A and
+    /// the tiles of C.)
+    public static func panelsPerBlock(rows: Int, elementBytes: Int) -> Int {
+        max(1, level2CacheBytes / 2 / max(1, rows * PackedMatrix.panelWidth * elementBytes))
+    }
+
+    /// Columns of a strided B of `k` rows that fit half the L2 cache: the strided GEMM's column blocks.
+    public static func columnBlock(k: Int, elementBytes: Int) -> Int {
+        level2CacheBytes / 2 / max(1, k * elementBytes)
+    }
+
     /// Rows of the GEMM's register tile; a batch split at multiples of it splits no tile.
     public static let tileRows = VAEKernels.GemmKernel.tileRows
 
@@ -50,12 +69,14 @@ public enum Kernels {
         m: Int, n: Int, k: Int, a: MatrixView, b: UnsafePointer<Float>, bRowStride: Int,
         c: UnsafeMutablePointer<Float>, cRowStride: Int, epilogue: GemmEpilogue = .overwrite
     ) {
+        let block = columnBlock(k: k, elementBytes: MemoryLayout<Float>.size)
         #if canImport(VAEKernelsAVX2)
         if active == .avx2 {
-            return VAEKernelsAVX2.GemmKernel.multiply(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+            return VAEKernelsAVX2.GemmKernel.multiply(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue,
+                                                      columnBlock: block)
         }
         #endif
-        VAEKernels.GemmKernel.multiply(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+        VAEKernels.GemmKernel.multiply(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue, columnBlock: block)
     }
 
     /// The same with B in f16, widened as it streams (a file's weights used where they lie): the very sums of
@@ -64,12 +85,14 @@ public enum Kernels {
         m: Int, n: Int, k: Int, a: MatrixView, b: UnsafePointer<Half>, bRowStride: Int,
         c: UnsafeMutablePointer<Float>, cRowStride: Int, epilogue: GemmEpilogue = .overwrite
     ) {
+        let block = columnBlock(k: k, elementBytes: MemoryLayout<Half>.size)
         #if canImport(VAEKernelsAVX2)
         if active == .avx2 {
-            return VAEKernelsAVX2.GemmKernel.multiply(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+            return VAEKernelsAVX2.GemmKernel.multiply(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue,
+                                                      columnBlock: block)
         }
         #endif
-        VAEKernels.GemmKernel.multiply(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+        VAEKernels.GemmKernel.multiply(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue, columnBlock: block)
     }
 
     /// The same with B packed (a loaded layer's weights); see `GemmKernel.multiply(m:a:packed:...)`.

@@ -20,15 +20,19 @@ struct WeightPacking {
 
     mutating func pack(_ layer: DenseLayer) -> DenseLayer {
         let (weights, bias) = pack(layer.weights, rows: layer.inputCount, columns: layer.outputCount, bias: layer.bias, zero: Float(0))
+        var packed = PackedMatrix(rows: layer.inputCount, columns: layer.outputCount, values: weights)
+        packed.panelsPerBlock = Kernels.panelsPerBlock(rows: layer.inputCount, elementBytes: 4)
         return DenseLayer(inputCount: layer.inputCount, outputCount: layer.outputCount, weights: layer.weights, bias: layer.bias,
-                          activation: layer.activation, packed: (PackedMatrix(rows: layer.inputCount, columns: layer.outputCount, values: weights), bias))
+                          activation: layer.activation, packed: (packed, bias))
     }
 
     #if !hasFeature(Embedded)
     mutating func pack(_ layer: HalfDenseLayer) -> HalfDenseLayer {
         let (weights, bias) = pack(layer.weights, rows: layer.inputCount, columns: layer.outputCount, bias: layer.bias, zero: Half(bits: 0))
+        var packed = PackedMatrix(rows: layer.inputCount, columns: layer.outputCount, halves: weights)
+        packed.panelsPerBlock = Kernels.panelsPerBlock(rows: layer.inputCount, elementBytes: 2)
         return HalfDenseLayer(inputCount: layer.inputCount, outputCount: layer.outputCount, weights: layer.weights, bias: layer.bias,
-                              activation: layer.activation, packed: (PackedMatrix(rows: layer.inputCount, columns: layer.outputCount, halves: weights), bias))
+                              activation: layer.activation, packed: (packed, bias))
     }
     #endif
 

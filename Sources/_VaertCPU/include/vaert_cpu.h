@@ -11,4 +11,9 @@ int vaert_cpu_has_avx2_fma(void);
  * weight panels loses to f32 ones; 0 otherwise, and on other architectures. */
 int vaert_cpu_is_amd_family_17h(void);
 
+/* Bytes of the level-1 data, level-2 or level-3 cache (`level` 1, 2, 3) of a core, from CPUID's
+ * deterministic cache parameters (leaf 4 on Intel, 0x8000001D on AMD; older AMD leaves 0x80000005/6);
+ * 0 when unknown, and on other architectures. */
+long vaert_cpu_cache_bytes(int level);
+
 #endif
