@@ -64,10 +64,12 @@ public enum GemmKernel {
         m: Int, n: Int, k: Int, a: MatrixView, b: UnsafePointer<W>, bRowStride: Int,
         c: UnsafeMutablePointer<Float>, cRowStride: Int, epilogue: GemmEpilogue, columnBlock: Int
     ) {
-        let width = max(WideVector.scalarCount, columnBlock / WideVector.scalarCount * WideVector.scalarCount)
-        guard m > tileRows, width < n else {
-            return product(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
-        }
+        // One call of `product` per build (it is inlined: one copy of the tiles per weight type).
+        #if VAERT_COMPACT_KERNELS
+        product(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue)
+        #else
+        let block = max(WideVector.scalarCount, columnBlock / WideVector.scalarCount * WideVector.scalarCount)
+        let width = m > tileRows && block < n ? block : n
         var first = 0
         while first < n {
             var part = epilogue
@@ -75,6 +77,7 @@ public enum GemmKernel {
             product(m: m, n: min(width, n - first), k: k, a: a, b: b + first, bRowStride: bRowStride, c: c + first, cRowStride: cRowStride, epilogue: part)
             first += width
         }
+        #endif
     }
 
     @inline(__always)

@@ -41,9 +41,14 @@ public enum Kernels {
         #endif
     }()
 
-    /// A core's L2 cache in bytes, from CPUID (`vaert_cpu_cache_bytes`); 512 KB where the CPU does not say.
+    /// A core's L2 cache in bytes, from CPUID on x86-64 (`vaert_cpu_cache_bytes`); 512 KB where the CPU does
+    /// not say, and on other architectures (the device builds link no CPU probe).
     public static let level2CacheBytes: Int = {
+        #if canImport(VAEKernelsAVX2)
         let bytes = Int(vaert_cpu_cache_bytes(2))
+        #else
+        let bytes = 0
+        #endif
         return bytes > 0 ? bytes : 512 * 1024
     }()
 
@@ -56,8 +61,13 @@ public enum Kernels {
     }
 
     /// Columns of a strided B of `k` rows that fit half the L2 cache: the strided GEMM's column blocks.
+    /// (Not for the compact kernels of cores without caches to speak of.)
     public static func columnBlock(k: Int, elementBytes: Int) -> Int {
-        level2CacheBytes / 2 / max(1, k * elementBytes)
+        #if VAERT_COMPACT_KERNELS
+        return .max
+        #else
+        return level2CacheBytes / 2 / max(1, k * elementBytes)
+        #endif
     }
 
     /// Rows of the GEMM's register tile; a batch split at multiples of it splits no tile.
