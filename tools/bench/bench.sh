@@ -4,7 +4,8 @@
 #     PyTorch eager on graphs built from the same weights file (tools/bench/peers.py): decode and encode
 #     of the course VAE (f32; batch 1 also from f16 and int8 files), decode of the conv VAE; 1 and 2 threads;
 #   - the Embedded Swift build of libvaert against the desktop one (when tools/build-embedded.sh host has run);
-#   - training the course VAE with vae-train against ../shared/bench/ref_vae.py (tools/bench/train-vs-pytorch.sh).
+#   - training the course VAE and the conv VAE (10,000 images) with vae-train against their PyTorch twins
+#     (tools/bench/train-vs-pytorch.sh).
 # Prints markdown tables: images/s, the ratio vaert / peer, and vaert's fraction of the FMA peak the tool
 # measures. Usage: tools/bench/bench.sh [SECONDS_PER_POINT] [TRAINING_EPOCHS (0 skips training)]
 # PYTHON=... selects a Python with onnxruntime, torch and onnx (default: ../shared/bench/setup-peers.sh's).
@@ -96,5 +97,6 @@ echo "kernels: $(cc -x c - -o "$work/kernels" $(PKG_CONFIG_PATH=.build/vaert/lib
 int main(void) { puts(vaert_kernels()); return 0; }' && "$work/kernels")"
 if [ "$epochs" -gt 0 ]; then
     echo
-    tools/bench/train-vs-pytorch.sh "$epochs" 2 "$python" | tail -2
+    PYTHON=$python tools/bench/train-vs-pytorch.sh "$epochs" 2 vae | tail -2
+    PYTHON=$python tools/bench/train-vs-pytorch.sh "$epochs" 2 conv-vae 10000 | tail -2
 fi

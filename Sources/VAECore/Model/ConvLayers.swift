@@ -99,9 +99,14 @@ public struct ConvLayer: @unchecked Sendable {
 }
 
 /// ConvTranspose2d over borrowed memory: weights [inC, outC, kH, kW] (PyTorch's layout), bias [outC].
-/// It is the adjoint of a convolution from the output shape to the input shape: per group of images, the
-/// inputs are laid side by side (channels × images·pixels), one GEMM Wᵀ[outC·kH·kW × inC] · x gives the
-/// columns, which fold back (col2im) into each output image, then bias and activation per channel.
+/// It is the adjoint of a convolution from the output shape to the input shape. Per group of up to
+/// `imagesPerGroup` images, interleaved (entry `pixel · images + image`):
+/// 1. the inputs are gathered as channels × (pixels · images);
+/// 2. per block of output channels, one GEMM Wᵀ[channels·kH·kW × inC] · inputs gives the block's columns,
+///    which fold (col2im) into its channels' pixels at once, while they are in cache;
+/// 3. the pixels go back to one image after another, then the activation runs over them.
+/// Interleaving makes the fold vector adds of whole groups of images: the window arithmetic, the
+/// bounds and the scatter are paid once per group, not per image and channel.
 public struct ConvTransposeLayer: @unchecked Sendable {
     public let input: Shape3
     public let output: Shape3
@@ -110,6 +115,13 @@ public struct ConvTransposeLayer: @unchecked Sendable {
     public let weights: ConvWeights
     public let bias: UnsafePointer<Float>?
     public let activation: Activation
+
+    /// Images computed side by side: one AVX2 vector of them in the fold. One on cores without SIMD units.
+    #if VAERT_COMPACT_KERNELS
+    public static let imagesPerGroup = 1
+    #else
+    public static let imagesPerGroup = 8
+    #endif
 
     public init(input: Shape3, output: Shape3, parameters p: ConvParameters, weights: ConvWeights, bias: UnsafePointer<Float>?, activation: Activation) {
         self.input = input
@@ -120,35 +132,66 @@ public struct ConvTransposeLayer: @unchecked Sendable {
         self.activation = activation
     }
 
-    /// Floats of scratch `forward` needs for `batch` images: a group's inputs side by side and its columns,
-    /// and the staging of stored weights.
+    /// Kernel taps per output channel: rows of the GEMM per channel.
+    var taps: Int { window.kernelHeight * window.kernelWidth }
+
+    /// Output channels per GEMM: about 48 rows (eight tiles of six), so the block's columns stay in the L2
+    /// cache for the fold.
+    var channelsPerBlock: Int { min(output.channels, max(1, 48 / taps)) }
+
+    /// Scratch floats per image of a group: its inputs, a block's columns, and the block's folded pixels.
+    var scratchFloatsPerImage: Int {
+        input.count + channelsPerBlock * (taps * window.positions + output.height * output.width)
+    }
+
+    /// Floats of scratch `forward` needs for `batch` images: one group's, and the staging of stored weights.
     public func scratchFloats(batch: Int) -> Int {
-        imagesPerGemm(batch: batch, positions: window.positions, rows: window.patchSize) * window.positions * (input.channels + window.patchSize)
-            + weights.stagingFloats(m: window.patchSize, k: input.channels)
+        min(batch, Self.imagesPerGroup) * scratchFloatsPerImage + weights.stagingFloats(m: channelsPerBlock * taps, k: input.channels)
     }
 
     public func forward(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                         activation override: Activation? = nil) {
-        let pixels = window.positions
-        let group = imagesPerGemm(batch: batch, positions: pixels, rows: window.patchSize)
+        let pixels = window.positions, outputPixels = output.height * output.width
+        let group = min(batch, Self.imagesPerGroup), blockChannels = channelsPerBlock
+        let gathered = scratch, columns = gathered + group * input.count
+        let planes = columns + group * blockChannels * taps * pixels, staging = planes + group * blockChannels * outputPixels
         var first = 0
         while first < batch {
             let images = min(group, batch - first)
-            let width = images * pixels
-            let gathered = scratch, columns = scratch + input.channels * width, staging = columns + window.patchSize * width
-            for g in 0..<images {
-                let image = x + (first + g) * input.count
-                for c in 0..<input.channels { (gathered + c * width + g * pixels).update(from: image + c * pixels, count: pixels) }
+            let width = pixels * images
+            // One image needs no interleaving: it is read, and folded into, where it lies.
+            let inputs = images == 1 ? x + first * input.count : UnsafePointer(gathered)
+            if images > 1 { interleave(x + first * input.count, count: input.count, images: images, into: gathered) }
+            var channel = 0
+            while channel < output.channels {
+                let count = min(blockChannels, output.channels - channel)
+                // Wᵀ: A(r, c) = W[c, r] (W is [inC, outC·kH·kW]).
+                weights.multiply(firstRow: channel * taps, m: count * taps, n: width, k: input.channels, rowStride: 1, columnStride: window.patchSize,
+                                 b: inputs, c: columns, epilogue: .overwrite, staging: staging)
+                for c in 0..<count {
+                    let out = y + first * output.count + (channel + c) * outputPixels
+                    let plane = images == 1 ? out : planes + c * outputPixels * images
+                    window.foldInterleaved(columns + c * taps * width, rowStride: width, images: images, into: plane, bias: bias?[channel + c] ?? 0)
+                    if images > 1 { deinterleave(plane, count: outputPixels, images: images, into: out, imageStride: output.count) }
+                }
+                channel += count
             }
-            // Wᵀ: A(r, c) = W[c, r] (W is [inC, outC·kH·kW]).
-            weights.multiply(m: window.patchSize, n: width, k: input.channels, rowStride: 1, columnStride: window.patchSize, b: gathered,
-                             c: columns, epilogue: .overwrite, staging: staging)
-            for g in 0..<images {
-                let out = y + (first + g) * output.count
-                window.col2im(columns + g * pixels, into: out, rowStride: width, bias: bias)
-                Kernels.apply(override ?? activation, out, count: output.count)
-            }
+            Kernels.apply(override ?? activation, y + first * output.count, count: images * output.count)
             first += images
         }
+    }
+}
+
+/// `images` images of `count` floats one after another → entry `j · images + i` is image i's entry j.
+func interleave(_ x: UnsafePointer<Float>, count: Int, images: Int, into out: UnsafeMutablePointer<Float>) {
+    for i in 0..<images {
+        for j in 0..<count { out[j &* images &+ i] = x[i &* count &+ j] }
+    }
+}
+
+/// The inverse of `interleave` for `count` entries, image i's going to `out + i · imageStride`.
+func deinterleave(_ x: UnsafePointer<Float>, count: Int, images: Int, into out: UnsafeMutablePointer<Float>, imageStride: Int) {
+    for i in 0..<images {
+        for j in 0..<count { out[i &* imageStride &+ j] = x[j &* images &+ i] }
     }
 }

@@ -22,20 +22,21 @@ public enum ConvWeights: @unchecked Sendable {
         return 0
     }
 
-    /// `C[m × n] = A · B`, then the epilogue, where A [m × k] is the weights read with strides: A(r, j) is
-    /// element `r · rowStride + j · columnStride` of the tensor. `staging` holds `stagingFloats(m:k:)` floats.
-    func multiply(m: Int, n: Int, k: Int, rowStride: Int, columnStride: Int, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-                  epilogue: GemmEpilogue, staging: UnsafeMutablePointer<Float>) {
+    /// `C[m × n] = A · B`, then the epilogue, where A [m × k] is rows `firstRow ..< firstRow + m` of the
+    /// weights read with strides: A(r, j) is element `(firstRow + r) · rowStride + j · columnStride` of the
+    /// tensor. `staging` holds `stagingFloats(m:k:)` floats.
+    func multiply(firstRow: Int = 0, m: Int, n: Int, k: Int, rowStride: Int, columnStride: Int, b: UnsafePointer<Float>,
+                  c: UnsafeMutablePointer<Float>, epilogue: GemmEpilogue, staging: UnsafeMutablePointer<Float>) {
         switch self {
         case .floats(let w):
-            Kernels.multiply(m: m, n: n, k: k, a: MatrixView(w, rowStride: rowStride, columnStride: columnStride), b: b, bRowStride: n,
-                             c: c, cRowStride: n, epilogue: epilogue)
+            Kernels.multiply(m: m, n: n, k: k, a: MatrixView(w + firstRow * rowStride, rowStride: rowStride, columnStride: columnStride), b: b,
+                             bRowStride: n, c: c, cRowStride: n, epilogue: epilogue)
         case .stored(let tensor):
             var first = 0
             while first < m {
                 let rows = min(ConvWeights.blockRows, m - first)
                 for r in 0..<rows {
-                    tensor.widen(from: (first + r) * rowStride, stride: columnStride, count: k, into: staging + r * k)
+                    tensor.widen(from: (firstRow + first + r) * rowStride, stride: columnStride, count: k, into: staging + r * k)
                 }
                 var block = epilogue
                 block.rowBias = epilogue.rowBias.map { $0 + first }

@@ -88,6 +88,36 @@ public struct WindowGeometry: Equatable, Sendable {
         }
     }
 
+    /// `im2col` transposed, in one pass: `rows` [positions × patchSize], row p holding the window at
+    /// position p (the layout a weight gradient's GEMM reads). Window by window, each kernel row is a run
+    /// of the image's row; only windows over the border test their taps.
+    public func im2row(_ image: UnsafePointer<Float>, into rows: UnsafeMutablePointer<Float>) {
+        let patch = patchSize, plane = height * width
+        for oy in 0..<outputHeight {
+            let y0 = oy &* stride &- padding
+            for ox in 0..<outputWidth {
+                let x0 = ox &* stride &- padding
+                let inside = y0 >= 0 && y0 + kernelHeight <= height && x0 >= 0 && x0 + kernelWidth <= width
+                var out = rows + (oy &* outputWidth &+ ox) &* patch
+                for c in 0..<channels {
+                    for ky in 0..<kernelHeight {
+                        let y = y0 &+ ky
+                        let line = image + (c &* plane &+ y &* width &+ x0)
+                        if inside {
+                            for kx in 0..<kernelWidth { out[kx] = line[kx] }
+                        } else {
+                            for kx in 0..<kernelWidth {
+                                let x = x0 &+ kx
+                                out[kx] = y >= 0 && y < height && x >= 0 && x < width ? line[kx] : 0
+                            }
+                        }
+                        out += kernelWidth
+                    }
+                }
+            }
+        }
+    }
+
     /// The adjoint of `im2col`: adds every entry of `columns` back into the image pixel it was read from.
     /// `image` is accumulated into, not cleared. `rowStride` as for `im2col`.
     public func col2im(_ columns: UnsafePointer<Float>, addingInto image: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
@@ -112,56 +142,44 @@ public struct WindowGeometry: Equatable, Sendable {
 }
 
 extension WindowGeometry {
-    /// `col2im` in gather form, for the forward pass of a transposed convolution: each image pixel starts
-    /// at its channel's bias and receives the column entries that map to it, pixel by pixel, with the
-    /// channels innermost. The taps of a pixel are found once for all channels, and the channels' sums
-    /// are independent, so the adds overlap instead of waiting on each other (the scatter form spends
-    /// its time in short loops and read-modify-write chains).
-    ///
-    /// Pixels go by residue class modulo the stride: along x, for pixels r, r + s, r + 2s, ... the taps
-    /// that reach them are kx ≡ r + padding (mod s), and the window position of tap kx + s·t for the
-    /// j-th pixel is `first + j − t`, so the loops need no division.
-    public func col2im(_ columns: UnsafePointer<Float>, into image: UnsafeMutablePointer<Float>, rowStride: Int, bias: UnsafePointer<Float>?) {
-        let plane = height * width
-        for c in 0..<channels {
-            (image + c * plane).update(repeating: bias?[c] ?? 0, count: plane)
-        }
-        let channelStride = kernelHeight * kernelWidth * rowStride
-        for ry in 0..<min(stride, height) {
-            let kyFirst = (ry + padding) % stride
-            let oyFirst = (ry + padding - kyFirst) / stride
-            for rx in 0..<min(stride, width) {
-                let kxFirst = (rx + padding) % stride
-                let oxFirst = (rx + padding - kxFirst) / stride
-                var y = ry, jy = 0
-                while y < height {
-                    var x = rx, jx = 0
-                    while x < width {
-                        let pixel = image + (y &* width &+ x)
-                        var ky = kyFirst, oy = oyFirst &+ jy
-                        while ky < kernelHeight && oy >= 0 {
-                            if oy < outputHeight {
-                                var kx = kxFirst, ox = oxFirst &+ jx
-                                while kx < kernelWidth && ox >= 0 {
-                                    if ox < outputWidth {
-                                        let tapRow: Int = (ky &* kernelWidth &+ kx) &* rowStride
-                                        let tap = columns + (tapRow &+ oy &* outputWidth &+ ox)
-                                        for c in 0..<channels { pixel[c &* plane] += tap[c &* channelStride] }
-                                    }
-                                    kx &+= stride
-                                    ox &-= 1
-                                }
-                            }
-                            ky &+= stride
-                            oy &-= 1
-                        }
-                        x &+= stride
-                        jx &+= 1
+    /// `col2im` for the forward pass of a transposed convolution, over `images` images interleaved: entry
+    /// `i` of a column or pixel is image `i`'s, so every step moves one vector of images and the window
+    /// arithmetic is done once for all of them. `columns` holds one channel's kernel taps (rows ky·kW + kx,
+    /// `rowStride` floats apart, window position p at `p · images`); `plane` receives that channel's
+    /// pixels (pixel q at `q · images`), starting from `bias`. Each pixel's sum is the bias, then its taps
+    /// in (ky, kx) order, whatever the number of images, so an image's bits do not depend on its batch.
+    public func foldInterleaved(_ columns: UnsafePointer<Float>, rowStride: Int, images: Int, into plane: UnsafeMutablePointer<Float>, bias: Float) {
+        plane.update(repeating: bias, count: height * width * images)
+        for ky in 0..<kernelHeight {
+            let rows = validPositions(offset: ky, size: height, count: outputHeight)
+            for kx in 0..<kernelWidth {
+                let xs = validPositions(offset: kx, size: width, count: outputWidth)
+                let source = columns + (ky * kernelWidth + kx) * rowStride
+                for oy in rows {
+                    let first = tapIndex(channel: 0, row: oy, ky: ky, kx: kx)
+                    let line = source + oy &* outputWidth &* images
+                    for ox in xs {
+                        addImages(line + ox &* images, into: plane + (first &+ ox &* stride) &* images, count: images)
                     }
-                    y &+= stride
-                    jy &+= 1
                 }
             }
         }
+    }
+}
+
+/// `target[0 ..< count] += source[0 ..< count]`, a vector at a time (count is at most a few vectors).
+@inline(__always)
+func addImages(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    #if !VAERT_COMPACT_KERNELS
+    while i + 8 <= count {
+        let sum = UnsafeRawPointer(target + i).loadUnaligned(as: SIMD8<Float>.self) + UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(target + i).storeBytes(of: sum, as: SIMD8<Float>.self)
+        i += 8
+    }
+    #endif
+    while i < count {
+        target[i] += source[i]
+        i += 1
     }
 }

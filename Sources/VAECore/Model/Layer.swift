@@ -36,7 +36,10 @@ public enum Layer: @unchecked Sendable {
         case .dense, .halfDense: return 0
         case .quantizedDense(let l): return l.scratchFloatsPerRow
         case .conv(let l): (positions, rows) = (l.window.positions, l.window.patchSize + l.output.channels)
-        case .convTranspose(let l): (positions, rows) = (l.window.positions, l.input.channels + l.window.patchSize)
+        case .convTranspose(let l):
+            // A block's rows (at most 48 or one channel's taps) × input pixels, plus the input and a block's output.
+            (positions, rows) = (l.window.positions, l.channelsPerBlock * l.taps)
+            return positions.multipliedReportingOverflow(by: rows).overflow ? nil : l.scratchFloatsPerImage
         }
         let (product, overflow) = positions.multipliedReportingOverflow(by: rows)
         return overflow ? nil : product

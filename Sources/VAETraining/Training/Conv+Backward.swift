@@ -2,18 +2,44 @@ import VAECore
 
 /// Scratch memory for convolution passes over a batch, allocated once by the trainer.
 public final class ConvWorkspace: @unchecked Sendable {
-    /// One column matrix per worker thread.
+    /// Per worker thread: scratch for one image's column matrix (the backward passes) or for the forward
+    /// pass of the worker's run of images.
     let perThread: [FloatBuffer]
     /// Every image's column matrix, transposed ([positions × patch] each), for the weight gradient's one GEMM.
     let columnsT: FloatBuffer
-    /// A batch permuted to channels-major [channels × (batch · positions)].
+    /// A batch permuted to channels-major [channels × (batch · positions)], or a batch's input gradient
+    /// transposed (rows of window positions).
     let permuted: FloatBuffer
+    /// A transposed convolution's weights, transposed.
+    let weightsT: FloatBuffer
 
     public init(layers: [Layer], batch: Int, threads: Int) {
-        let columns = layers.map { $0.scratchFloats(batch: 1) }.max() ?? 0
-        perThread = (0..<max(threads, 1)).map { _ in FloatBuffer(count: columns) }
+        let threads = max(threads, 1)
+        let columns = layers.map(ConvWorkspace.columnFloats).max() ?? 0
+        let forward = layers.map { $0.scratchFloats(batch: (batch + threads - 1) / threads) }.max() ?? 0
+        perThread = (0..<threads).map { _ in FloatBuffer(count: max(columns, forward)) }
         columnsT = FloatBuffer(count: batch * columns)
         permuted = FloatBuffer(count: batch * (layers.map { max($0.inputCount, $0.outputCount) }.max() ?? 0))
+        weightsT = FloatBuffer(count: layers.map(ConvWorkspace.transposedWeightFloats).max() ?? 0)
+    }
+
+    static func transposedWeightFloats(_ layer: Layer) -> Int {
+        if case .convTranspose(let l) = layer { return l.input.channels * l.window.patchSize }
+        return 0
+    }
+
+    /// Floats of one image's column matrix (patch × window positions): what the backward passes unfold into.
+    static func columnFloats(_ layer: Layer) -> Int {
+        switch layer {
+        case .conv(let l): return l.window.patchSize * l.window.positions
+        case .convTranspose(let l): return l.window.patchSize * l.window.positions
+        default: return 0
+        }
+    }
+
+    /// Runs `body(images, scratch)` over the batch split into contiguous runs of images across threads.
+    func forEachRun(_ batch: Int, _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+        RowParallel.forEachRun(count: batch, workers: threads) { worker, images in body(images, perThread[worker].pointer) }
     }
 
     var threads: Int { perThread.count }
@@ -49,10 +75,7 @@ public enum ConvBackward {
         let (oc, positions, patch) = (l.output.channels, g.positions, g.patchSize)
         channelSums(dY, batch: batch, channels: oc, positions: positions, into: db)
         let columnsT = work.columnsT.pointer
-        work.forEachImage(batch) { b, scratch in
-            g.im2col(x + b * l.input.count, into: scratch)
-            DenseBackward.transpose(scratch, rows: patch, columns: positions, into: columnsT + b * positions * patch)
-        }
+        work.forEachImage(batch) { b, _ in g.im2row(x + b * l.input.count, into: columnsT + b * positions * patch) }
         work.permute(dY, batch: batch, channels: oc, positions: positions)
         ParallelGemm.multiply(m: oc, n: patch, k: batch * positions, a: MatrixView(work.permuted.pointer, rowStride: batch * positions),
                               b: columnsT, bRowStride: patch, c: dW, cRowStride: patch, threads: work.threads)
@@ -67,7 +90,10 @@ public enum ConvBackward {
     }
 
     /// ConvTranspose2d (forward: cols = Wᵀ·x_b, y_b = col2im(cols) + b): dCols_b = im2col(dY_b),
-    /// dX_b = W · dCols_b, dW = Σ_b x_b · dCols_bᵀ, db = Σ dY.
+    /// dX_b = W · dCols_b, dW = Σ_b x_b · dCols_bᵀ, db = Σ dY. The batch's dCols are unfolded once,
+    /// transposed (`im2row`, [positions × patch] per image), for both GEMMs: dW's, and dXᵀ = dColsᵀ · Wᵀ over
+    /// the whole batch, whose rows are then transposed back image by image. Every element is the same
+    /// sequential sum over the patch as W · dCols_b, whatever the split.
     public static func convTranspose(_ l: ConvTransposeLayer, x: UnsafePointer<Float>, dY: UnsafePointer<Float>, batch: Int,
                                      dW: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>?,
                                      work: ConvWorkspace) {
@@ -75,17 +101,18 @@ public enum ConvBackward {
         let (ic, positions, patch) = (l.input.channels, g.positions, g.patchSize)
         channelSums(dY, batch: batch, channels: l.output.channels, positions: l.output.height * l.output.width, into: db)
         let columnsT = work.columnsT.pointer
-        work.forEachImage(batch) { b, scratch in
-            g.im2col(dY + b * l.output.count, into: scratch)
-            if let dX {
-                Kernels.multiply(m: ic, n: positions, k: patch, a: MatrixView(l.weights.trained, rowStride: patch), b: scratch, bRowStride: positions,
-                              c: dX + b * l.input.count, cRowStride: positions)
-            }
-            DenseBackward.transpose(scratch, rows: patch, columns: positions, into: columnsT + b * positions * patch)
-        }
+        work.forEachImage(batch) { b, _ in g.im2row(dY + b * l.output.count, into: columnsT + b * positions * patch) }
         work.permute(x, batch: batch, channels: ic, positions: positions)
         ParallelGemm.multiply(m: ic, n: patch, k: batch * positions, a: MatrixView(work.permuted.pointer, rowStride: batch * positions),
                               b: columnsT, bRowStride: patch, c: dW, cRowStride: patch, threads: work.threads)
+        guard let dX else { return }
+        let weightsT = work.weightsT.pointer, rowsT = work.permuted.pointer
+        DenseBackward.transpose(l.weights.trained, rows: ic, columns: patch, into: weightsT)
+        ParallelGemm.multiply(m: batch * positions, n: ic, k: patch, a: MatrixView(columnsT, rowStride: patch), b: weightsT, bRowStride: ic,
+                              c: rowsT, cRowStride: ic, threads: work.threads)
+        work.forEachImage(batch) { b, _ in
+            DenseBackward.transpose(rowsT + b * positions * ic, rows: positions, columns: ic, into: dX + b * l.input.count)
+        }
     }
 
     /// out[c] = Σ_b Σ_p values[b, c, p].

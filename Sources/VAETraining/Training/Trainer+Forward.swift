@@ -83,8 +83,9 @@ extension Trainer {
             return
         }
         let (n, m) = (layer.inputCount, layer.outputCount)
-        convWork.forEachImage(rows) { b, scratch in
-            layer.forward(x + b * n, batch: 1, into: y + b * m, scratch: scratch, activation: activation)
+        // Each image's outputs have the same bits whatever run of images it is computed in.
+        convWork.forEachRun(rows) { images, scratch in
+            layer.forward(x + images.lowerBound * n, batch: images.count, into: y + images.lowerBound * m, scratch: scratch, activation: activation)
         }
     }
 }
