@@ -5,18 +5,23 @@ import PackageDescription
 // lane (measured 160x slower), so `VAERT_FMA` selects the fused path only where the build targets a CPU
 // with FMA; without it the kernels use `a * b + c`.
 //
-// On x86-64 the kernel files are compiled twice: `VAEKernels` for any x86-64 and `VAEKernelsAVX2`
-// (symbolic links to the same files) for AVX2 + FMA + F16C. VAECore picks one at run time from CPUID,
-// so libvaert runs on any x86-64. The trainer and the commands are built for AVX2 machines.
+// On x86-64 the kernel files are compiled three times: `VAEKernels` for any x86-64, `VAEKernelsAVX2`
+// (symbolic links to the same files) for AVX2 + FMA + F16C, and `VAEKernelsAVX512` (the same again) for
+// AVX-512 F/BW/DQ/VL, whose tiles are twice as wide. VAECore picks one at run time from CPUID, so
+// libvaert runs on any x86-64. The trainer and the commands are built for AVX2 machines.
 // (tools/modules.sh gives the scripts that compile modules by hand the same graph and flags.)
 #if arch(x86_64)
 let portableKernelSettings: [SwiftSetting] = []
 let fastKernelSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"]), .define("VAERT_FMA"), .define("VAERT_AVX2")]
+let widestKernelSettings: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "skylake-avx512"]), .define("VAERT_FMA"), .define("VAERT_AVX2"), .define("VAERT_AVX512"),
+]
 let kernelTargets: [Target] = [
     .target(name: "VAEKernels", dependencies: ["VAEKernelTypes"], exclude: ["README.md"], swiftSettings: portableKernelSettings),
     .target(name: "VAEKernelsAVX2", dependencies: ["VAEKernelTypes"], swiftSettings: fastKernelSettings),
+    .target(name: "VAEKernelsAVX512", dependencies: ["VAEKernelTypes"], swiftSettings: widestKernelSettings),
 ]
-let kernelDependencies: [Target.Dependency] = ["VAEKernels", "VAEKernelsAVX2"]
+let kernelDependencies: [Target.Dependency] = ["VAEKernels", "VAEKernelsAVX2", "VAEKernelsAVX512"]
 #else
 #if arch(arm64)
 let portableKernelSettings: [SwiftSetting] = [.define("VAERT_FMA")]

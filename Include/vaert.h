@@ -284,9 +284,10 @@ VAERT_API vaert_status vaert_set_threads(size_t threads);
 /* The current thread count of vaert_set_threads. */
 VAERT_API size_t vaert_get_threads(void);
 
-/* The kernels this CPU runs, chosen once from CPUID: "avx2" (AVX2 + FMA + F16C) or "baseline" (any
- * x86-64, or the portable build elsewhere). The environment variable VAERT_KERNELS=baseline, read at the
- * first call, forces the baseline kernels. A static string, never NULL. */
+/* The kernels this CPU runs, chosen once from CPUID: "avx512" (AVX-512 F/BW/DQ/VL on top of the AVX2 set),
+ * "avx2" (AVX2 + FMA + F16C) or "baseline" (any x86-64, or the portable build elsewhere). The environment
+ * variable VAERT_KERNELS, read at the first call, forces a narrower build: "avx2" or "baseline". The
+ * AVX2 and AVX-512 builds give the same bits. A static string, never NULL. */
 VAERT_API const char *vaert_kernels(void);
 
 /* ---- JPEG ------------------------------------------------------------------------------------- */

@@ -4,19 +4,25 @@
 
 # The runtime's modules, in dependency order: each imports only modules before it.
 VAERT_RUNTIME_MODULES="VAEKernelTypes VAEKernels VAECore VAERuntime vaert"
-# The trainer's, on top of the runtime's (VAEKernelsAVX2 is VAECore's second kernel build on x86-64; the
-# commands' own files are not modules).
-VAERT_TRAINER_MODULES="VAEKernelsAVX2 VAETrainingKernels VAETraining"
+# The trainer's, on top of the runtime's (VAEKernelsAVX2 and VAEKernelsAVX512 are VAECore's other kernel
+# builds on x86-64; the commands' own files are not modules).
+VAERT_TRAINER_MODULES="VAEKernelsAVX2 VAEKernelsAVX512 VAETrainingKernels VAETraining"
 # The AVX2 + FMA code generation of VAEKernelsAVX2, VAETrainingKernels and VAETraining (Package.swift's
 # fastKernelSettings): without VAERT_FMA the kernels use a * b + c, never libm fmaf.
 VAERT_FAST_FLAGS="-target-cpu haswell -DVAERT_FMA -DVAERT_AVX2"
+# The AVX-512 build's (Package.swift's widestKernelSettings).
+VAERT_WIDEST_FLAGS="-target-cpu skylake-avx512 -DVAERT_FMA -DVAERT_AVX2 -DVAERT_AVX512"
 
 # module_sources NAME: the module's Swift files (symbolic links included), sorted.
 module_sources() { find "Sources/$1" -name '*.swift' | sort; }
 
 # module_flags NAME: the code-generation flags the package gives module NAME on x86-64.
 module_flags() {
-    case $1 in VAEKernelsAVX2|VAETrainingKernels|VAETraining) echo "$VAERT_FAST_FLAGS" ;; *) echo "" ;; esac
+    case $1 in
+        VAEKernelsAVX2|VAETrainingKernels|VAETraining) echo "$VAERT_FAST_FLAGS" ;;
+        VAEKernelsAVX512) echo "$VAERT_WIDEST_FLAGS" ;;
+        *) echo "" ;;
+    esac
 }
 
 # embedded_flags TARGET: the code generation of the Embedded runtime for the host, a cross target (a

@@ -26,7 +26,8 @@ extension GemmEpilogue {
 ///
 /// A may be strided either way (so Aᵀ·B costs no copy); B and C are row-major with unit column stride,
 /// which is what the vector loads stream. The inner tile is 6 rows × 16 columns: 12 accumulators,
-/// two B loads and six broadcasts per step of k, within the 16 AVX2 registers.
+/// two B loads and six broadcasts per step of k, within the 16 AVX2 registers. The AVX-512 build runs
+/// 6 rows × 32 columns first: the same 12 accumulators, each a 512-bit register.
 ///
 /// Every element of C is the same sequential sum over k whatever tile computes it, so results are
 /// bit-identical for any batch size or split of rows across threads.
@@ -115,6 +116,14 @@ public enum GemmKernel {
         c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue
     ) {
         var column = 0
+        #if VAERT_AVX512
+        if rows == tileRows {
+            while column + 2 * WideVector.scalarCount <= n {
+                tilePair(row: row, column: column, k: k, a: a, b: b, ldb: ldb, c: c, ldc: ldc, epilogue: epilogue)
+                column += 2 * WideVector.scalarCount
+            }
+        }
+        #endif
         if rows == 1 {
             while column + 4 * WideVector.scalarCount <= n {
                 singleRowWideTile(row: row, column: column, k: k, a: a, b: b, ldb: ldb, c: c, ldc: ldc, epilogue: epilogue)
@@ -183,6 +192,67 @@ public enum GemmKernel {
             epilogue.finish(s0, row: row, column: column, into: c + row * ldc + column)
         }
     }
+
+    #if VAERT_AVX512
+    /// Six rows × 32 columns, the AVX-512 build's tile: two 16-column strips side by side, 12 accumulators.
+    /// (Not `SIMD32<Float>`: its generic lane-wise operations are not vectorised, measured in the assembly.)
+    @inline(__always)
+    static func tilePair<W: GemmWeight>(
+        row: Int, column: Int, k: Int, a: MatrixView, b: UnsafePointer<W>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+        epilogue: GemmEpilogue
+    ) {
+        let (sums, more) = sixRowsTwoStrips(k: k, a: a.base + row * a.rowStride, rowStride: a.rowStride, aStep: a.columnStride, b: b + column,
+                                            stripOffset: WideVector.scalarCount, bStep: ldb)
+        let out = c + row * ldc + column
+        let w = WideVector.scalarCount
+        for r in 0..<tileRows {
+            epilogue.finish(sums[r], row: row + r, column: column, into: out + r * ldc)
+            epilogue.finish(more[r], row: row + r, column: column + w, into: out + r * ldc + w)
+        }
+    }
+
+    /// The sums of six rows of A (`rowStride` apart, advancing `aStep` per step of k) against two 16-column
+    /// strips of B (`b` and `b + stripOffset`, advancing `bStep`): the AVX-512 build's strided and packed tile.
+    @inline(__always)
+    static func sixRowsTwoStrips<W: GemmWeight>(k: Int, a: UnsafePointer<Float>, rowStride rs: Int, aStep: Int, b: UnsafePointer<W>,
+                                                stripOffset: Int, bStep: Int) -> (SixSums, SixSums) {
+        var pa = a, pb = b
+        var c0 = WideVector(), c1 = WideVector(), c2 = WideVector(), c3 = WideVector(), c4 = WideVector(), c5 = WideVector()
+        var d0 = WideVector(), d1 = WideVector(), d2 = WideVector(), d3 = WideVector(), d4 = WideVector(), d5 = WideVector()
+        for _ in 0..<k {
+            let bv = W.widened(pb, as: WideVector.self), bw = W.widened(pb + stripOffset, as: WideVector.self)
+            let x0 = WideVector(repeating: pa[0]), x1 = WideVector(repeating: pa[rs]), x2 = WideVector(repeating: pa[2 * rs])
+            c0 = multiplyAdd(c0, x0, bv); d0 = multiplyAdd(d0, x0, bw)
+            c1 = multiplyAdd(c1, x1, bv); d1 = multiplyAdd(d1, x1, bw)
+            c2 = multiplyAdd(c2, x2, bv); d2 = multiplyAdd(d2, x2, bw)
+            let x3 = WideVector(repeating: pa[3 * rs]), x4 = WideVector(repeating: pa[4 * rs]), x5 = WideVector(repeating: pa[5 * rs])
+            c3 = multiplyAdd(c3, x3, bv); d3 = multiplyAdd(d3, x3, bw)
+            c4 = multiplyAdd(c4, x4, bv); d4 = multiplyAdd(d4, x4, bw)
+            c5 = multiplyAdd(c5, x5, bv); d5 = multiplyAdd(d5, x5, bw)
+            pa += aStep
+            pb += bStep
+        }
+        return (SixSums(c0, c1, c2, c3, c4, c5), SixSums(d0, d1, d2, d3, d4, d5))
+    }
+
+    /// Six rows' sums of one strip.
+    struct SixSums {
+        var r0, r1, r2, r3, r4, r5: WideVector
+        @inline(__always) init(_ r0: WideVector, _ r1: WideVector, _ r2: WideVector, _ r3: WideVector, _ r4: WideVector, _ r5: WideVector) {
+            (self.r0, self.r1, self.r2, self.r3, self.r4, self.r5) = (r0, r1, r2, r3, r4, r5)
+        }
+        @inline(__always) subscript(_ r: Int) -> WideVector {
+            switch r {
+            case 0: return r0
+            case 1: return r1
+            case 2: return r2
+            case 3: return r3
+            case 4: return r4
+            default: return r5
+            }
+        }
+    }
+    #endif
 
     /// One row × 64 columns: four independent accumulators keep the FMA units busy when the batch is 1.
     /// Every output is still the same sequential sum over k as in the 6-row tile, so a row's result

@@ -37,8 +37,17 @@ extension GemmKernel {
         let block = max(1, b.panelsPerBlock)
         let blocked = block < b.panels
         func rowTile(_ row: Int, panels: Range<Int>) {
-            for q in panels {
+            var q = panels.lowerBound
+            #if VAERT_AVX512
+            while q + 2 <= panels.upperBound {
+                panelPairTile(row: row, panel: q, k: k, a: a, b: base + q * panelSize, panelSize: panelSize, columns: b.columns, c: c, ldc: ldc,
+                              epilogue: tileEpilogue)
+                q += 2
+            }
+            #endif
+            while q < panels.upperBound {
                 panelTile(row: row, panel: q, k: k, a: a, b: base + q * panelSize, columns: b.columns, c: c, ldc: ldc, epilogue: tileEpilogue)
+                q += 1
             }
             if separate && !blocked { ActivationKernel.apply(epilogue.activation, c + row * ldc, count: tileRows * ldc) }
         }
@@ -105,6 +114,22 @@ extension GemmKernel {
         finishPanel(c4, row: row + 4, column: column, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
         finishPanel(c5, row: row + 5, column: column, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
     }
+
+    #if VAERT_AVX512
+    /// Six rows × two consecutive panels, the AVX-512 build's tile: 12 accumulators of 16 floats, two panel
+    /// rows and six broadcasts per step of k. Each sum is the one `panelTile` computes.
+    @inline(__always)
+    static func panelPairTile<W: GemmWeight>(row: Int, panel: Int, k: Int, a: MatrixView, b: UnsafePointer<W>, panelSize: Int, columns: Int,
+                                               c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GemmEpilogue) {
+        let (sums, more) = sixRowsTwoStrips(k: k, a: a.base + row * a.rowStride, rowStride: a.rowStride, aStep: a.columnStride, b: b,
+                                            stripOffset: panelSize, bStep: PackedMatrix.panelWidth)
+        let column = panel * PackedMatrix.panelWidth, next = column + PackedMatrix.panelWidth
+        for r in 0..<tileRows {
+            finishPanel(sums[r], row: row + r, column: column, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
+            finishPanel(more[r], row: row + r, column: next, columns: columns, c: c, ldc: ldc, epilogue: epilogue)
+        }
+    }
+    #endif
 
     /// One row × four consecutive panels (64 columns).
     @inline(__always)

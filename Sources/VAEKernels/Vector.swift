@@ -6,7 +6,8 @@ import _Builtin_intrinsics.intel
 /// The vector types and widths every kernel uses, kept in one place.
 ///
 /// `Vector` is one AVX2 register (8 floats); `WideVector` is two, which the register-blocked GEMM
-/// uses as its column tile. On aarch64 the same types map to NEON registers.
+/// uses as its column tile (one register in the AVX-512 build, whose tiles take two side by side).
+/// On aarch64 the same types map to NEON registers.
 public typealias Vector = SIMD8<Float>
 public typealias WideVector = SIMD16<Float>
 
@@ -111,7 +112,13 @@ extension SIMD16: KernelVector where Scalar == Float {
     @inline(__always) static func blend(_ v: Self, _ other: Self, belowZero: Bool) -> Self {
         belowZero ? v.replacing(with: other, where: v .< 0) : v.replacing(with: other, where: .!(v .> 0))
     }
-    @inline(__always) static func widening(_ p: UnsafePointer<Half>) -> Self { SIMD16(lowHalf: widen8(p), highHalf: widen8(p + 8)) }
+    @inline(__always) static func widening(_ p: UnsafePointer<Half>) -> Self {
+        #if VAERT_AVX512
+        return _mm512_cvtph_ps(UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Int64>.self))
+        #else
+        return SIMD16(lowHalf: widen8(p), highHalf: widen8(p + 8))
+        #endif
+    }
 }
 
 extension KernelVector {

@@ -18,6 +18,19 @@ int vaert_cpu_has_avx2_fma(void) {
 #endif
 }
 
+int vaert_cpu_has_avx512(void) {
+    const char *forced = getenv("VAERT_KERNELS");
+    if (forced && strcmp(forced, "avx2") == 0) return 0;
+    if (!vaert_cpu_has_avx2_fma()) return 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* As for AVX2, __builtin_cpu_supports("avx512f") includes the OS's XSAVE support for the ZMM state. */
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl");
+#else
+    return 0;
+#endif
+}
+
 int vaert_cpu_is_amd_family_17h(void) {
 #if defined(__x86_64__) && defined(__GNUC__)
     unsigned a, b, c, d;

@@ -4,7 +4,7 @@
  * Z_FILE holds float32 latent vectors; LABELS_FILE int32 classes (conditional models); PIXELS_FILE
  * receives the decoded float32 pixels. With SCORES_FILE and IMAGES_FILE it also writes the anomaly
  * scores of the float32 images. With "encode" it also encodes the float32 images and writes, per image,
- * mu then log-variance (latent_dim floats each). Prints the kernels in use ("kernels: avx2" or "kernels: baseline").
+ * mu then log-variance (latent_dim floats each). Prints the kernels in use ("kernels: avx512", "kernels: avx2" or "kernels: baseline").
  * Exits 0, or prints the failure and exits 1. */
 #include <stdio.h>
 #include <stdlib.h>

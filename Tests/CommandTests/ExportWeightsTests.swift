@@ -329,13 +329,13 @@ import VAETraining
         }
     }
 
-    @Test("int8 decodes equal an independent numpy model of the integer math (tools/int8-model.py), in both kernel builds",
+    @Test("int8 decodes equal an independent numpy model of the integer math (tools/int8-model.py), in every kernel build",
           .enabled(if: TestSupport.Artifact.library.isAvailable, "needs libvaert laid out: run tools/build-lib.sh (tools/test.sh does)"))
     func int8MatchesNumpyModel() throws {
         try TestSupport.withTemporaryFolder { folder in
             let out = "\(folder)/int8.vaert"
             #expect(try TestSupport.run(tool, [TestSupport.readyModel, "--out", out, "--dtype", "int8", "--int8-everywhere"]).status == 0)
-            for kernels in ["baseline", "auto"] {
+            for kernels in ["baseline", "avx2", "auto"] {
                 let r = try TestSupport.run("/usr/bin/env", ["python3", "\(TestSupport.root)/tools/int8-model.py",
                                                              "\(TestSupport.root)/.build/vaert/lib/libvaert.so", out],
                                             environment: ["VAERT_KERNELS": kernels])

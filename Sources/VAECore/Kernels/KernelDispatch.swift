@@ -4,24 +4,34 @@ internal import _VaertCPU
 #if canImport(VAEKernelsAVX2)
 internal import VAEKernelsAVX2
 #endif
+#if canImport(VAEKernelsAVX512)
+internal import VAEKernelsAVX512
+#endif
 
 /// The builds of the kernels this library carries.
 ///
-/// On x86-64 the kernels (`VAEKernels`) are compiled twice from the same files: once for any x86-64
-/// (SSE2, separate multiply and add) and once for the Haswell level, AVX2 + FMA + F16C (`VAEKernelsAVX2`).
-/// The choice is made once, from CPUID, so the shipped library runs on any x86-64 and at full speed where
+/// On x86-64 the kernels (`VAEKernels`) are compiled three times from the same files: for any x86-64
+/// (SSE2, separate multiply and add), for the Haswell level, AVX2 + FMA + F16C (`VAEKernelsAVX2`), and for
+/// AVX-512 F/BW/DQ/VL (`VAEKernelsAVX512`: Skylake-SP, Ice Lake, Sapphire Rapids, Zen 4 and later), whose
+/// GEMM tiles are 32 columns wide in 512-bit registers. Every element is the same sequential sum over k in
+/// the AVX2 and AVX-512 builds, so they give the same bits. The choice is made once, from CPUID, so the shipped library runs on any x86-64 and at full speed where
 /// it can. Elsewhere there is one build (on aarch64 it uses NEON's fused multiply-add).
 public enum KernelSet: Sendable {
     case baseline
     case avx2
+    case avx512
 }
 
 /// The kernels of the build this CPU runs: what VAECore and the trainer call. (`GemmKernel` and
 /// `ActivationKernel` are one build's; both builds take the same `VAEKernelTypes` values, so a call
 /// passes its arguments straight through.)
 public enum Kernels {
-    /// The build in use, chosen once from CPUID. `VAERT_KERNELS=baseline` in the environment forces the portable one.
+    /// The build in use, chosen once from CPUID. `VAERT_KERNELS=baseline` or `VAERT_KERNELS=avx2` in the
+    /// environment forces a narrower one.
     public static let active: KernelSet = {
+        #if canImport(VAEKernelsAVX512)
+        if vaert_cpu_has_avx512() != 0 { return .avx512 }
+        #endif
         #if canImport(VAEKernelsAVX2)
         if vaert_cpu_has_avx2_fma() != 0 { return .avx2 }
         #endif
@@ -35,7 +45,7 @@ public enum Kernels {
     /// per image at batch 1, bound by `vcvtph2ps`. The sums are the same either way.
     public static let packsHalfPanels: Bool = {
         #if canImport(VAEKernelsAVX2)
-        return active == .avx2 && vaert_cpu_is_amd_family_17h() == 0
+        return active != .baseline && vaert_cpu_is_amd_family_17h() == 0
         #else
         return false
         #endif
@@ -80,6 +90,12 @@ public enum Kernels {
         c: UnsafeMutablePointer<Float>, cRowStride: Int, epilogue: GemmEpilogue = .overwrite
     ) {
         let block = columnBlock(k: k, elementBytes: MemoryLayout<Float>.size)
+        #if canImport(VAEKernelsAVX512)
+        if active == .avx512 {
+            return VAEKernelsAVX512.GemmKernel.multiply(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue,
+                                                      columnBlock: block)
+        }
+        #endif
         #if canImport(VAEKernelsAVX2)
         if active == .avx2 {
             return VAEKernelsAVX2.GemmKernel.multiply(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue,
@@ -96,6 +112,12 @@ public enum Kernels {
         c: UnsafeMutablePointer<Float>, cRowStride: Int, epilogue: GemmEpilogue = .overwrite
     ) {
         let block = columnBlock(k: k, elementBytes: MemoryLayout<Half>.size)
+        #if canImport(VAEKernelsAVX512)
+        if active == .avx512 {
+            return VAEKernelsAVX512.GemmKernel.multiply(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue,
+                                                      columnBlock: block)
+        }
+        #endif
         #if canImport(VAEKernelsAVX2)
         if active == .avx2 {
             return VAEKernelsAVX2.GemmKernel.multiply(m: m, n: n, k: k, a: a, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, epilogue: epilogue,
@@ -108,6 +130,9 @@ public enum Kernels {
     /// The same with B packed (a loaded layer's weights); see `GemmKernel.multiply(m:a:packed:...)`.
     public static func multiply(m: Int, a: MatrixView, packed b: PackedMatrix, c: UnsafeMutablePointer<Float>, cRowStride: Int,
                                 epilogue: GemmEpilogue = .overwrite) {
+        #if canImport(VAEKernelsAVX512)
+        if active == .avx512 { return VAEKernelsAVX512.GemmKernel.multiply(m: m, a: a, packed: b, c: c, cRowStride: cRowStride, epilogue: epilogue) }
+        #endif
         #if canImport(VAEKernelsAVX2)
         if active == .avx2 { return VAEKernelsAVX2.GemmKernel.multiply(m: m, a: a, packed: b, c: c, cRowStride: cRowStride, epilogue: epilogue) }
         #endif
@@ -132,6 +157,9 @@ public enum Kernels {
 
     /// Applies `activation` to `count` contiguous floats in place.
     public static func apply(_ activation: Activation, _ p: UnsafeMutablePointer<Float>, count: Int) {
+        #if canImport(VAEKernelsAVX512)
+        if active == .avx512 { return VAEKernelsAVX512.ActivationKernel.apply(activation, p, count: count) }
+        #endif
         #if canImport(VAEKernelsAVX2)
         if active == .avx2 { return VAEKernelsAVX2.ActivationKernel.apply(activation, p, count: count) }
         #endif
@@ -143,6 +171,9 @@ public enum Kernels {
     @discardableResult
     public static func quantize(rows m: Int, k: Int, _ a: UnsafePointer<Float>, rowStride: Int,
                                 into q: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>) -> Bool {
+        #if canImport(VAEKernelsAVX512)
+        if active == .avx512 { return VAEKernelsAVX512.Int8GemmKernel.quantize(rows: m, k: k, a, rowStride: rowStride, into: q, scales: scales) }
+        #endif
         #if canImport(VAEKernelsAVX2)
         if active == .avx2 { return VAEKernelsAVX2.Int8GemmKernel.quantize(rows: m, k: k, a, rowStride: rowStride, into: q, scales: scales) }
         #endif
@@ -152,6 +183,11 @@ public enum Kernels {
     /// `C = activation(dequantize(A · B) + bias)` over int8 rows and int8 panels; see `Int8GemmKernel`.
     public static func multiply(m: Int, a: Int8Rows, b: Int8Panels, bias: UnsafePointer<Float>?, activation: Activation,
                                 c: UnsafeMutablePointer<Float>, cRowStride: Int) {
+        #if canImport(VAEKernelsAVX512)
+        if active == .avx512 {
+            return VAEKernelsAVX512.Int8GemmKernel.multiply(m: m, a: a, b: b, bias: bias, activation: activation, c: c, cRowStride: cRowStride)
+        }
+        #endif
         #if canImport(VAEKernelsAVX2)
         if active == .avx2 {
             return VAEKernelsAVX2.Int8GemmKernel.multiply(m: m, a: a, b: b, bias: bias, activation: activation, c: c, cRowStride: cRowStride)

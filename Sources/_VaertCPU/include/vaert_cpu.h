@@ -7,6 +7,11 @@
  * variable VAERT_KERNELS=baseline forces 0 (to test the baseline kernels on any machine). */
 int vaert_cpu_has_avx2_fma(void);
 
+/* 1 when the CPU and the OS (the ZMM and mask state) support AVX-512 F, BW, DQ and VL, the set of the
+ * widest x86-64 kernel build, on top of AVX2 + FMA + F16C; 0 otherwise. VAERT_KERNELS=baseline or
+ * VAERT_KERNELS=avx2 forces 0 (to measure or test the narrower builds on any machine). */
+int vaert_cpu_has_avx512(void);
+
 /* 1 on an AMD CPU of family 17h (Zen, Zen+, Zen 2), whose F16C widening is slow enough that streaming f16
  * weight panels loses to f32 ones; 0 otherwise, and on other architectures. */
 int vaert_cpu_is_amd_family_17h(void);

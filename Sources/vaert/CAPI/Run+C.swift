@@ -98,6 +98,11 @@ public func vaert_get_threads() -> Int { WorkerPool.threads }
 
 @_cdecl("vaert_kernels")
 public func vaert_kernels() -> UnsafePointer<CChar> {
-    let name: StaticString = Kernels.active == .avx2 ? "avx2" : "baseline"
+    let name: StaticString
+    switch Kernels.active {
+    case .avx512: name = "avx512"
+    case .avx2: name = "avx2"
+    case .baseline: name = "baseline"
+    }
     return UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
 }

@@ -1,0 +1,1 @@
+../VAEKernels/Gemm.swift

@@ -1,0 +1,1 @@
+../VAEKernels/Int8Gemm.swift

@@ -1,0 +1,1 @@
+../VAEKernels/Int8GemmAVX2.swift
