@@ -27,53 +27,34 @@ static void check(vaert_status s) {
     if (s != VAERT_OK) { fprintf(stderr, "vaert_bench: %s\n", vaert_last_error()); exit(1); }
 }
 
-/* Twelve independent FMA chains in registers: enough to cover the FMA latency on two ports. */
-__attribute__((target("avx2,fma"))) static double fma_peak(double seconds) {
-    __m256 b = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(0.001f);
-    __m256 a0 = _mm256_set1_ps(0), a1 = _mm256_set1_ps(1), a2 = _mm256_set1_ps(2), a3 = _mm256_set1_ps(3), a4 = _mm256_set1_ps(4),
-           a5 = _mm256_set1_ps(5), a6 = _mm256_set1_ps(6), a7 = _mm256_set1_ps(7), a8 = _mm256_set1_ps(8), a9 = _mm256_set1_ps(9),
-           a10 = _mm256_set1_ps(10), a11 = _mm256_set1_ps(11);
-    long rounds = 0;
-    double start = now();
-    while (now() - start < seconds) {
-        for (int r = 0; r < 100000; r++) {
-            a0 = _mm256_fmadd_ps(a0, b, c); a1 = _mm256_fmadd_ps(a1, b, c); a2 = _mm256_fmadd_ps(a2, b, c);
-            a3 = _mm256_fmadd_ps(a3, b, c); a4 = _mm256_fmadd_ps(a4, b, c); a5 = _mm256_fmadd_ps(a5, b, c);
-            a6 = _mm256_fmadd_ps(a6, b, c); a7 = _mm256_fmadd_ps(a7, b, c); a8 = _mm256_fmadd_ps(a8, b, c);
-            a9 = _mm256_fmadd_ps(a9, b, c); a10 = _mm256_fmadd_ps(a10, b, c); a11 = _mm256_fmadd_ps(a11, b, c);
-        }
-        rounds += 100000;
+/* FMA_PEAK(NAME, TARGET, VEC, LANES, SET1, FMADD, ADD, FIRST): GFLOP/s of twelve independent FMA chains
+ * in registers of type VEC (LANES floats), enough to cover the FMA latency on two ports. One definition
+ * for the 256-bit and the 512-bit registers. */
+#define FMA_PEAK(NAME, TARGET, VEC, LANES, SET1, FMADD, ADD, FIRST)                                          \
+    __attribute__((target(TARGET))) static double NAME(double seconds) {                                  \
+        VEC b = SET1(0.999f), c = SET1(0.001f), a[12];                                                    \
+        for (int i = 0; i < 12; i++) a[i] = SET1((float)i);                                               \
+        long rounds = 0;                                                                                  \
+        double start = now();                                                                             \
+        while (now() - start < seconds) {                                                                 \
+            for (int r = 0; r < 100000; r++) {                                                            \
+                a[0] = FMADD(a[0], b, c); a[1] = FMADD(a[1], b, c); a[2] = FMADD(a[2], b, c);             \
+                a[3] = FMADD(a[3], b, c); a[4] = FMADD(a[4], b, c); a[5] = FMADD(a[5], b, c);             \
+                a[6] = FMADD(a[6], b, c); a[7] = FMADD(a[7], b, c); a[8] = FMADD(a[8], b, c);             \
+                a[9] = FMADD(a[9], b, c); a[10] = FMADD(a[10], b, c); a[11] = FMADD(a[11], b, c);         \
+            }                                                                                             \
+            rounds += 100000;                                                                             \
+        }                                                                                                 \
+        double elapsed = now() - start;                                                                   \
+        VEC sum = a[0];                                                                                   \
+        for (int i = 1; i < 12; i++) sum = ADD(sum, a[i]);                                                \
+        if (FIRST(sum) == 12345.0f) puts("");                                                             \
+        return rounds * 12.0 * LANES * 2 / elapsed / 1e9;                                                 \
     }
-    double elapsed = now() - start;
-    __m256 sum = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)), _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
-    sum = _mm256_add_ps(sum, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
-    if (_mm256_cvtss_f32(sum) == 12345.0f) puts("");
-    return rounds * 12.0 * 8 * 2 / elapsed / 1e9;
-}
 
-/* The same with 512-bit registers, on CPUs with AVX-512 (where libvaert runs its AVX-512 kernels). */
-__attribute__((target("avx512f"))) static double fma_peak_avx512(double seconds) {
-    __m512 b = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(0.001f);
-    __m512 a0 = _mm512_set1_ps(0), a1 = _mm512_set1_ps(1), a2 = _mm512_set1_ps(2), a3 = _mm512_set1_ps(3), a4 = _mm512_set1_ps(4),
-           a5 = _mm512_set1_ps(5), a6 = _mm512_set1_ps(6), a7 = _mm512_set1_ps(7), a8 = _mm512_set1_ps(8), a9 = _mm512_set1_ps(9),
-           a10 = _mm512_set1_ps(10), a11 = _mm512_set1_ps(11);
-    long rounds = 0;
-    double start = now();
-    while (now() - start < seconds) {
-        for (int r = 0; r < 100000; r++) {
-            a0 = _mm512_fmadd_ps(a0, b, c); a1 = _mm512_fmadd_ps(a1, b, c); a2 = _mm512_fmadd_ps(a2, b, c);
-            a3 = _mm512_fmadd_ps(a3, b, c); a4 = _mm512_fmadd_ps(a4, b, c); a5 = _mm512_fmadd_ps(a5, b, c);
-            a6 = _mm512_fmadd_ps(a6, b, c); a7 = _mm512_fmadd_ps(a7, b, c); a8 = _mm512_fmadd_ps(a8, b, c);
-            a9 = _mm512_fmadd_ps(a9, b, c); a10 = _mm512_fmadd_ps(a10, b, c); a11 = _mm512_fmadd_ps(a11, b, c);
-        }
-        rounds += 100000;
-    }
-    double elapsed = now() - start;
-    __m512 sum = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)), _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
-    sum = _mm512_add_ps(sum, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
-    if (_mm512_reduce_add_ps(sum) == 12345.0f) puts("");
-    return rounds * 12.0 * 16 * 2 / elapsed / 1e9;
-}
+FMA_PEAK(fma_peak, "avx2,fma", __m256, 8, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_cvtss_f32)
+/* On CPUs with AVX-512, where libvaert runs its AVX-512 kernels. */
+FMA_PEAK(fma_peak_avx512, "avx512f", __m512, 16, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_cvtss_f32)
 
 /* The peak of the widest kernels libvaert runs here ("avx512" or "avx2", from vaert_kernels()). */
 static double machine_fma_peak(double seconds) {
