@@ -43,7 +43,7 @@ peak = float(re.search(r"fma peak, one core: ([0-9.]+)", ours_text).group(1))
 both = float(re.search(r"fma peak, two cores at once: ([0-9.]+)", ours_text).group(1))
 for t, b, o, p in re.findall(r"threads (\d+) batch (\d+): onnxruntime (\d+) img/s pytorch (\d+)", peers_text):
     v = ours[(int(t), int(b))]
-    print(f"| {name} | {b} | {t} | {v:.0f} | {1e6 / v * int(t):.1f} | {float(o):.0f} | {float(p):.0f} | {v / float(o):.2f} | {v / float(p):.2f} | {100 * v * flop / 1e9 / (peak if t == "1" else both):.0f}% |")
+    print(f"| {name} | {b} | {t} | {v:.0f} | {1e6 / v * int(t):.1f} | {float(o):.0f} | {float(p):.0f} | {v / float(o):.2f} | {v / float(p):.2f} | {100 * v * flop / 1e9 / (peak if t == '1' else both):.0f}% |")
 print(f"<!-- {name}: {flop / 1e6:.3f} MFLOP per image; FMA peak measured {peak} GFLOP/s on one core, {both} on two at once -->")
 PY
 }
