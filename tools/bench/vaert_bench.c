@@ -2,7 +2,7 @@
  *   vaert_bench MODEL.vaert encode|decode [SECONDS] [BATCH ...]
  *   vaert_bench MODEL.vaert idle
  * encode / decode: one line per (threads, batch): images/s, with the thread count set through
- * vaert_set_threads (one caller; the library splits each batch), then the measured single-core FMA peak.
+ * vaert_set_threads (one caller; the library splits each batch), then the measured FMA peak, on one core and on two at once.
  * idle: a sparse workload on 2 threads (a batch of 256 every 20 ms for 2 s) and the process's CPU time
  * against the time its decodes take, to show that idle workers sleep instead of spinning.
  * VAERT_BENCH_IN_PLACE=1 reads the file into 64-byte-aligned memory and opens it with
