@@ -58,6 +58,8 @@ public enum Export {
             }
         }
         var inputs: [[Float]] = []
+        // The layers point into the model's memory (packed weights among it): keep it until the last one ran.
+        defer { withExtendedLifetime(model) {} }
         for layer in model.decoder {
             inputs.append(x)
             var y = [Float](repeating: 0, count: m * layer.outputCount)
