@@ -90,10 +90,18 @@ import VAECore
         return y
     }
 
-    @Test("ConvTranspose2d matches the direct definition, output padding included; batch 11 (a group of 8 interleaved images and one of 3) gives each image the bits of batch 1")
+    /// Transposed convolutions wide enough to run as stride phases: a partial second panel of channels, a
+    /// stride above the kernel (phases no tap reaches, the bias alone), stride 1 (one phase).
+    static let phaseCases: [(Shape3, Int, ConvParameters)] = [
+        (Shape3(channels: 5, height: 4, width: 3), 20, ConvParameters(kernelHeight: 4, kernelWidth: 4, stride: 2, padding: 1)),
+        (Shape3(channels: 3, height: 3, width: 4), 17, ConvParameters(kernelHeight: 2, kernelWidth: 3, stride: 3, padding: 0)),
+        (Shape3(channels: 4, height: 3, width: 3), 16, ConvParameters(kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)),
+    ]
+
+    @Test("ConvTranspose2d matches the direct definition, output padding included, folded (few channels) and by stride phases (16 or more); batch 11 (a group of 8 interleaved images and one of 3) gives each image the bits of batch 1")
     func convTranspose() {
         let batch = 11
-        for (input, outChannels, base) in Self.cases {
+        for (input, outChannels, base) in Self.cases + Self.phaseCases {
             for outputPadding in 0..<base.stride {
                 var p = base
                 p.outputPadding = outputPadding
@@ -120,6 +128,7 @@ import VAECore
                             #expect(single.map(\.bitPattern) == got.map(\.bitPattern))
                         }
                         #expect(layer.parameters == p)
+                        #expect(layer.runsByPhases == (outChannels >= 16))
                     }
                 }
             }

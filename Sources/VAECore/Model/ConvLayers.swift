@@ -107,6 +107,8 @@ public struct ConvLayer: @unchecked Sendable {
 /// 3. the pixels go back to one image after another, then the activation runs over them.
 /// Interleaving makes the fold vector adds of whole groups of images: the window arithmetic, the
 /// bounds and the scatter are paid once per group, not per image and channel.
+/// A layer of at least one panel of output channels runs as stride phases instead (`ConvTransposePhases`,
+/// measured faster), over weights packed at load (`packedPhases`) or staged into scratch per call.
 public struct ConvTransposeLayer: @unchecked Sendable {
     public let input: Shape3
     public let output: Shape3
@@ -115,6 +117,19 @@ public struct ConvTransposeLayer: @unchecked Sendable {
     public let weights: ConvWeights
     public let bias: UnsafePointer<Float>?
     public let activation: Activation
+    /// The phases' weights in panel layout and the padded bias (`ConvTransposePhases.pack`), packed once at
+    /// load; nil where they are staged per call (a trainer's changing weights, a model used in place).
+    public let packedPhases: UnsafePointer<Float>?
+
+    /// Whether the layer runs as stride phases: with SIMD kernels, and output channels to fill a panel
+    /// (fewer would leave most of each tile's columns idle; the fold's GEMM rows are channels × taps).
+    public var runsByPhases: Bool {
+        #if VAERT_COMPACT_KERNELS
+        return false
+        #else
+        return output.channels >= PackedMatrix.panelWidth
+        #endif
+    }
 
     /// Images computed side by side: one AVX2 vector of them in the fold. One on cores without SIMD units.
     #if VAERT_COMPACT_KERNELS
@@ -123,13 +138,15 @@ public struct ConvTransposeLayer: @unchecked Sendable {
     public static let imagesPerGroup = 8
     #endif
 
-    public init(input: Shape3, output: Shape3, parameters p: ConvParameters, weights: ConvWeights, bias: UnsafePointer<Float>?, activation: Activation) {
+    public init(input: Shape3, output: Shape3, parameters p: ConvParameters, weights: ConvWeights, bias: UnsafePointer<Float>?, activation: Activation,
+                packedPhases: UnsafePointer<Float>? = nil) {
         self.input = input
         self.output = output
         window = WindowGeometry(over: output, positions: input, parameters: p)
         self.weights = weights
         self.bias = bias
         self.activation = activation
+        self.packedPhases = packedPhases
     }
 
     /// Kernel taps per output channel: rows of the GEMM per channel.
@@ -146,11 +163,23 @@ public struct ConvTransposeLayer: @unchecked Sendable {
 
     /// Floats of scratch `forward` needs for `batch` images: one group's, and the staging of stored weights.
     public func scratchFloats(batch: Int) -> Int {
-        min(batch, Self.imagesPerGroup) * scratchFloatsPerImage + weights.stagingFloats(m: channelsPerBlock * taps, k: input.channels)
+        if runsByPhases { return ConvTransposePhases(self).scratchFloats(batch: batch, staged: packedPhases == nil) }
+        return min(batch, Self.imagesPerGroup) * scratchFloatsPerImage + weights.stagingFloats(m: channelsPerBlock * taps, k: input.channels)
     }
 
     public func forward(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                         activation override: Activation? = nil) {
+        if runsByPhases {
+            let phases = ConvTransposePhases(self)
+            var packed = packedPhases, rest = scratch
+            if packed == nil {
+                phases.pack(weights, bias: bias, into: scratch)
+                packed = UnsafePointer(scratch)
+                rest += phases.packedFloats
+            }
+            phases.forward(x, batch: batch, into: y, packed: packed!, scratch: rest, activation: override ?? activation)
+            return
+        }
         let pixels = window.positions, outputPixels = output.height * output.width
         let group = min(batch, Self.imagesPerGroup), blockChannels = channelsPerBlock
         let gathered = scratch, columns = gathered + group * input.count

@@ -76,7 +76,7 @@ public enum Layer: @unchecked Sendable {
             return .conv(ConvLayer(input: l.input, output: l.output, parameters: l.parameters, weights: l.weights, bias: l.bias, activation: activation))
         case .convTranspose(let l):
             return .convTranspose(ConvTransposeLayer(input: l.input, output: l.output, parameters: l.parameters, weights: l.weights, bias: l.bias,
-                                                     activation: activation))
+                                                     activation: activation, packedPhases: l.packedPhases))
         case .quantizedDense(let l):
             return .quantizedDense(QuantizedDenseLayer(weights: l.weights, bias: l.bias, activation: activation))
         case .halfDense(let l):

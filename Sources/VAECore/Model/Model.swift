@@ -204,6 +204,7 @@ public struct Model: @unchecked Sendable {
                                         values: (start + Int8Panels.scaleBytes(columns: weight.dims[1])).assumingMemoryBound(to: Int8.self))
                 layer = .quantizedDense(QuantizedDenseLayer(weights: panels, bias: bias, activation: record.activation))
             }
+            if let memory, !inPlace, case .convTranspose(let transposed) = layer { layer = .convTranspose(memory.packing.pack(transposed)) }
             if let memory, !inPlace, WeightPacking.pays(inputs: record.input.count, outputs: record.output.count) {
                 if case .dense(let dense) = layer { layer = .dense(memory.packing.pack(dense)) }
                 #if !hasFeature(Embedded)

@@ -26,6 +26,18 @@ struct WeightPacking {
                           activation: layer.activation, packed: (packed, bias))
     }
 
+    /// A transposed convolution's stride phases (`ConvTransposePhases.pack`), when it runs by them.
+    mutating func pack(_ layer: ConvTransposeLayer) -> ConvTransposeLayer {
+        guard layer.runsByPhases else { return layer }
+        let phases = ConvTransposePhases(layer)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 4 * phases.packedFloats, alignment: WeightsFormat.alignment)
+        buffers.append(buffer)
+        let packed = buffer.bindMemory(to: Float.self, capacity: phases.packedFloats)
+        phases.pack(layer.weights, bias: layer.bias, into: packed)
+        return ConvTransposeLayer(input: layer.input, output: layer.output, parameters: layer.parameters, weights: layer.weights, bias: layer.bias,
+                                  activation: layer.activation, packedPhases: UnsafePointer(packed))
+    }
+
     #if !hasFeature(Embedded)
     mutating func pack(_ layer: HalfDenseLayer) -> HalfDenseLayer {
         let (weights, bias) = pack(layer.weights, rows: layer.inputCount, columns: layer.outputCount, bias: layer.bias, zero: Half(bits: 0))
