@@ -121,10 +121,12 @@ public struct ConvTransposeLayer: @unchecked Sendable {
     /// load; nil where they are staged per call (a trainer's changing weights, a model used in place).
     public let packedPhases: UnsafePointer<Float>?
 
-    /// Whether the layer runs as stride phases: with SIMD kernels, and output channels to fill a panel
-    /// (fewer would leave most of each tile's columns idle; the fold's GEMM rows are channels × taps).
+    /// Whether the layer runs as stride phases: in the hosted library, and output channels to fill a panel
+    /// (fewer would leave most of each tile's columns idle; the fold's GEMM rows are channels × taps). Not
+    /// in the Embedded builds: a device keeps the fold's smaller code (the phases cost AArch64 7.5 KB) and
+    /// workspace (staging a phase's weights in place adds 32 KB for the conv VAE).
     public var runsByPhases: Bool {
-        #if VAERT_COMPACT_KERNELS
+        #if VAERT_COMPACT_KERNELS || hasFeature(Embedded)
         return false
         #else
         return output.channels >= PackedMatrix.panelWidth
@@ -170,14 +172,8 @@ public struct ConvTransposeLayer: @unchecked Sendable {
     public func forward(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                         activation override: Activation? = nil) {
         if runsByPhases {
-            let phases = ConvTransposePhases(self)
-            var packed = packedPhases, rest = scratch
-            if packed == nil {
-                phases.pack(weights, bias: bias, into: scratch)
-                packed = UnsafePointer(scratch)
-                rest += phases.packedFloats
-            }
-            phases.forward(x, batch: batch, into: y, packed: packed!, scratch: rest, activation: override ?? activation)
+            ConvTransposePhases(self).forward(x, batch: batch, into: y, packed: packedPhases, weights: weights, bias: bias, scratch: scratch,
+                                              activation: override ?? activation)
             return
         }
         let pixels = window.positions, outputPixels = output.height * output.width

@@ -60,19 +60,25 @@ struct ConvTransposePhases {
     /// K of a phase's GEMM.
     func depth(_ p: Phase) -> Int { p.tapRows * p.tapColumns * input.channels }
 
-    /// Floats of all phases' packed weights, then the bias padded to whole panels.
+    /// Floats of phase `i`'s packed weights.
+    func phaseFloats(_ i: Int) -> Int { PackedMatrix.elementCount(rows: depth(phase(i)), columns: output.channels) }
+
+    /// Floats of the bias padded to whole panels.
+    var biasFloats: Int { PackedMatrix.panels(output.channels) * PackedMatrix.panelWidth }
+
+    /// Floats of all phases' packed weights, then the padded bias: `pack`'s layout.
     var packedFloats: Int {
-        var total = PackedMatrix.panels(output.channels) * PackedMatrix.panelWidth
-        for i in 0..<count { total += PackedMatrix.elementCount(rows: depth(phase(i)), columns: output.channels) }
+        var total = biasFloats
+        for i in 0..<count { total += phaseFloats(i) }
         return total
     }
 
-    /// Most pixels of one phase of one image, and the largest K.
-    var largestPhase: (positions: Int, depth: Int) {
-        var largest = (0, 0)
+    /// Most pixels of one phase of one image, the largest K, and the most floats of one phase's weights.
+    var largestPhase: (positions: Int, depth: Int, floats: Int) {
+        var largest = (0, 0, 0)
         for i in 0..<count {
             let p = phase(i)
-            largest = (max(largest.0, p.positions), max(largest.1, depth(p)))
+            largest = (max(largest.0, p.positions), max(largest.1, depth(p)), max(largest.2, phaseFloats(i)))
         }
         return largest
     }
@@ -80,55 +86,77 @@ struct ConvTransposePhases {
     /// Images per phase GEMM: its rows (pixels × images) and their patches and products fill about a
     /// quarter of the L2 cache, where the tiles read them.
     func imagesPerGroup(batch: Int) -> Int {
-        let (positions, depth) = largestPhase
+        let (positions, depth, _) = largestPhase
         let rowBytes = 4 * (depth + output.channels)
         return max(1, min(batch, Kernels.level2CacheBytes / 4 / max(1, rowBytes * positions)))
     }
 
+    /// Scratch of `forward`: with weights staged, the padded bias and one phase's weights at a time (a
+    /// quarter of them at stride 2, which is what a model used in place adds to its workspace).
     func scratchFloats(batch: Int, staged: Bool) -> Int {
-        let images = imagesPerGroup(batch: batch), (positions, depth) = largestPhase
-        return (staged ? packedFloats : 0) + images * (input.count + positions * (depth + output.channels))
+        let images = imagesPerGroup(batch: batch), (positions, depth, floats) = largestPhase
+        return (staged ? biasFloats + floats : 0) + images * (input.count + positions * (depth + output.channels))
     }
 
-    /// Writes every phase's weights in panel layout (row (ty · tapColumns + tx) · inC + c, column o: the
-    /// weight W[c, o, rowPhase + stride · ty, columnPhase + stride · tx]), then the padded bias.
-    func pack(_ weights: ConvWeights, bias: UnsafePointer<Float>?, into packed: UnsafeMutablePointer<Float>) {
+    /// Phase `i`'s weights in panel layout: row (ty · tapColumns + tx) · inC + c, column o, holds the
+    /// weight W[c, o, rowPhase + stride · ty, columnPhase + stride · tx].
+    func packPhase(_ i: Int, _ weights: ConvWeights, into panel: UnsafeMutablePointer<Float>) {
         let (inC, outC) = (input.channels, output.channels)
         let taps = kernelHeight * kernelWidth, width = PackedMatrix.panelWidth
-        var panel = packed
-        for i in 0..<count {
-            let p = phase(i), k = depth(p)
-            panel.initialize(repeating: 0, count: PackedMatrix.elementCount(rows: k, columns: outC))
-            for ty in 0..<p.tapRows {
-                for tx in 0..<p.tapColumns {
-                    let tap = (p.rowPhase + stride * ty) * kernelWidth + p.columnPhase + stride * tx
-                    for c in 0..<inC {
-                        let row = (ty * p.tapColumns + tx) * inC + c
-                        for o in 0..<outC {
-                            panel[(o / width) * k * width + row * width + o % width] = weights.element((c * outC + o) * taps + tap)
-                        }
+        let p = phase(i), k = depth(p)
+        panel.initialize(repeating: 0, count: phaseFloats(i))
+        for ty in 0..<p.tapRows {
+            for tx in 0..<p.tapColumns {
+                let tap = (p.rowPhase + stride * ty) * kernelWidth + p.columnPhase + stride * tx
+                for c in 0..<inC {
+                    let row = (ty * p.tapColumns + tx) * inC + c
+                    for o in 0..<outC {
+                        panel[(o / width) * k * width + row * width + o % width] = weights.element((c * outC + o) * taps + tap)
                     }
                 }
             }
-            panel += PackedMatrix.elementCount(rows: k, columns: outC)
         }
-        let padded = PackedMatrix.panels(outC) * width
-        if let bias { panel.initialize(from: bias, count: outC) } else { panel.initialize(repeating: 0, count: outC) }
-        (panel + outC).initialize(repeating: 0, count: padded - outC)
     }
 
-    /// The layer's forward pass over `packed` (`pack`'s layout): per group of images, their inputs go to
-    /// channels-last, then per phase the patch rows are gathered (a run of inC floats per tap), multiplied,
-    /// and the product's pixels written to their places in the channels-first output.
-    func forward(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, packed: UnsafePointer<Float>,
-                 scratch: UnsafeMutablePointer<Float>, activation: Activation) {
+    /// The bias (zeros without one), padded to whole panels.
+    func packBias(_ bias: UnsafePointer<Float>?, into padded: UnsafeMutablePointer<Float>) {
+        let outC = output.channels
+        if let bias { padded.initialize(from: bias, count: outC) } else { padded.initialize(repeating: 0, count: outC) }
+        (padded + outC).initialize(repeating: 0, count: biasFloats - outC)
+    }
+
+    /// Every phase's weights one after another, then the padded bias: what a loaded model keeps.
+    func pack(_ weights: ConvWeights, bias: UnsafePointer<Float>?, into packed: UnsafeMutablePointer<Float>) {
+        var panel = packed
+        for i in 0..<count {
+            packPhase(i, weights, into: panel)
+            panel += phaseFloats(i)
+        }
+        packBias(bias, into: panel)
+    }
+
+    /// The layer's forward pass, over `packed` (`pack`'s layout) or, when it is nil, over the weights
+    /// staged into scratch a phase at a time (the same panels, so the same bits): per group of images,
+    /// their inputs go to channels-last, then per phase the patch rows are gathered (a run of inC floats
+    /// per tap), multiplied, and the product's pixels written to their places in the channels-first output.
+    func forward(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, packed: UnsafePointer<Float>?,
+                 weights source: ConvWeights, bias sourceBias: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>, activation: Activation) {
         let (inC, outC) = (input.channels, output.channels)
         let inputPixels = input.height * input.width, outputPixels = output.height * output.width
-        let group = imagesPerGroup(batch: batch), (largestPositions, largestDepth) = largestPhase
-        let channelsLast = scratch, patches = channelsLast + group * input.count
+        let group = imagesPerGroup(batch: batch), (largestPositions, largestDepth, largestFloats) = largestPhase
+        var next = scratch
+        let bias: UnsafePointer<Float>, staging: UnsafeMutablePointer<Float>?
+        if let packed {
+            bias = packed + (packedFloats - biasFloats)
+            staging = nil
+        } else {
+            packBias(sourceBias, into: next)
+            bias = UnsafePointer(next)
+            staging = next + biasFloats
+            next += biasFloats + largestFloats
+        }
+        let channelsLast = next, patches = channelsLast + group * input.count
         let product = patches + group * largestPositions * largestDepth
-        var bias = packed
-        for i in 0..<count { bias += PackedMatrix.elementCount(rows: depth(phase(i)), columns: outC) }
         var first = 0
         while first < batch {
             let images = min(group, batch - first)
@@ -139,16 +167,21 @@ struct ConvTransposePhases {
                     for c in 0..<inC { out[q &* inC &+ c] = image[c &* inputPixels &+ q] }
                 }
             }
-            var weights = packed
+            var offset = 0
             for i in 0..<count {
                 let p = phase(i), k = depth(p), rows = images * p.positions
-                defer { weights += PackedMatrix.elementCount(rows: k, columns: outC) }
+                defer { offset += phaseFloats(i) }
                 guard rows > 0 else { continue }
                 if k == 0 {
                     // No tap reaches these pixels (stride above the kernel): the bias alone.
                     for r in 0..<rows { (product + r * outC).update(from: bias, count: outC) }
                     Kernels.apply(activation, product, count: rows * outC)
                 } else {
+                    let weights: UnsafePointer<Float>
+                    if let packed { weights = packed + offset } else {
+                        packPhase(i, source, into: staging!)
+                        weights = UnsafePointer(staging!)
+                    }
                     gatherPatches(p, channelsLast: channelsLast, images: images, into: patches)
                     var matrix = PackedMatrix(rows: k, columns: outC, values: weights)
                     matrix.panelsPerBlock = Kernels.panelsPerBlock(rows: k, elementBytes: 4)
