@@ -121,12 +121,11 @@ public struct ConvTransposeLayer: @unchecked Sendable {
     /// load; nil where they are staged per call (a trainer's changing weights, a model used in place).
     public let packedPhases: UnsafePointer<Float>?
 
-    /// Whether the layer runs as stride phases: in the hosted library, and output channels to fill a panel
-    /// (fewer would leave most of each tile's columns idle; the fold's GEMM rows are channels × taps). Not
-    /// in the Embedded builds: a device keeps the fold's smaller code (the phases cost AArch64 7.5 KB) and
-    /// workspace (staging a phase's weights in place adds 32 KB for the conv VAE).
+    /// Whether the layer runs as stride phases: with SIMD kernels (the compact kernels of microcontrollers
+    /// keep the fold's smaller code and workspace), and output channels to fill a panel (fewer would leave
+    /// most of each tile's columns idle; the fold's GEMM rows are channels × taps).
     public var runsByPhases: Bool {
-        #if VAERT_COMPACT_KERNELS || hasFeature(Embedded)
+        #if VAERT_COMPACT_KERNELS
         return false
         #else
         return output.channels >= PackedMatrix.panelWidth
