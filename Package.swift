@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "VAECore", dependencies: kernelDependencies + ["VAEKernelTypes", "_VaertCPU"], exclude: ["README.md", "WEIGHTS_FORMAT.md"]),
         .target(name: "VAERuntime", dependencies: ["VAECore", "_VaertSupport"], exclude: ["README.md"]),
         .target(name: "vaert", dependencies: ["VAERuntime", "_VaertSupport"], exclude: ["README.md"]),
-        .target(name: "VAETraining", dependencies: ["VAERuntime", "VAETrainingKernels", "CZlib"], exclude: ["README.md"], swiftSettings: fastKernelSettings),
+        .target(name: "VAETraining", dependencies: ["VAERuntime", "VAETrainingKernels", "CZlib", "_VaertCPU"], exclude: ["README.md"], swiftSettings: fastKernelSettings),
 
         // MARK: Commands
         .target(name: "VAECommandSupport", dependencies: ["VAETraining"], exclude: ["README.md"]),

@@ -89,3 +89,38 @@ long vaert_cpu_cache_bytes(int level) {
     return 0;
 #endif
 }
+
+unsigned long vaert_cpu_float_mode(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    unsigned int mxcsr;
+    __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+    return mxcsr;
+#elif defined(__aarch64__) && defined(__GNUC__)
+    unsigned long fpcr;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
+    return fpcr;
+#else
+    return 0;
+#endif
+}
+
+void vaert_cpu_set_float_mode(unsigned long mode) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    unsigned int mxcsr = (unsigned int)mode;
+    __asm__ volatile("ldmxcsr %0" : : "m"(mxcsr));
+#elif defined(__aarch64__) && defined(__GNUC__)
+    __asm__ volatile("msr fpcr, %0" : : "r"(mode));
+#else
+    (void)mode;
+#endif
+}
+
+unsigned long vaert_cpu_flushing_denormals(unsigned long mode) {
+#if defined(__x86_64__)
+    return mode | 0x8000 | 0x0040; /* FTZ (bit 15), DAZ (bit 6) */
+#elif defined(__aarch64__)
+    return mode | (1ul << 24); /* FZ */
+#else
+    return mode;
+#endif
+}

@@ -3,11 +3,12 @@ import VAECore
 /// Backward pass of `DenseLayer.forward` (y = x·W + b, before activation), on the shared GEMM.
 public enum DenseBackward {
     /// Given dY (batch × out), writes dW = xᵀ·dY (in × out) and db = Σ_rows dY, and when `dx` is given,
-    /// dX = dY·Wᵀ (batch × in). `transposeScratch` holds out × in floats.
+    /// dX = dY·Wᵀ (batch × in): on `transposed` (Wᵀ packed) when given, else on a transpose of W into
+    /// `transposeScratch` (out × in floats). The same bits either way.
     public static func backward(
         layer: DenseLayer, x: UnsafePointer<Float>, dY: UnsafePointer<Float>, batch: Int,
         dW: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>,
-        dX: UnsafeMutablePointer<Float>?, transposeScratch: UnsafeMutablePointer<Float>, threads: Int
+        dX: UnsafeMutablePointer<Float>?, transposeScratch: UnsafeMutablePointer<Float>, transposed: PackedMatrix? = nil, threads: Int
     ) {
         let n = layer.inputCount
         let m = layer.outputCount
@@ -20,6 +21,10 @@ public enum DenseBackward {
             for j in 0..<m { db[j] += row[j] }
         }
         guard let dX else { return }
+        if let transposed {
+            ParallelGemm.multiply(m: batch, a: MatrixView(dY, rowStride: m), packed: transposed, c: dX, cRowStride: n, threads: threads)
+            return
+        }
         transpose(layer.weights, rows: n, columns: m, into: transposeScratch, threads: threads)
         ParallelGemm.multiply(m: batch, n: n, k: m, a: MatrixView(dY, rowStride: m),
                               b: transposeScratch, bRowStride: n, c: dX, cRowStride: n, threads: threads)

@@ -24,3 +24,17 @@ public enum ParallelGemm {
         }
     }
 }
+
+extension ParallelGemm {
+    /// The same with B packed (`Kernels.multiply(m:a:packed:...)`), rows of C split across threads in runs of
+    /// whole tiles; the same bits for any split.
+    static func multiply(m: Int, a: MatrixView, packed b: PackedMatrix, c: UnsafeMutablePointer<Float>, cRowStride: Int,
+                         epilogue: GemmEpilogue = .overwrite, threads: Int) {
+        let useful = min(threads, max(1, m * b.columns * b.rows / minimumWorkPerThread), max(1, m / Kernels.tileRows))
+        RowParallel.forEachRun(count: m, workers: useful, granule: Kernels.tileRows) { _, rows in
+            var part = a
+            part.base += rows.lowerBound * a.rowStride
+            Kernels.multiply(m: rows.count, a: part, packed: b, c: c + rows.lowerBound * cRowStride, cRowStride: cRowStride, epilogue: epilogue)
+        }
+    }
+}

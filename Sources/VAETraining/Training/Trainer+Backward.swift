@@ -9,6 +9,7 @@ extension Trainer {
         let a = architecture
         let d = a.latent
         let zStride = a.decoderInputs
+        panels.refreshTransposed(net, Array(net.specs.indices), threads: threads)
         // Decoder, from d(logits) (left by forward in gradientA) down to d(decoder input).
         var dY = gradientA.pointer
         var dX = gradientB.pointer
@@ -70,7 +71,7 @@ extension Trainer {
         switch net.layer(l) {
         case .dense(let dense):
             DenseBackward.backward(layer: dense, x: x, dY: dY, batch: rows, dW: dW, db: db, dX: dX,
-                                   transposeScratch: transposeScratch.pointer, threads: threads)
+                                   transposeScratch: transposeScratch.pointer, transposed: panels.layers[l]?.transposed, threads: threads)
         case .conv(let conv):
             ConvBackward.conv(conv, x: x, dY: dY, batch: rows, dW: dW, db: db, dX: dX, work: convWork)
         case .convTranspose(let convT):

@@ -61,6 +61,7 @@ extension Trainer {
 
     /// Runs the encoder on the `rows` rows of `input`, leaving its output in `codeBatch`.
     func encodeForward(rows: Int) {
+        panels.refreshForward(net, encoderLayers, threads: threads)
         for (i, l) in encoderLayers.enumerated() {
             forwardLayer(l, encoderActivations[i].pointer, rows: rows, into: encoderActivations[i + 1].pointer)
         }
@@ -68,6 +69,7 @@ extension Trainer {
 
     /// Runs the decoder on the `rows` rows of `latentBatch`, leaving logits in `logits`.
     public func decodeForward(rows: Int) {
+        panels.refreshForward(net, decoderLayers, threads: threads)
         for (i, l) in decoderLayers.enumerated() {
             // The output layer yields logits; its sigmoid is part of the loss.
             forwardLayer(l, decoderActivations[i].pointer, rows: rows, into: decoderActivations[i + 1].pointer,
@@ -78,6 +80,12 @@ extension Trainer {
     /// Layer `l` on `rows` inputs: dense layers split their rows across threads, convolutions their images.
     func forwardLayer(_ l: Int, _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, activation: Activation? = nil) {
         let layer = net.layer(l)
+        if case .dense(let dense) = layer, let packed = panels.layers[l] {
+            ParallelGemm.multiply(m: rows, a: MatrixView(x, rowStride: dense.inputCount), packed: packed.weights, c: y,
+                                  cRowStride: dense.outputCount, epilogue: GemmEpilogue(bias: packed.bias, activation: activation ?? dense.activation),
+                                  threads: threads)
+            return
+        }
         if case .dense(let dense) = layer {
             ParallelGemmLayer.forward(dense, x, rows: rows, into: y, activation: activation, threads: threads)
             return

@@ -24,8 +24,13 @@ extension Trainer {
         }
     }
 
-    /// One optimisation step on the rows already in `input`. Throws on a non-finite loss, before updating.
+    /// One optimisation step on the rows already in `input`, denormals flushed to zero (`FloatMode`).
+    /// Throws on a non-finite loss, before updating.
     public func step(rows: Int) throws(TrainingError) -> LossSums {
+        try FloatMode.flushingDenormals { () throws(TrainingError) in try unflushedStep(rows: rows) }
+    }
+
+    private func unflushedStep(rows: Int) throws(TrainingError) -> LossSums {
         let stream = RandomStream(seed: options.seed, purpose: .reparameterization)
         let sums = forward(rows: rows, stream: stream, firstItem: UInt64(adam.step) * UInt64(options.batchSize), training: true)
         guard objective(sums).isFinite else { throw .nonFiniteLoss(step: adam.step + 1, epoch: epochsDone + 1) }

@@ -34,6 +34,8 @@ public final class Trainer: @unchecked Sendable {
     var stepsPerEpoch = 1
     let epsilon, logVariance, sigma, dDecoderInput, dCode, gradientA, gradientB, transposeScratch: FloatBuffer
     let convWork: ConvWorkspace
+    /// The large dense layers' W and Wᵀ in the packed GEMM's panels, repacked before each pass.
+    let panels: TrainingPanels
     /// Per-row reconstruction losses of the last forward pass.
     let rowLosses: DoubleBuffer
 
@@ -65,6 +67,8 @@ public final class Trainer: @unchecked Sendable {
         transposeScratch = FloatBuffer(count: net.specs.map(\.weightCount).max() ?? 1)
         convWork = ConvWorkspace(layers: net.specs.indices.map(net.layer), batch: rows, threads: max(1, threads))
         rowLosses = DoubleBuffer(count: rows)
+        let firstEncoderLayer = encoderLayers.first
+        panels = TrainingPanels(net, needsInputGradient: { $0 != firstEncoderLayer })
     }
 
     var architecture: Architecture { options.architecture }

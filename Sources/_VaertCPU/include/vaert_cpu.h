@@ -21,4 +21,14 @@ int vaert_cpu_is_amd_family_17h(void);
  * 0 when unknown, and on other architectures. */
 long vaert_cpu_cache_bytes(int level);
 
+/* The calling thread's floating-point control register (MXCSR on x86-64, FPCR on AArch64; 0 elsewhere),
+ * and setting it. Threads start with their creator's; the trainer's workers adopt their caller's. */
+unsigned long vaert_cpu_float_mode(void);
+void vaert_cpu_set_float_mode(unsigned long mode);
+
+/* `mode` with denormal results and operands flushed to zero (x86-64: FTZ and DAZ; AArch64: FZ); `mode`
+ * unchanged elsewhere. Denormal operands cost a microcode assist of about a hundred cycles per
+ * instruction on many x86-64 cores. */
+unsigned long vaert_cpu_flushing_denormals(unsigned long mode);
+
 #endif

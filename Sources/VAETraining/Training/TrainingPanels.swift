@@ -1,0 +1,120 @@
+import VAECore
+
+/// The trainer's dense weights in the packed GEMM's panel layout, W for the forward pass and Wᵀ for the
+/// backward pass's dX = dY·Wᵀ, repacked from the network's flat parameters before each pass that reads
+/// them. The packed GEMM computes the very sums of the strided one (each element the same sequential sum
+/// over k), so training gives the same bits; it streams contiguous panels instead of rows of B, and Wᵀ
+/// replaces the transpose the backward pass made per step.
+final class TrainingPanels: @unchecked Sendable {
+    struct Packed {
+        let weights: PackedMatrix
+        /// The bias zero-padded to whole panels, as the packed GEMM's epilogue reads it.
+        let bias: UnsafeMutablePointer<Float>
+        /// Wᵀ [outputs × inputs], for the layers whose input gradient is needed.
+        let transposed: PackedMatrix?
+    }
+
+    /// Per layer of the network; nil for the layers that keep the strided GEMM.
+    private(set) var layers: [Packed?]
+    private let buffers: [FloatBuffer]
+
+    /// Packs the dense layers for which `WeightPacking`'s rule says packing pays; `needsInputGradient(l)`
+    /// says whether layer l's Wᵀ is needed.
+    init(_ net: Network, needsInputGradient: (Int) -> Bool) {
+        var layers: [Packed?] = []
+        var buffers: [FloatBuffer] = []
+        for (l, spec) in net.specs.enumerated() {
+            guard spec.kind == .dense, Self.pays(inputs: spec.inputs, outputs: spec.outputs) else {
+                layers.append(nil)
+                continue
+            }
+            let (k, n) = (spec.inputs, spec.outputs)
+            let weights = FloatBuffer(count: PackedMatrix.elementCount(rows: k, columns: n))
+            let bias = FloatBuffer(count: PackedMatrix.panels(n) * PackedMatrix.panelWidth)
+            var packed = PackedMatrix(rows: k, columns: n, values: weights.pointer)
+            packed.panelsPerBlock = Kernels.panelsPerBlock(rows: k, elementBytes: 4)
+            buffers += [weights, bias]
+            var transposed: PackedMatrix?
+            if needsInputGradient(l) {
+                let t = FloatBuffer(count: PackedMatrix.elementCount(rows: n, columns: k))
+                buffers.append(t)
+                transposed = PackedMatrix(rows: n, columns: k, values: t.pointer)
+                transposed!.panelsPerBlock = Kernels.panelsPerBlock(rows: n, elementBytes: 4)
+            }
+            layers.append(Packed(weights: packed, bias: bias.pointer, transposed: transposed))
+        }
+        self.layers = layers
+        self.buffers = buffers
+    }
+
+    /// The runtime's rule (large layers only), which the trainer's shapes measured the same way.
+    static func pays(inputs: Int, outputs: Int) -> Bool { inputs * outputs >= 1 << 16 }
+
+    /// Repacks W and the bias of `indices` from `net`, panels split across threads.
+    func refreshForward(_ net: Network, _ indices: [Int], threads: Int) {
+        for l in indices {
+            guard let p = layers[l] else { continue }
+            let (k, n) = (p.weights.rows, p.weights.columns)
+            let source = UnsafePointer(net.weights(l))
+            let target = UnsafeMutablePointer(mutating: p.weights.storage.assumingMemoryBound(to: Float.self))
+            RowParallel.forEachRun(count: p.weights.panels, workers: Self.workers(k * n, threads)) { _, panels in
+                Self.pack(source, rows: k, columns: n, into: target, only: panels)
+            }
+            p.bias.update(from: net.bias(l), count: n)
+            (p.bias + n).update(repeating: 0, count: p.weights.panels * PackedMatrix.panelWidth - n)
+        }
+    }
+
+    /// Repacks Wᵀ of `indices` from `net`.
+    func refreshTransposed(_ net: Network, _ indices: [Int], threads: Int) {
+        for l in indices {
+            guard let p = layers[l], let t = p.transposed else { continue }
+            let source = UnsafePointer(net.weights(l))
+            let target = UnsafeMutablePointer(mutating: t.storage.assumingMemoryBound(to: Float.self))
+            RowParallel.forEachRun(count: t.panels, workers: Self.workers(t.rows * t.columns, threads)) { _, panels in
+                Self.packTransposed(source, rows: t.columns, columns: t.rows, into: target, only: panels)
+            }
+        }
+    }
+
+    /// `PackedMatrix.pack`'s layout for f32, panels `panels` only, a whole panel row per vector copy.
+    static func pack(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into packed: UnsafeMutablePointer<Float>,
+                     only panels: Range<Int>) {
+        let width = PackedMatrix.panelWidth
+        for panel in panels {
+            let first = panel * width
+            let count = min(width, columns - first)
+            let out = packed + panel * rows * width
+            for r in 0..<rows {
+                let (from, row) = (source + r * columns + first, out + r * width)
+                if count == width {
+                    UnsafeMutableRawPointer(row).storeBytes(of: UnsafeRawPointer(from).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                } else {
+                    for j in 0..<count { row[j] = from[j] }
+                    for j in count..<width { row[j] = 0 }
+                }
+            }
+        }
+    }
+
+    /// Packs the transpose of row-major `source` [rows × columns]: panel p of the packed [columns × rows]
+    /// matrix holds, for each column o of `source`, its rows 16p … 16p + 15 (zeros past the last row). Each
+    /// panel reads 16 rows of `source` side by side, front to back, so no blocking is needed.
+    static func packTransposed(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into packed: UnsafeMutablePointer<Float>,
+                               only panels: Range<Int>) {
+        let width = PackedMatrix.panelWidth
+        for panel in panels {
+            let first = panel * width
+            let count = min(width, rows - first)
+            let out = packed + panel * columns * width
+            for o in 0..<columns {
+                let row = out + o * width
+                for j in 0..<count { row[j] = source[(first + j) * columns + o] }
+                for j in count..<width { row[j] = 0 }
+            }
+        }
+    }
+
+    /// Threads worth starting for a copy of `floats` floats.
+    private static func workers(_ floats: Int, _ threads: Int) -> Int { max(1, min(threads, floats / (1 << 16))) }
+}
