@@ -27,9 +27,9 @@ enum RowParallel {
 }
 
 /// The thread's floating-point control register, set for a scope and restored after.
-enum FloatMode {
+public enum FloatMode {
     /// Runs `body` with the calling thread's mode set to `mode`.
-    static func with<T, E: Error>(_ mode: UInt, _ body: () throws(E) -> T) throws(E) -> T {
+    public static func with<T, E: Error>(_ mode: UInt, _ body: () throws(E) -> T) throws(E) -> T {
         let saved = vaert_cpu_float_mode()
         if saved == mode { return try body() }
         vaert_cpu_set_float_mode(mode)
@@ -41,7 +41,7 @@ enum FloatMode {
     /// gradients of saturated pixels (σ(x) − 0 for x far below 0) reach 1e-39 and less, and each multiply
     /// of such a denormal took a microcode assist. Measured (Xeon 6/167, course VAE, 2 threads): epochs
     /// 3.1, 4.6, 6.5 s without, 3.8, 3.8, 3.8 s with, the same test ELBO to 0.01 nats.
-    static func flushingDenormals<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    public static func flushingDenormals<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         try with(vaert_cpu_flushing_denormals(vaert_cpu_float_mode()), body)
     }
 }

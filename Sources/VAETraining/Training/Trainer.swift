@@ -72,6 +72,8 @@ public final class Trainer: @unchecked Sendable {
     }
 
     var architecture: Architecture { options.architecture }
+    /// Layers whose weights train on the packed GEMM's panels (`TrainingPanels`).
+    public var packedLayerCount: Int { panels.layers.lazy.compactMap { $0 }.count }
     /// The encoder's input rows (batch × encoder inputs) that `forward` reads.
     public var input: UnsafeMutablePointer<Float> { encoderActivations[0].pointer }
     /// The clean images of the batch (batch × pixels).
