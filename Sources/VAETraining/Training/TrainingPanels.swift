@@ -58,7 +58,7 @@ final class TrainingPanels: @unchecked Sendable {
             let source = UnsafePointer(net.weights(l))
             let target = UnsafeMutablePointer(mutating: p.weights.storage.assumingMemoryBound(to: Float.self))
             RowParallel.forEachRun(count: p.weights.panels, workers: Self.workers(k * n, threads)) { _, panels in
-                Self.pack(source, rows: k, columns: n, into: target, only: panels)
+                Self.pack(source, k: k, n: n, rowStride: n, columnStride: 1, into: target, only: panels)
             }
             p.bias.update(from: net.bias(l), count: n)
             (p.bias + n).update(repeating: 0, count: p.weights.panels * PackedMatrix.panelWidth - n)
@@ -72,45 +72,30 @@ final class TrainingPanels: @unchecked Sendable {
             let source = UnsafePointer(net.weights(l))
             let target = UnsafeMutablePointer(mutating: t.storage.assumingMemoryBound(to: Float.self))
             RowParallel.forEachRun(count: t.panels, workers: Self.workers(t.rows * t.columns, threads)) { _, panels in
-                Self.packTransposed(source, rows: t.columns, columns: t.rows, into: target, only: panels)
+                Self.pack(source, k: t.rows, n: t.columns, rowStride: 1, columnStride: t.rows, into: target, only: panels)
             }
         }
     }
 
-    /// `PackedMatrix.pack`'s layout for f32, panels `panels` only, a whole panel row per vector copy.
-    static func pack(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into packed: UnsafeMutablePointer<Float>,
-                     only panels: Range<Int>) {
+    /// Packs panels `panels` of the k × n matrix M, M[r][c] = source[r · rowStride + c · columnStride], into
+    /// `PackedMatrix.pack`'s layout (zeros past the last column): W is (k = inputs, rowStride = outputs,
+    /// columnStride = 1), a whole panel row per vector copy; Wᵀ is (k = outputs, rowStride = 1, columnStride
+    /// = outputs), each panel reading 16 rows of W side by side, front to back, so no blocking is needed.
+    static func pack(_ source: UnsafePointer<Float>, k: Int, n: Int, rowStride: Int, columnStride: Int,
+                     into packed: UnsafeMutablePointer<Float>, only panels: Range<Int>) {
         let width = PackedMatrix.panelWidth
         for panel in panels {
             let first = panel * width
-            let count = min(width, columns - first)
-            let out = packed + panel * rows * width
-            for r in 0..<rows {
-                let (from, row) = (source + r * columns + first, out + r * width)
-                if count == width {
+            let count = min(width, n - first)
+            let out = packed + panel * k * width
+            for r in 0..<k {
+                let (from, row) = (source + r * rowStride + first * columnStride, out + r * width)
+                if count == width && columnStride == 1 {
                     UnsafeMutableRawPointer(row).storeBytes(of: UnsafeRawPointer(from).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
                 } else {
-                    for j in 0..<count { row[j] = from[j] }
+                    for j in 0..<count { row[j] = from[j * columnStride] }
                     for j in count..<width { row[j] = 0 }
                 }
-            }
-        }
-    }
-
-    /// Packs the transpose of row-major `source` [rows × columns]: panel p of the packed [columns × rows]
-    /// matrix holds, for each column o of `source`, its rows 16p … 16p + 15 (zeros past the last row). Each
-    /// panel reads 16 rows of `source` side by side, front to back, so no blocking is needed.
-    static func packTransposed(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into packed: UnsafeMutablePointer<Float>,
-                               only panels: Range<Int>) {
-        let width = PackedMatrix.panelWidth
-        for panel in panels {
-            let first = panel * width
-            let count = min(width, rows - first)
-            let out = packed + panel * columns * width
-            for o in 0..<columns {
-                let row = out + o * width
-                for j in 0..<count { row[j] = source[(first + j) * columns + o] }
-                for j in count..<width { row[j] = 0 }
             }
         }
     }
