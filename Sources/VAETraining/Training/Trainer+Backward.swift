@@ -9,7 +9,7 @@ extension Trainer {
         let a = architecture
         let d = a.latent
         let zStride = a.decoderInputs
-        panels.refreshTransposed(net, Array(net.specs.indices), threads: threads)
+        panels.refreshTransposed(net, threads: threads)
         // Decoder, from d(logits) (left by forward in gradientA) down to d(decoder input).
         var dY = gradientA.pointer
         var dX = gradientB.pointer

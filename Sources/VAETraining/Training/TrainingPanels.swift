@@ -65,9 +65,9 @@ final class TrainingPanels: @unchecked Sendable {
         }
     }
 
-    /// Repacks Wᵀ of `indices` from `net`.
-    func refreshTransposed(_ net: Network, _ indices: [Int], threads: Int) {
-        for l in indices {
+    /// Repacks every layer's Wᵀ from `net`.
+    func refreshTransposed(_ net: Network, threads: Int) {
+        for l in layers.indices {
             guard let p = layers[l], let t = p.transposed else { continue }
             let source = UnsafePointer(net.weights(l))
             let target = UnsafeMutablePointer(mutating: t.storage.assumingMemoryBound(to: Float.self))
