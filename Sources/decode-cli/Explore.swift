@@ -146,20 +146,46 @@ struct Traverse: ParsableCommand {
     }
 }
 
+enum ProjectionMethod: String, ExpressibleByArgument, CaseIterable {
+    case pca, tsne
+}
+
 struct LatentMap: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The test set's latent means in 2-d (directly for a 2-d latent, PCA otherwise), one dot per image coloured by class, as SVG.")
+        abstract: "The test set's latent means in 2-d (directly for a 2-d latent, else PCA or Barnes-Hut t-SNE), one dot per image coloured by class, as SVG.")
 
     @OptionGroup var source: ModelAndTestData
     @Option(help: "Test images to plot.")
     var count = 5000
     @Option(help: "Output SVG.")
     var out: String
+    @Option(help: "Projection of a latent of more than 2 dimensions: pca (fast) or tsne.")
+    var method = ProjectionMethod.pca
+    @Option(help: "t-SNE: perplexity of each point's neighbourhood.")
+    var perplexity = 30.0
+    @Option(help: "t-SNE: gradient steps (the first 250 with early exaggeration 12).")
+    var iterations = 1000
+    @Option(help: "t-SNE: starting layout, pca or random (from --seed).")
+    var initialization = TSNE.Initialization.pca
+    @Option(help: "t-SNE: seed of a random start.")
+    var seed: UInt64 = 0
+    @Option(help: "Also write index, label, the 2-d point and the latent mean of each image as CSV.")
+    var coords: String?
     @OptionGroup var threading: ThreadOptions
+
+    var tsneOptions: TSNE.Options {
+        var options = TSNE.Options()
+        options.perplexity = perplexity
+        options.iterations = iterations
+        options.initialization = initialization
+        options.seed = seed
+        return options
+    }
 
     func validate() throws {
         if let problem = OutputPath.svgProblem(out, option: "--out") { throw ValidationError(problem) }
         guard count > 0 else { throw ValidationError("--count must be positive, got \(count)") }
+        if method == .tsne, let problem = tsneOptions.problem(count: count) { throw ValidationError(problem) }
     }
 
     func run() throws {
@@ -167,19 +193,39 @@ struct LatentMap: ParsableCommand {
             try threading.apply()
             let model = try source.model()
             let test = try source.testImages(for: model, limit: count)
-            var mu = [Float](repeating: 0, count: test.count * model.latentDim)
+            let d = model.latentDim
+            var mu = [Float](repeating: 0, count: test.count * d)
             try model.encode(inModelRange(test.images, model), labels: labelsIfConditional(model, test.labels32), batch: test.count, mu: &mu, logVariance: nil)
-            let points = PCA.project(mu, count: test.count, dim: model.latentDim)
+            let projection = d == 2 ? "z" : method == .pca ? "PCA of z" : "t-SNE of z, perplexity \(perplexity.formatted())"
+            var points: [(x: Float, y: Float)]
+            if d == 2 || method == .pca {
+                points = PCA.project(mu, count: test.count, dim: d)
+            } else {
+                if let problem = tsneOptions.problem(count: test.count) { fail(problem) }
+                let start = Date()
+                let embedding = TSNE.embed(mu, count: test.count, dim: d, options: tsneOptions, threads: threading.threads)
+                points = embedding.points
+                print(String(format: "t-SNE of %d points: %.2f s, KL divergence %.4f", test.count, Date().timeIntervalSince(start), embedding.klDivergence))
+            }
             let classes = Int(test.labels.max() ?? 0) + 1
-            let direct = model.latentDim == 2
             let svg = ScatterPlot.svg(points: points, labels: test.labels.map(Int.init), classNames: classNames(model, count: classes),
-                                      title: "latent means of \(test.count) test images (\(direct ? "z" : "PCA of z"), \(model.kind.rawValue))",
-                                      xLabel: direct ? "z0" : "principal component 1", yLabel: direct ? "z1" : "principal component 2")
+                                      title: "latent means of \(test.count) test images (\(projection), \(model.kind.rawValue))",
+                                      xLabel: d == 2 ? "z0" : method == .pca ? "principal component 1" : "t-SNE 1",
+                                      yLabel: d == 2 ? "z1" : method == .pca ? "principal component 2" : "t-SNE 2")
+            if let coords {
+                var csv = "index,label,x,y" + (0..<d).map { ",z\($0)" }.joined() + "\n"
+                for (i, p) in points.enumerated() {
+                    csv += "\(i),\(test.labels[i]),\(p.x),\(p.y)" + (0..<d).map { ",\(mu[i * d + $0])" }.joined() + "\n"
+                }
+                try FileIO.writeAtomically(Array(csv.utf8), to: coords)
+            }
             try FileIO.writeAtomically(Array(svg.utf8), to: out)
-            print("wrote \(out): \(test.count) points, \(classes) classes")
+            print("wrote \(out): \(test.count) points, \(classes) classes" + (coords.map { "; \($0)" } ?? ""))
         }
     }
 }
+
+extension TSNE.Initialization: ExpressibleByArgument {}
 
 struct Denoise: ParsableCommand {
     static let configuration = CommandConfiguration(

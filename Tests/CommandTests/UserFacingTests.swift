@@ -41,6 +41,29 @@ import TestSupport
         }
     }
 
+    @Test("latent-map --method tsne: an SVG that says t-SNE, a CSV of points and latents, and the same map for 1 and 2 threads")
+    func tsneLatentMap() throws {
+        try TestSupport.withTemporaryFolder { folder in
+            func map(_ threads: Int) throws -> (stdout: String, csv: String) {
+                let r = try TestSupport.run(decodeCLI, ["latent-map", "--weights", TestSupport.readyModel, "--count", "400", "--method", "tsne", "--iterations", "300",
+                                                        "--threads", "\(threads)", "--out", "\(folder)/map.svg", "--coords", "\(folder)/map.csv"])
+                #expect(r.status == 0, "\(r.stderr)")
+                return (r.stdout, TestSupport.readText("\(folder)/map.csv"))
+            }
+            let one = try map(1), two = try map(2)
+            #expect(one.csv == two.csv)
+            let kl = one.stdout.firstMatch(of: /KL divergence ([0-9.]+)/).flatMap { Double($0.1) }
+            #expect(one.stdout.contains("t-SNE of 400 points") && kl.map { $0 > 0.2 && $0 < 3 } == true, "\(one.stdout)")
+            let lines = one.csv.split(separator: "\n")
+            #expect(lines.count == 401 && lines[0] == "index,label,x,y," + (0..<20).map { "z\($0)" }.joined(separator: ","))
+            #expect(lines[1].split(separator: ",").count == 24 && lines[400].hasPrefix("399,"))
+            let svg = TestSupport.readText("\(folder)/map.svg")
+            #expect(svg.contains("t-SNE of z, perplexity 30") && svg.contains("Ankle boot") && svg.components(separatedBy: "<circle").count == 401 + 10)
+            let refused = try TestSupport.run(decodeCLI, ["latent-map", "--weights", TestSupport.readyModel, "--count", "25", "--method", "tsne", "--out", "\(folder)/small.svg"])
+            #expect(refused.status != 0 && refused.stderr.contains("below the number of points (25)"), "\(refused.stderr)")
+        }
+    }
+
     @Test("a grid named .png is refused before any work, and latent-map wants .svg")
     func outputNames() throws {
         try TestSupport.withTemporaryFolder { folder in

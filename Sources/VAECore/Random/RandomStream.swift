@@ -12,6 +12,7 @@ public struct RandomStream: Sendable {
         case evaluation = 4  // eval: ε for test image i
         case corruption = 5  // denoising training: noise for (step, row)
         case evaluationCorruption = 6  // denoising eval: noise for test image i
+        case embeddingInitialization = 7  // t-SNE's random start: the 2-d point of row i
     }
 
     public let seed: UInt64
