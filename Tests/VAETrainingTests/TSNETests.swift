@@ -28,6 +28,19 @@ import VAECore
         return v.map { Double($0) * scale }
     }
 
+    /// The affinities of a clustered set and a random layout of its points at the given scale.
+    static func problem(_ clusters: Int, perCluster: Int, dim: Int, perplexity: Double, layoutScale: Double) -> (SparseAffinities, [Double]) {
+        let rows = TSNETests.clusters(clusters, perCluster: perCluster, dim: dim).rows, n = clusters * perCluster
+        return (SparseAffinities(rows: rows, count: n, dim: dim, perplexity: perplexity, threads: 2), randomLayout(n, scale: layoutScale, seed: 3))
+    }
+
+    static func options(perplexity: Double, iterations: Int) -> TSNE.Options {
+        var options = TSNE.Options()
+        options.perplexity = perplexity
+        options.iterations = iterations
+        return options
+    }
+
     @Test("each point's conditional distribution has the perplexity asked for; P is symmetric and sums to 1")
     func affinities() {
         let (rows, _) = TSNETests.clusters(3, perCluster: 40, dim: 6)
@@ -48,10 +61,9 @@ import VAECore
 
     @Test("with θ = 0 the gradient is the exact KL's, against central differences")
     func gradientMatchesFiniteDifferences() {
-        let (rows, _) = TSNETests.clusters(3, perCluster: 12, dim: 5)
         let n = 36
-        let p = SparseAffinities(rows: rows, count: n, dim: 5, perplexity: 8, threads: 1)
-        var y = TSNETests.randomLayout(n, scale: 2, seed: 3)
+        let (p, layout) = TSNETests.problem(3, perCluster: 12, dim: 5, perplexity: 8, layoutScale: 2)
+        var y = layout
         var grad = [Double](repeating: 0, count: 2 * n), forces = TSNE.Forces(count: n)
         TSNE.gradient(p: p, exaggeration: 1, y: y, theta: 0, threads: 1, forces: &forces, into: &grad)
         let h = 1e-6
@@ -67,10 +79,9 @@ import VAECore
 
     @Test("at θ = 0.5 the tree's gradient is within 2% of the exact one, and duplicates are counted, not lost")
     func barnesHutApproximation() {
-        let (rows, _) = TSNETests.clusters(4, perCluster: 100, dim: 8)
         let n = 400
-        let p = SparseAffinities(rows: rows, count: n, dim: 8, perplexity: 30, threads: 2)
-        var y = TSNETests.randomLayout(n, scale: 10, seed: 4)
+        let (p, layout) = TSNETests.problem(4, perCluster: 100, dim: 8, perplexity: 30, layoutScale: 10)
+        var y = layout
         y[2] = y[0]; y[3] = y[1]  // points 0 and 1 coincide
         var exact = [Double](repeating: 0, count: 2 * n), approximate = exact, forces = TSNE.Forces(count: n)
         TSNE.gradient(p: p, exaggeration: 1, y: y, theta: 0, threads: 2, forces: &forces, into: &exact)
@@ -88,9 +99,7 @@ import VAECore
     @Test("three clusters in 10-d come out as three clusters in 2-d, KL falls, and the bits do not depend on threads")
     func embedsClusters() {
         let (rows, labels) = TSNETests.clusters(3, perCluster: 60, dim: 10)
-        var options = TSNE.Options()
-        options.perplexity = 15
-        options.iterations = 400
+        let options = TSNETests.options(perplexity: 15, iterations: 400)
         let one = TSNE.embed(rows, count: 180, dim: 10, options: options, threads: 1)
         let two = TSNE.embed(rows, count: 180, dim: 10, options: options, threads: 2)
         #expect(one.points.map(\.x) == two.points.map(\.x) && one.points.map(\.y) == two.points.map(\.y))
@@ -111,9 +120,7 @@ import VAECore
     @Test("a random start follows the seed")
     func randomStart() {
         let (rows, _) = TSNETests.clusters(2, perCluster: 30, dim: 4)
-        var options = TSNE.Options()
-        options.perplexity = 10
-        options.iterations = 50
+        var options = TSNETests.options(perplexity: 10, iterations: 50)
         options.initialization = .random
         options.seed = 7
         let a = TSNE.embed(rows, count: 60, dim: 4, options: options, threads: 2).points.map(\.x)
