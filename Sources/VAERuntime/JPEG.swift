@@ -18,7 +18,7 @@ public enum JPEG {
         guard shape.width > 0, shape.height > 0 else { throw VaertError(.invalidArgument, "JPEG size \(shape.width)x\(shape.height) has an empty side") }
         var jpeg: UnsafeMutablePointer<UInt8>? = nil
         var size: UInt = 0
-        var message = [CChar](repeating: 0, count: 200)
+        var message = [CChar](repeating: 0, count: messageCapacity)
         let failed = vaert_support_jpeg_compress(pixels, shape.channels, shape.height, shape.width, Int32(quality), &jpeg, &size, &message, message.count)
         guard failed == 0, let jpeg else {
             throw VaertError(failed == 2 ? .outOfMemory : .jpeg, "libjpeg: \(cString: message)")
@@ -45,12 +45,30 @@ extension JPEG {
 
     /// Reads and decodes the JPEG file at `path` through libjpeg; errors name the file.
     public static func read(_ path: String) throws(VaertError) -> Decoded {
+        try decoded(named: path) { samples, width, height, components, message in
+            vaert_support_jpeg_decompress(path, samples, width, height, components, message, messageCapacity)
+        }
+    }
+
+    /// Decodes a JPEG held in memory.
+    public static func decode(_ jpeg: [UInt8]) throws(VaertError) -> Decoded {
+        try decoded(named: "JPEG data") { samples, width, height, components, message in
+            vaert_support_jpeg_decompress_memory(jpeg, UInt(jpeg.count), samples, width, height, components, message, messageCapacity)
+        }
+    }
+
+    private static let messageCapacity = 200
+
+    private static func decoded(
+        named name: String,
+        _ call: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<CChar>) -> Int32
+    ) throws(VaertError) -> Decoded {
         var samples: UnsafeMutablePointer<UInt8>? = nil
         var width: Int32 = 0, height: Int32 = 0, components: Int32 = 0
-        var message = [CChar](repeating: 0, count: 200)
-        let failed = vaert_support_jpeg_decompress(path, &samples, &width, &height, &components, &message, message.count)
+        var message = [CChar](repeating: 0, count: messageCapacity)
+        let failed = call(&samples, &width, &height, &components, &message)
         guard failed == 0, let samples else {
-            throw VaertError(.jpeg, "\(path): \(cString: message)")
+            throw VaertError(.jpeg, "\(name): \(cString: message)")
         }
         defer { vaert_support_jpeg_free(samples) }
         let count = Int(width) * Int(height) * Int(components)

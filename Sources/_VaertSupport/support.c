@@ -243,27 +243,26 @@ int vaert_support_jpeg_compress(const float *pixels, size_t channels, size_t hei
 
 void vaert_support_jpeg_free(unsigned char *jpeg) { free(jpeg); }
 
-int vaert_support_jpeg_decompress(const char *path, unsigned char **samples, int *width, int *height, int *components,
-                                  char *message, size_t message_capacity) {
+/* Decodes from `file` when it is not NULL, else from the `size` bytes at `data`. */
+static int jpeg_decompress_from(FILE *file, const unsigned char *data, unsigned long size, unsigned char **samples, int *width,
+                                int *height, int *components, char *message, size_t message_capacity) {
     struct jpeg_decompress_struct info;
     struct guarded_error error;
     unsigned char *volatile buffer = NULL;
-    FILE *volatile file = fopen(path, "rb");
     *samples = NULL;
-    if (!file) {
-        snprintf(message, message_capacity, "%s", strerror(errno));
-        return 1;
-    }
     info.err = &error.manager;
     guard_errors(&error, message, message_capacity);
     if (setjmp(error.escape)) {
         jpeg_destroy_decompress(&info);
         free(buffer);
-        fclose(file);
         return 1;
     }
     jpeg_create_decompress(&info);
-    jpeg_stdio_src(&info, file);
+    if (file) {
+        jpeg_stdio_src(&info, file);
+    } else {
+        jpeg_mem_src(&info, data, size);
+    }
     jpeg_read_header(&info, TRUE);
     info.out_color_space = info.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(&info);
@@ -271,14 +270,12 @@ int vaert_support_jpeg_decompress(const char *path, unsigned char **samples, int
     if (info.output_width > 16384 || info.output_height > 16384) {
         snprintf(message, message_capacity, "image of %ux%u is larger than 16384 on a side", info.output_width, info.output_height);
         jpeg_destroy_decompress(&info);
-        fclose(file);
         return 1;
     }
     buffer = malloc(stride * info.output_height);
     if (!buffer) {
         snprintf(message, message_capacity, "out of memory");
         jpeg_destroy_decompress(&info);
-        fclose(file);
         return 1;
     }
     while (info.output_scanline < info.output_height) {
@@ -290,7 +287,29 @@ int vaert_support_jpeg_decompress(const char *path, unsigned char **samples, int
     *components = info.output_components;
     jpeg_finish_decompress(&info);
     jpeg_destroy_decompress(&info);
-    fclose(file);
     *samples = buffer;
     return 0;
+}
+
+int vaert_support_jpeg_decompress(const char *path, unsigned char **samples, int *width, int *height, int *components,
+                                  char *message, size_t message_capacity) {
+    FILE *file = fopen(path, "rb");
+    *samples = NULL;
+    if (!file) {
+        snprintf(message, message_capacity, "%s", strerror(errno));
+        return 1;
+    }
+    int failed = jpeg_decompress_from(file, NULL, 0, samples, width, height, components, message, message_capacity);
+    fclose(file);
+    return failed;
+}
+
+int vaert_support_jpeg_decompress_memory(const unsigned char *jpeg, unsigned long size, unsigned char **samples, int *width,
+                                         int *height, int *components, char *message, size_t message_capacity) {
+    if (size == 0) {
+        *samples = NULL;
+        snprintf(message, message_capacity, "no bytes");
+        return 1;
+    }
+    return jpeg_decompress_from(NULL, jpeg, size, samples, width, height, components, message, message_capacity);
 }

@@ -64,6 +64,29 @@ import TestSupport
         }
     }
 
+    @Test("codec: 8 bits per dimension are 20 raw bytes for a 20-d code and fewer coded, at the same PSNR; JPEG's file is its payload plus headers; a CVAE is refused")
+    func codec() throws {
+        try TestSupport.withTemporaryFolder { folder in
+            let r = try TestSupport.run(decodeCLI, ["codec", "--weights", TestSupport.readyModel, "--count", "200", "--calibration", "500",
+                                                    "--bits", "8", "--qualities", "50", "--out", "\(folder)/rd.svg"])
+            #expect(r.status == 0, "\(r.stderr)")
+            // | codec | bytes | payload | PSNR | SSIM |, split into cells
+            let rows = Dictionary(r.stdout.split(separator: "\n").filter { $0.hasPrefix("| latent") || $0.hasPrefix("| JPEG") }.map { line in
+                let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+                return (cells[0], cells.dropFirst().map { Double($0) })
+            }, uniquingKeysWith: { a, _ in a })
+            let float = rows["latent, f32 (unquantised)"], raw = rows["latent, 8 bits per dimension, raw"]
+            let coded = rows["latent, 8 bits per dimension, arithmetic-coded"], jpeg = rows["JPEG, quality 50"]
+            #expect(float?[0] == 80 && raw?[0] == 20 && coded.map { $0[0]! > 10 && $0[0]! < 20 } == true, "\(r.stdout)")
+            #expect(raw?[2] == coded?[2] && raw.map { abs($0[2]! - float![2]!) < 0.05 && $0[2]! > 15 } == true, "\(r.stdout)")
+            #expect(jpeg.map { $0[0]! > $0[1]! + 100 && $0[2]! > 25 && $0[3]! > 0.8 && $0[3]! < 1 } == true, "\(r.stdout)")
+            let svg = TestSupport.readText("\(folder)/rd.svg")
+            #expect(svg.components(separatedBy: "<polyline").count == 5 && svg.contains("JPEG, entropy-coded payload only"))
+            let refused = try TestSupport.run(decodeCLI, ["codec", "--weights", cvae, "--count", "10"])
+            #expect(refused.status != 0 && refused.stderr.contains("conditional model"), "\(refused.stderr)")
+        }
+    }
+
     @Test("a grid named .png is refused before any work, and latent-map wants .svg")
     func outputNames() throws {
         try TestSupport.withTemporaryFolder { folder in

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import VAECore
-@testable import VAETraining
+@_spi(Testing) import VAETraining
 
 /// Barnes-Hut t-SNE: affinities, the gradient against finite differences of the exact KL, the tree's
 /// approximation, and embeddings of a clustered set.

@@ -53,7 +53,7 @@ public enum TSNE {
         return Embedding(points: (0..<count).map { (Float(y[2 * $0]), Float(y[2 * $0 + 1])) }, klDivergence: kl)
     }
 
-    static func initialPositions(_ rows: [Float], count: Int, dim: Int, options: Options) -> [Double] {
+    @_spi(Testing) public static func initialPositions(_ rows: [Float], count: Int, dim: Int, options: Options) -> [Double] {
         var y = [Double](repeating: 0, count: 2 * count)
         switch options.initialization {
         case .pca:
@@ -95,9 +95,9 @@ public enum TSNE {
     }
 
     /// Per-point sums of one gradient evaluation, kept between iterations.
-    struct Forces {
-        var repulsion: [Double], normaliser: [Double]
-        init(count: Int) {
+    @_spi(Testing) public struct Forces {
+        public internal(set) var repulsion: [Double], normaliser: [Double]
+        public init(count: Int) {
             repulsion = [Double](repeating: 0, count: 2 * count)
             normaliser = [Double](repeating: 0, count: count)
         }
@@ -105,7 +105,7 @@ public enum TSNE {
 
     /// ∂KL/∂y_i = 4 (Σ_j a·p_ij w_ij (y_i − y_j) − Σ_j w_ij² (y_i − y_j) / Z), w = 1 / (1 + d²),
     /// Z = Σ_{k≠l} w_kl, a the exaggeration; the second sum and Z from the quadtree at angle θ.
-    static func gradient(p: SparseAffinities, exaggeration: Double, y: [Double], theta: Double, threads: Int, forces: inout Forces, into grad: inout [Double]) {
+    @_spi(Testing) public static func gradient(p: SparseAffinities, exaggeration: Double, y: [Double], theta: Double, threads: Int, forces: inout Forces, into grad: inout [Double]) {
         let n = p.count
         y.withUnsafeBufferPointer { y in
             let tree = QuadTree(points: y, count: n)
@@ -138,7 +138,7 @@ public enum TSNE {
     }
 
     /// KL(P ‖ Q) = Σ p_ij log(p_ij / q_ij) over P's entries, with Q's normaliser summed over all pairs.
-    static func klDivergence(p: SparseAffinities, y: [Double], threads: Int) -> Double {
+    @_spi(Testing) public static func klDivergence(p: SparseAffinities, y: [Double], threads: Int) -> Double {
         let n = p.count
         var rowSums = [Double](repeating: 0, count: n)
         y.withUnsafeBufferPointer { y in

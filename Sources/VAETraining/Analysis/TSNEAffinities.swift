@@ -3,23 +3,23 @@ import Foundation
 /// t-SNE's input affinities P (van der Maaten 2014, section 4.1): for each point, a Gaussian over its
 /// 3·perplexity + 1 nearest neighbours whose precision is found by bisection so that the conditional
 /// distribution's perplexity is the one asked for; then P = (P_{j|i} + P_{i|j}) / 2N, sparse.
-struct SparseAffinities {
+@_spi(Testing) public struct SparseAffinities: Sendable {
     /// Row i's entries are columns[rowStart[i] ..< rowStart[i + 1]] with the same range of values.
-    var rowStart: [Int]
-    var columns: [Int32]
-    var values: [Double]
+    public var rowStart: [Int]
+    public var columns: [Int32]
+    public var values: [Double]
 
-    var count: Int { rowStart.count - 1 }
+    public var count: Int { rowStart.count - 1 }
 
     /// The joint affinities of `count` rows of `dim` values (squared Euclidean distances, as scikit-learn).
-    init(rows: [Float], count: Int, dim: Int, perplexity: Double, threads: Int) {
+    public init(rows: [Float], count: Int, dim: Int, perplexity: Double, threads: Int) {
         let k = min(count - 1, Int(3 * perplexity + 1))  // scikit-learn's neighbour count
         let (neighbours, conditional) = SparseAffinities.conditional(rows: rows, count: count, dim: dim, neighbours: k, perplexity: perplexity, threads: threads)
         self = SparseAffinities.symmetrised(neighbours: neighbours, conditional: conditional, count: count, perRow: k)
     }
 
     /// Row i's k nearest neighbours (ties broken by index) and P_{j|i} over them, row-major, k per row.
-    static func conditional(rows: [Float], count: Int, dim: Int, neighbours k: Int, perplexity: Double, threads: Int) -> (neighbours: [Int32], p: [Double]) {
+    public static func conditional(rows: [Float], count: Int, dim: Int, neighbours k: Int, perplexity: Double, threads: Int) -> (neighbours: [Int32], p: [Double]) {
         var neighbours = [Int32](repeating: 0, count: count * k)
         var p = [Double](repeating: 0, count: count * k)
         let target = log(perplexity)

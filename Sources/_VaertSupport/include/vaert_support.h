@@ -62,5 +62,8 @@ void vaert_support_jpeg_free(unsigned char *jpeg);
  * vaert_support_jpeg_free). Returns 0, or non-zero with a message. */
 int vaert_support_jpeg_decompress(const char *path, unsigned char **samples, int *width, int *height, int *components,
                                   char *message, size_t message_capacity);
+/* The same from the `size` bytes of a JPEG in memory. */
+int vaert_support_jpeg_decompress_memory(const unsigned char *jpeg, unsigned long size, unsigned char **samples, int *width,
+                                         int *height, int *components, char *message, size_t message_capacity);
 
 #endif
