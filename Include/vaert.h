@@ -106,7 +106,10 @@ typedef struct vaert_model vaert_model;
 
 /* The model families. Variational kinds (VAE, BETA_VAE, CONV_VAE, CVAE): encode gives mu and log sigma^2.
  * Autoencoders (AE, CONV_AE, DAE, SPARSE_AE, CAE): encode gives the code in `mu` and zeros in `logvar`.
- * A CVAE is conditional: use the *_conditional calls with a class label per image. */
+ * A CVAE is conditional: use the *_conditional calls with a class label per image.
+ * A VQ_VAE's latent is its encoder's grid of D-vectors (latent_dim = D x H x W, channels first): vae_encode
+ * gives the grid before quantisation, vae_decode snaps each position's vector to its nearest code vector
+ * and decodes, and vae_encode_codes / vae_decode_codes work on the H x W codebook indices. */
 typedef enum vaert_kind {
     VAERT_KIND_VAE = 1,      /* MLP variational autoencoder */
     VAERT_KIND_AE = 2,       /* MLP autoencoder */
@@ -116,7 +119,8 @@ typedef enum vaert_kind {
     VAERT_KIND_DAE = 6,      /* denoising autoencoder: encode a corrupted image, decode the clean one */
     VAERT_KIND_SPARSE_AE = 7, /* sparse autoencoder: sigmoid code units with a low mean activation */
     VAERT_KIND_CAE = 8,      /* contractive autoencoder: one sigmoid encoder layer */
-    VAERT_KIND_CVAE = 9      /* conditional VAE: class one-hot joins encoder and decoder inputs */
+    VAERT_KIND_CVAE = 9,     /* conditional VAE: class one-hot joins encoder and decoder inputs */
+    VAERT_KIND_VQ_VAE = 10   /* vector-quantised VAE: the code is a grid of codebook indices (vae_encode_codes) */
 } vaert_kind;
 
 /* Opens the weights file at `path`, validates all of it (CRC, tables, shapes) and builds the network.
@@ -150,6 +154,9 @@ VAERT_API vaert_status vaert_get_image_range(const vaert_model *model, float *lo
 VAERT_API vaert_status vaert_has_encoder(const vaert_model *model, int *has_encoder);
 /* `*classes` is the number of classes of a conditional model (VAERT_KIND_CVAE), 0 for other kinds. */
 VAERT_API vaert_status vaert_get_class_count(const vaert_model *model, size_t *classes);
+/* For a VQ-VAE (VAERT_KIND_VQ_VAE), `*codebook_size` is its number of code vectors K and `*codes_per_image`
+ * the positions of its code grid (H x W); both are 0 for other kinds. */
+VAERT_API vaert_status vaert_get_codebook(const vaert_model *model, size_t *codebook_size, size_t *codes_per_image);
 
 /* ---- Running ---------------------------------------------------------------------------------- */
 
@@ -173,6 +180,8 @@ VAERT_API vaert_status vae_encode(const vaert_model *model, const float *images,
 VAERT_API vaert_status vae_decode(const vaert_model *model, const float *z, size_t batch, float *pixels);
 
 /* Writes the latent vectors of samples first_index ... first_index + count - 1 drawn from N(0, I).
+ * A VQ-VAE's samples need a prior over its code grids, not N(0, I): both sampling calls return
+ * VAERT_E_UNSUPPORTED for one.
  * Sample i depends only on (seed, i) (Philox4x32-10 counter-based generator, Box-Muller), so a job can
  * be split across calls, threads or machines and give the same samples.
  *   z  receives count x latent_dim floats.
@@ -183,6 +192,23 @@ VAERT_API vaert_status vaert_sample_latent(const vaert_model *model, uint64_t se
 /* Decodes the samples of vaert_sample_latent: pixels receives count x channels x height x width floats.
  * Returns as vaert_sample_latent, plus VAERT_E_OUT_OF_MEMORY. Thread-safe. */
 VAERT_API vaert_status vaert_sample(const vaert_model *model, uint64_t seed, uint64_t first_index, size_t count, float *pixels);
+
+/* ---- VQ-VAE codes ------------------------------------------------------------------------------ */
+
+/* Encodes `batch` images of a VQ-VAE into codebook indices.
+ *   images  as vae_encode.
+ *   codes   receives batch x codes_per_image indices (vaert_get_codebook), each in 0 ... codebook_size - 1:
+ *           the nearest code vector to the encoder's vector at each grid position (the lowest index on a tie).
+ * Returns as vae_encode, and VAERT_E_UNSUPPORTED for a model that is not a VQ-VAE. Thread-safe. */
+VAERT_API vaert_status vae_encode_codes(const vaert_model *model, const float *images, size_t batch, int32_t *codes);
+
+/* Decodes `batch` grids of codebook indices (as vae_encode_codes gives) into images.
+ *   pixels  receives batch x channels x height x width floats.
+ * vae_decode_codes(vae_encode_codes(x)) equals vae_decode(vae_encode(x)), bit for bit.
+ * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT (batch 0 or above VAERT_MAX_BATCH,
+ * or an index outside the codebook: nothing written); VAERT_E_UNSUPPORTED for a model that is not a
+ * VQ-VAE; VAERT_E_OUT_OF_MEMORY. Thread-safe. */
+VAERT_API vaert_status vae_decode_codes(const vaert_model *model, const int32_t *codes, size_t batch, float *pixels);
 
 /* ---- Conditional models and anomaly scores --------------------------------------------------- */
 

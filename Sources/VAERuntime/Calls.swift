@@ -21,6 +21,7 @@ extension Model {
 
     /// The latent vectors of samples `first ..< first + count` under `seed`: N(0, I), each depending only on (seed, index).
     public func sampleLatents(seed: UInt64, first: UInt64, count: Int, into z: UnsafeMutablePointer<Float>) throws(VaertError) {
+        try checkSamplesFromNormal()
         try ScratchPlan.check(batch: count, rowFloats: widestCallerRow)
         guard first <= UInt64.max - UInt64(count) else { throw VaertError(.invalidArgument, "sample indices overflow 64 bits") }
         let stream = RandomStream(seed: seed, purpose: .latentSample)
@@ -31,6 +32,7 @@ extension Model {
 
     /// Decoded samples `first ..< first + count` under `seed` (of class `labels[i]` for a conditional model).
     public func sample(seed: UInt64, first: UInt64, count: Int, labels: UnsafePointer<Int32>? = nil, pixels: UnsafeMutablePointer<Float>) throws(VaertError) {
+        try checkSamplesFromNormal()
         try ScratchPlan.check(batch: count, rowFloats: widestCallerRow)
         try checkLabels(labels, batch: count)
         let plan = ScratchPlan(.sample, on: self, batch: count), rows = plan.rows

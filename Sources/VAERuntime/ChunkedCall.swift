@@ -13,6 +13,8 @@ struct ChunkedCall {
     enum Operation {
         case encode
         case decode
+        /// Decode from code vectors, past a VQ-VAE's codebook (they are its vectors already).
+        case decodeCodeVectors
     }
 
     let operation: Operation
@@ -34,7 +36,7 @@ struct ChunkedCall {
         let tiles = (batch + Kernels.tileRows - 1) / Kernels.tileRows
         let chunks = min(vaert_support_threads(), tiles)
         let chunkRows = (tiles + chunks - 1) / chunks * Kernels.tileRows
-        let pass = ScratchPlan(operation == .encode ? .encode : .decode, on: model, batch: chunkRows).pass!
+        let pass = ScratchPlan(operation == .encode ? .encode : .decode, on: model, batch: chunkRows).pass!  // a whole decoder's pass holds one past its codebook
         var call = ChunkedCall(operation: operation, model: model, input: input, labels: labels, output: output, logVariance: logVariance,
                                batch: batch, chunkRows: chunkRows, pass: pass, scratch: try threadScratch(.inner, floats: chunks * pass.lineFloats))
         if chunks == 1 { return call.run(chunk: 0) }
@@ -63,8 +65,9 @@ struct ChunkedCall {
             case .encode:
                 model.encodePass(input, labels: labels, first: first, rows: rows, mu: output, logVariance: logVariance, layers: layers, code: code,
                                  joined: joined)
-            case .decode:
-                model.decodePass(input, labels: labels, first: first, rows: rows, pixels: output, layers: layers, joined: joined)
+            case .decode, .decodeCodeVectors:
+                model.decodePass(input, labels: labels, first: first, rows: rows, pixels: output, layers: layers, joined: joined,
+                                 pastCodebook: operation == .decodeCodeVectors)
             }
             first += rows
         }
@@ -84,12 +87,14 @@ extension Model {
         splitCode(code, batch: rows, mu: mu + first * latentDim, logVariance: logVariance.map { $0 + first * latentDim })
     }
 
-    /// Decodes rows `first ..< first + rows` of `z` into pixels, in a pass's scratch parts.
+    /// Decodes rows `first ..< first + rows` of `z` into pixels, in a pass's scratch parts; `pastCodebook`
+    /// starts after a VQ-VAE's codebook.
     @inline(never)
     func decodePass(_ z: UnsafePointer<Float>, labels: UnsafePointer<Int32>?, first: Int, rows: Int, pixels: UnsafeMutablePointer<Float>,
-                    layers: UnsafeMutablePointer<Float>, joined: UnsafeMutablePointer<Float>) {
+                    layers: UnsafeMutablePointer<Float>, joined: UnsafeMutablePointer<Float>, pastCodebook: Bool = false) {
         let input = joinClasses(z + first * latentDim, width: latentDim, labels: labels.map { $0 + first }, rows: rows, into: joined)
-        Model.run(decoder, input: input, batch: rows, output: pixels + first * pixelCount, scratch: layers)
+        let run = pastCodebook ? UnsafeBufferPointer(rebasing: decoder[1...]) : decoder
+        Model.run(run, input: input, batch: rows, output: pixels + first * pixelCount, scratch: layers)
     }
 
     /// For a conditional model, copies `rows` of `width` values and appends each row's one-hot class into

@@ -16,7 +16,7 @@ struct Train: ParsableCommand {
     var imageSize: String?
     @Option(help: "Channels of JPEG images as the model sees them: 1 (gray) or 3 (RGB). Default: 1.")
     var channels: Int?
-    @Option(help: "Model: vae, beta-vae, cvae, conv-vae, ae, conv-ae, dae, sparse-ae or cae. Default: vae.")
+    @Option(help: "Model: vae, beta-vae, cvae, conv-vae, ae, conv-ae, dae, sparse-ae, cae or vq-vae. Default: vae.")
     var model: String?
     @Option(help: "Reconstruction loss: bce (Bernoulli) or mse. Default: bce.")
     var loss: String?
@@ -34,8 +34,14 @@ struct Train: ParsableCommand {
     var hidden: String?
     @Option(help: "Hidden layers' activation: relu, leaky_relu[:SLOPE] (slope 0.01 when not given), tanh or elu[:ALPHA] (alpha 1 when not given). Default: relu.")
     var activation: String?
-    @Option(help: "Output channels of the convolution stages (kernel 4, stride 2, padding 1), for conv-vae and conv-ae. Default: 32,64.")
+    @Option(help: "Output channels of the convolution stages (kernel 4, stride 2, padding 1), for conv-vae, conv-ae and vq-vae (whose last stage's channels are the code vectors' size). Default: 32,64.")
     var conv: String?
+    @Option(help: "Code vectors in a vq-vae's codebook. Default: 512.")
+    var codebookSize: Int?
+    @Option(help: "Weight beta of a vq-vae's commitment term ||z_e - sg(z_q)||^2. Default: 0.25.")
+    var commitment: Float?
+    @Flag(help: "Move a vq-vae's codebook by exponential moving averages (decay 0.99) instead of its loss term's gradient.")
+    var ema = false
     @Option(help: "Input corruption of a dae: saltpepper:P (a fraction P of pixels set to random values) or gaussian:S. Default: saltpepper:0.3.")
     var noise: String?
     @Option(help: "Target mean activation rho of a sparse-ae's code units. Default: 0.05.")
@@ -92,7 +98,15 @@ struct Train: ParsableCommand {
             throw ValidationError("--hidden must be positive integers separated by commas, e.g. 512,256")
         }
         if let activation { _ = try Self.activationOption(activation) }
-        if conv != nil && !modelKind.isConvolutional { throw ValidationError("--conv is for conv-vae and conv-ae") }
+        if conv != nil && !modelKind.isConvolutional { throw ValidationError("--conv is for conv-vae, conv-ae and vq-vae") }
+        if (codebookSize != nil || commitment != nil || ema) && !modelKind.isVectorQuantised {
+            throw ValidationError("--codebook-size, --commitment and --ema are for vq-vae")
+        }
+        if modelKind.isVectorQuantised && (latent != nil || hidden != nil) {
+            throw ValidationError("a vq-vae's latent is its last convolution stage's grid: set --conv, not --latent or --hidden")
+        }
+        if let codebookSize, !(2...65536).contains(codebookSize) { throw ValidationError("--codebook-size must be 2 to 65536, got \(codebookSize)") }
+        if let commitment, !(commitment >= 0 && commitment.isFinite) { throw ValidationError("--commitment must be 0 or more, got \(commitment)") }
         guard let stages = try? widths(conv, default: "32,64"), !stages.isEmpty else {
             throw ValidationError("--conv must be positive integers separated by commas, e.g. 32,64")
         }
@@ -144,9 +158,11 @@ struct Train: ParsableCommand {
 
     /// The options of a fresh run.
     func freshOptions(imageShape: Shape3, classes: Int) throws -> TrainingOptions {
-        var architecture = Architecture(kind: storedKind, likelihood: lossName == "bce" ? .bernoulli : .gaussian, image: imageShape,
-                                        hidden: try widths(hidden, default: defaultHidden), latent: latent ?? 20,
-                                        conv: modelKind.isConvolutional ? try widths(conv, default: "32,64") : [], classes: classes)
+        let likelihood: Likelihood = lossName == "bce" ? .bernoulli : .gaussian
+        var architecture = modelKind.isVectorQuantised
+            ? Architecture.vectorQuantised(likelihood: likelihood, image: imageShape, conv: try widths(conv, default: "32,64"), codebook: codebookSize ?? 512)
+            : Architecture(kind: storedKind, likelihood: likelihood, image: imageShape, hidden: try widths(hidden, default: defaultHidden), latent: latent ?? 20,
+                           conv: modelKind.isConvolutional ? try widths(conv, default: "32,64") : [], classes: classes)
         if let activation {
             let (name, parameter) = try Self.activationOption(activation)
             architecture.activation = name
@@ -161,6 +177,10 @@ struct Train: ParsableCommand {
         options.klWarmup = klWarmup
         options.klSchedule = klWarmup == nil ? nil : TrainingOptions.KLSchedule(rawValue: klSchedule ?? "linear")
         options.freeBits = freeBits
+        if modelKind.isVectorQuantised {
+            options.commitment = commitment ?? 0.25
+            options.ema = ema
+        }
         return options
     }
 
@@ -212,6 +232,9 @@ struct Train: ParsableCommand {
         case .dae: line += " (clean images from corrupted \(trainer.options.noise!))"
         case .sparseAE: line += String(format: "; mean code activation %.4f (target %.4f)", trainer.meanCodeActivation(testSet), trainer.options.sparsity ?? 0)
         case .cae: line += String(format: "; contractive term %.4f per image", test.penalty / Double(max(test.count, 1)))
+        case .vqVAE:
+            let (perplexity, inUse) = trainer.codebookStatistics
+            line += String(format: "; codebook perplexity %.1f, %d of %d codes in use (this epoch's training)", perplexity, inUse, a.codebook ?? 0)
         default: break
         }
         say(line)
@@ -243,6 +266,9 @@ struct Train: ParsableCommand {
         check("--kl-warmup", klWarmup, o.klWarmup)
         check("--kl-schedule", klSchedule, o.klSchedule?.rawValue)
         check("--free-bits", freeBits, o.freeBits)
+        check("--codebook-size", codebookSize, a.codebook)
+        check("--commitment", commitment, o.commitment)
+        if ema && o.ema != true { conflicts.append("--ema (the checkpoint's codebook moves by its gradient)") }
         check("--train-limit", trainLimit, o.trainLimit)
         check("--data", data.map(absolute), o.dataFolder)
         if imageSize != nil || channels != nil, let shape = imageShape, ImageFolder.isImageFolder(o.dataFolder), shape != a.image {

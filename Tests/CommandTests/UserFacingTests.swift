@@ -87,6 +87,33 @@ import TestSupport
         }
     }
 
+    @Test("vq-vae: vae-train reports the codebook's perplexity and codes in use, resumes, reconstructs; sample needs a prior; codec counts the grid's bits")
+    func vqVAE() throws {
+        try TestSupport.withTemporaryFolder { folder in
+            let train = ["--model", "vq-vae", "--conv", "8,16", "--codebook-size", "64", "--train-limit", "512", "--test-limit", "128",
+                         "--out", "\(folder)/vq.vaert"]
+            let r = try TestSupport.run(vaeTrain, train + ["--epochs", "1"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("vq-vae 784-c8-c16 to a 7x7 grid of 64 codes of 16") && r.stdout.contains("of 64 codes in use"), "\(r.stdout)")
+            let perplexity = r.stdout.firstMatch(of: /codebook perplexity ([0-9.]+), ([0-9]+) of 64/).flatMap { (Double($0.1), Int($0.2)) }
+            #expect(perplexity.map { $0.0! >= 1 && $0.0! <= Double($0.1!) && $0.1! <= 64 } == true, "\(r.stdout)")
+            let resumed = try TestSupport.run(vaeTrain, train + ["--epochs", "2", "--resume", "--ema"])
+            #expect(resumed.status != 0 && resumed.stderr.contains("--ema (the checkpoint's codebook moves by its gradient)"), "\(resumed.stderr)")
+            let more = try TestSupport.run(vaeTrain, train + ["--epochs", "2", "--resume"])
+            #expect(more.status == 0 && more.stdout.contains("epoch 2: test reconstruction loss"), "\(more.stderr)")
+            let latent = try TestSupport.run(vaeTrain, ["--model", "vq-vae", "--latent", "20"])
+            #expect(latent.status != 0 && latent.stderr.contains("set --conv, not --latent"), "\(latent.stderr)")
+            let reconstruct = try TestSupport.run(decodeCLI, ["reconstruct", "--weights", "\(folder)/vq.vaert", "--count", "8", "--grid", "\(folder)/r.jpg"])
+            #expect(reconstruct.status == 0 && FileManager.default.fileExists(atPath: "\(folder)/r.jpg"), "\(reconstruct.stderr)")
+            let sample = try TestSupport.run(decodeCLI, ["sample", "--weights", "\(folder)/vq.vaert", "--count", "4", "--grid", "\(folder)/s.jpg"])
+            #expect(sample.status != 0 && sample.stderr.contains("prior") && !FileManager.default.fileExists(atPath: "\(folder)/s.jpg"), "\(sample.stderr)")
+            let codec = try TestSupport.run(decodeCLI, ["codec", "--weights", "\(folder)/vq.vaert", "--count", "100", "--calibration", "300", "--qualities", "50"])
+            #expect(codec.status == 0 && codec.stdout.contains("| VQ codes, 49 × 6 bits, raw | 37.0 |"), "\(codec.stdout)\(codec.stderr)")
+            let coded = codec.stdout.firstMatch(of: /\| VQ codes, arithmetic-coded \| ([0-9.]+) \|/).flatMap { Double($0.1) }
+            #expect(coded.map { $0 > 5 && $0 < 37 } == true, "\(codec.stdout)")
+        }
+    }
+
     @Test("a grid named .png is refused before any work, and latent-map wants .svg")
     func outputNames() throws {
         try TestSupport.withTemporaryFolder { folder in

@@ -20,6 +20,9 @@ public enum LayerKind: UInt32, Sendable {
     case conv2d = 2
     /// ConvTranspose2d: weights [inC, outC, kH, kW]; parameters kH, kW, stride, padding, output padding.
     case convTranspose2d = 3
+    /// A VQ-VAE's codebook: weights [K, D] (f32); parameters K, 0, 0, 0, 0; input and output the same
+    /// D × H × W grid, no bias, no activation. Each position's vector becomes its nearest code vector.
+    case codebook = 4
 }
 
 /// The format's codes for the activations (layer record field `activation`); never reused. Leaky ReLU's
@@ -141,11 +144,14 @@ public struct LayerRecord: Equatable, Sendable {
     public var bias: Int?
     public var input: Shape3
     public var output: Shape3
-    /// Kernel, stride and padding of a convolution; nil for a dense layer.
+    /// Kernel, stride and padding of a convolution; nil for a dense layer or a codebook.
     public var parameters: ConvParameters?
+    /// A codebook's K code vectors (0 for the other kinds).
+    public var codebookSize: Int
 
     public init(kind: LayerKind, stack: StackRole, activation: Activation, weight: Int, bias: Int?, input: Shape3, output: Shape3,
-                parameters: ConvParameters? = nil) {
+                parameters: ConvParameters? = nil, codebookSize: Int = 0) {
+        self.codebookSize = codebookSize
         self.kind = kind
         self.stack = stack
         self.activation = activation
@@ -162,11 +168,18 @@ public struct LayerRecord: Equatable, Sendable {
         case .dense: return TensorDims(input.count, output.count)
         case .conv2d: return TensorDims(output.channels, input.channels, parameters?.kernelHeight ?? 0, parameters?.kernelWidth ?? 0)
         case .convTranspose2d: return TensorDims(input.channels, output.channels, parameters?.kernelHeight ?? 0, parameters?.kernelWidth ?? 0)
+        case .codebook: return TensorDims(codebookSize, input.channels)
         }
     }
 
-    /// Bias length: one per output feature (dense) or output channel (convolutions).
-    public var biasCount: Int { kind == .dense ? output.count : output.channels }
+    /// Bias length: one per output feature (dense) or output channel (convolutions); a codebook has none.
+    public var biasCount: Int {
+        switch kind {
+        case .dense: return output.count
+        case .conv2d, .convTranspose2d: return output.channels
+        case .codebook: return 0
+        }
+    }
 }
 
 /// One row of the tensor table. `offset` is relative to the data section.

@@ -244,6 +244,7 @@ public struct WeightsFile: @unchecked Sendable {
         let output = try r.shape(o + LayerField.outputShape, what: "layer \(index) output")
         func value(_ i: Int) -> Int { Int(r.u32(o + LayerField.parameters + 4 * i)) }
         var parameters: ConvParameters? = nil
+        var codebookSize = 0
         switch kind {
         case .dense:
             for i in 0..<LayerField.parameterCount where value(i) != 0 {
@@ -264,9 +265,19 @@ public struct WeightsFile: @unchecked Sendable {
             }
             guard output == expected else { throw VaertError(.malformed, "layer \(index): output shape \(output), the geometry gives \(expected)") }
             parameters = p
+        case .codebook:
+            codebookSize = value(0)
+            guard (1...65536).contains(codebookSize) else { throw VaertError(.malformed, "layer \(index): a codebook holds 1 to 65536 vectors, not \(codebookSize)") }
+            for i in 1..<LayerField.parameterCount where value(i) != 0 {
+                throw VaertError(.malformed, "layer \(index): a codebook's parameters after its size must be 0")
+            }
+            guard input == output, activation == .identity, bias == nil else {
+                throw VaertError(.malformed, "layer \(index): a codebook's output is its input's grid, with no activation and no bias")
+            }
+            guard tensors[weight].type == .f32 else { throw VaertError(.malformed, "layer \(index): a codebook's vectors are f32") }
         }
         let record = LayerRecord(kind: kind, stack: stack, activation: activation, weight: weight, bias: bias, input: input, output: output,
-                                 parameters: parameters)
+                                 parameters: parameters, codebookSize: codebookSize)
         let w = tensors[weight]
         guard w.type != .q8Panels || kind == .dense else {
             throw VaertError(.malformed, "layer \(index): weight '\(w.name)' is int8 panels, which only a dense layer takes")

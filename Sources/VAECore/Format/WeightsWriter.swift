@@ -101,7 +101,8 @@ public struct WeightsFileBuilder: Sendable {
             out.storeShape(layer.input, at: o + LayerField.inputShape)
             out.storeShape(layer.output, at: o + LayerField.outputShape)
             let p = layer.parameters
-            for (j, v) in [p?.kernelHeight, p?.kernelWidth, p?.stride, p?.padding, p?.outputPadding].enumerated() {
+            let first = layer.kind == .codebook ? layer.codebookSize : p?.kernelHeight
+            for (j, v) in [first, p?.kernelWidth, p?.stride, p?.padding, p?.outputPadding].enumerated() {
                 out.storeLE(UInt32(v ?? 0), at: o + LayerField.parameters + 4 * j)
             }
         }

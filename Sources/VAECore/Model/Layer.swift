@@ -7,6 +7,8 @@ public enum Layer: @unchecked Sendable {
     case quantizedDense(QuantizedDenseLayer)
     /// A dense layer over the file's f16 weights, widened as they stream (a model used in place).
     case halfDense(HalfDenseLayer)
+    /// A VQ-VAE's codebook: each grid position's vector becomes its nearest code vector.
+    case codebook(CodebookLayer)
 
     public var inputCount: Int {
         switch self {
@@ -15,6 +17,7 @@ public enum Layer: @unchecked Sendable {
         case .convTranspose(let l): return l.input.count
         case .quantizedDense(let l): return l.inputCount
         case .halfDense(let l): return l.inputCount
+        case .codebook(let l): return l.grid.count
         }
     }
 
@@ -25,6 +28,7 @@ public enum Layer: @unchecked Sendable {
         case .convTranspose(let l): return l.output.count
         case .quantizedDense(let l): return l.outputCount
         case .halfDense(let l): return l.outputCount
+        case .codebook(let l): return l.grid.count
         }
     }
 
@@ -35,6 +39,7 @@ public enum Layer: @unchecked Sendable {
         switch self {
         case .dense, .halfDense: return 0
         case .quantizedDense(let l): return l.scratchFloatsPerRow
+        case .codebook(let l): (positions, rows) = (l.positions, l.codes + 1)  // the scores, the indices
         case .conv(let l): (positions, rows) = (l.window.positions, l.window.patchSize + l.output.channels)
         case .convTranspose(let l):
             // A block's rows (at most 48 or one channel's taps) × input pixels, plus the input and a block's output.
@@ -52,6 +57,7 @@ public enum Layer: @unchecked Sendable {
         case .conv(let l): return l.scratchFloats(batch: batch)
         case .convTranspose(let l): return l.scratchFloats(batch: batch)
         case .quantizedDense(let l): return l.scratchFloats(batch: batch)
+        case .codebook(let l): return l.scratchFloats(batch: batch)
         }
     }
 
@@ -64,6 +70,7 @@ public enum Layer: @unchecked Sendable {
         case .convTranspose(let l): l.forward(x, batch: batch, into: y, scratch: scratch, activation: activation)
         case .quantizedDense(let l): l.forward(x, batch: batch, into: y, scratch: scratch, activation: activation)
         case .halfDense(let l): l.forward(x, batch: batch, into: y, activation: activation)
+        case .codebook(let l): l.forward(x, batch: batch, into: y, scratch: scratch)
         }
     }
 
@@ -81,6 +88,8 @@ public enum Layer: @unchecked Sendable {
             return .quantizedDense(QuantizedDenseLayer(weights: l.weights, bias: l.bias, activation: activation))
         case .halfDense(let l):
             return .halfDense(l.with(activation: activation))
+        case .codebook:
+            return self  // a codebook has no activation
         }
     }
 }

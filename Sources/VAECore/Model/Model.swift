@@ -30,6 +30,8 @@ public enum ModelKind: NamedInFile, Sendable {
     case cae
     /// Conditional VAE: the class one-hot joins the encoder's and the decoder's inputs.
     case cvae
+    /// Vector-quantised VAE: the encoder's grid of vectors snaps to a codebook (the decoder's first layer).
+    case vqVAE
 
     /// The `vaert.kind` metadata string (a `StaticString`, so that the loader compares bytes, not Strings).
     public var name: StaticString {
@@ -43,6 +45,7 @@ public enum ModelKind: NamedInFile, Sendable {
         case .sparseAE: return "sparse-ae"
         case .cae: return "cae"
         case .cvae: return "cvae"
+        case .vqVAE: return "vq-vae"
         }
     }
 
@@ -52,7 +55,9 @@ public enum ModelKind: NamedInFile, Sendable {
     /// Whether encode and decode take a class label.
     public var isConditional: Bool { self == .cvae }
     /// Whether the architecture starts with convolution stages.
-    public var isConvolutional: Bool { self == .convVAE || self == .convAE }
+    public var isConvolutional: Bool { self == .convVAE || self == .convAE || self == .vqVAE }
+    /// Whether the decoder starts with a codebook, and the code is a grid of indices into it.
+    public var isVectorQuantised: Bool { self == .vqVAE }
 }
 
 /// How pixels are modelled given z: Bernoulli (BCE) or Gaussian with unit variance (MSE).
@@ -224,6 +229,7 @@ public struct Model: @unchecked Sendable {
         let codeSize = kind.isVariational ? 2 * latentDim : latentDim
         try Model.checkChain(encoder, from: imageShape.count + classCount, to: codeSize, what: "encoder", optional: true)
         try Model.checkChain(decoder, from: latentDim + classCount, to: imageShape.count, what: "decoder", optional: false)
+        try Model.checkCodebook(kind, encoder: encoder, decoder: decoder)
         try Model.checkPassSizes(encoder, what: "encoder")
         try Model.checkPassSizes(decoder, what: "decoder")
         self.file = file
@@ -260,6 +266,9 @@ public struct Model: @unchecked Sendable {
         case .convTranspose2d:
             return .convTranspose(ConvTransposeLayer(input: r.input, output: r.output, parameters: r.parameters!, weights: weights, bias: bias,
                                                      activation: r.activation))
+        case .codebook:
+            guard let vectors = weights.floats else { preconditionFailure("a codebook's vectors are f32") }
+            return .codebook(CodebookLayer(grid: r.input, codes: r.codebookSize, vectors: vectors))
         }
     }
 
@@ -324,6 +333,29 @@ public struct Model: @unchecked Sendable {
         }
         guard features == last else { throw VaertError(.malformed, "\(what) ends with \(features) outputs, expected \(last)") }
     }
+
+    /// A VQ-VAE's decoder starts with its codebook; no other layer of any model is one.
+    static func checkCodebook(_ kind: ModelKind, encoder: UnsafeBufferPointer<Layer>, decoder: UnsafeBufferPointer<Layer>) throws(VaertError) {
+        for (i, layer) in encoder.enumerated() {
+            if case .codebook = layer { throw VaertError(.malformed, "encoder layer \(i) is a codebook; a codebook is a VQ-VAE decoder's first layer") }
+        }
+        for (i, layer) in decoder.enumerated() {
+            guard case .codebook = layer else { continue }
+            guard i == 0, kind.isVectorQuantised else {
+                throw VaertError(.malformed, "decoder layer \(i) is a codebook; a codebook is a VQ-VAE decoder's first layer")
+            }
+        }
+        if kind.isVectorQuantised && codebook(decoder) == nil { throw VaertError(.malformed, "a vq-vae's first decoder layer must be its codebook") }
+    }
+
+    /// The decoder's codebook, when it has one.
+    static func codebook(_ decoder: UnsafeBufferPointer<Layer>) -> CodebookLayer? {
+        if let first = decoder.first, case .codebook(let codebook) = first { return codebook }
+        return nil
+    }
+
+    /// A VQ-VAE's codebook (nil for the other kinds).
+    public var codebook: CodebookLayer? { Model.codebook(decoder) }
 
     public var hasEncoder: Bool { !encoder.isEmpty }
     public var pixelCount: Int { imageShape.count }

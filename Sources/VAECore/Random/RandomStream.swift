@@ -13,6 +13,7 @@ public struct RandomStream: Sendable {
         case corruption = 5  // denoising training: noise for (step, row)
         case evaluationCorruption = 6  // denoising eval: noise for test image i
         case embeddingInitialization = 7  // t-SNE's random start: the 2-d point of row i
+        case codeRestart = 8  // VQ-VAE training: the encoder output a dead code restarts at, per (step, code)
     }
 
     public let seed: UInt64

@@ -9,8 +9,8 @@ public struct LatentCodec: Sendable {
     public let dim: Int
     public let bits: Int
     let low: [Float], step: [Float]
-    /// Per dimension, levels + 1 cumulative frequencies (each level counted once more than it was seen).
-    let cumulative: [[UInt32]]
+    /// Per dimension, the frequencies of its levels on the training codes.
+    public let tables: SymbolTables
 
     public var levels: Int { 1 << bits }
     /// Bytes of one image's raw code.
@@ -31,15 +31,8 @@ public struct LatentCodec: Sendable {
         }
         self.low = low
         self.step = step
-        var cumulative = [[UInt32]]()
-        for d in 0..<dim {
-            var frequency = [UInt32](repeating: 1, count: 1 << bits)
-            for i in 0..<count { frequency[LatentCodec.symbol(codes[i * dim + d], low: low[d], step: step[d], levels: 1 << bits)] += 1 }
-            var sums: [UInt32] = [0]
-            for f in frequency { sums.append(sums.last! + f) }
-            cumulative.append(sums)
-        }
-        self.cumulative = cumulative
+        let symbols = (0..<count * dim).map { LatentCodec.symbol(codes[$0], low: low[$0 % dim], step: step[$0 % dim], levels: 1 << bits) }
+        tables = SymbolTables(calibration: symbols, count: count, positions: dim, levels: 1 << bits)
     }
 
     static func symbol(_ x: Float, low: Float, step: Float, levels: Int) -> Int {
@@ -58,22 +51,55 @@ public struct LatentCodec: Sendable {
     }
 
     /// One image's symbols, arithmetic-coded.
-    public func entropyCoded(_ symbols: [Int]) -> [UInt8] {
+    public func entropyCoded(_ symbols: [Int]) -> [UInt8] { tables.encoded(symbols) }
+    /// The symbols `entropyCoded` wrote.
+    public func entropyDecoded(_ bytes: [UInt8]) -> [Int] { tables.decoded(bytes) }
+    /// The ideal size of one image's symbols under the codec's frequencies, in bits: Σ −log2 p.
+    public func informationBits(_ symbols: [Int]) -> Double { tables.informationBits(symbols) }
+}
+
+/// A message of `positions` symbols, each of `levels` values, under static per-position frequencies
+/// counted on calibration messages (each value counted once more than it was seen, so none has
+/// probability 0), arithmetic-coded: an AE's quantised code (a position per dimension) or a VQ-VAE's
+/// grid of codebook indices.
+public struct SymbolTables: Sendable {
+    public let positions: Int
+    public let levels: Int
+    /// Per position, levels + 1 cumulative frequencies.
+    let cumulative: [[UInt32]]
+
+    /// Counts `count` messages of `symbols` (count × positions, each in 0 ..< levels). Precondition:
+    /// count + levels ≤ 2¹⁶, the coder's largest total.
+    public init(calibration symbols: [Int], count: Int, positions: Int, levels: Int) {
+        precondition(count + levels <= 1 << 16)
+        self.positions = positions
+        self.levels = levels
+        var frequency = [UInt32](repeating: 1, count: positions * levels)
+        for i in 0..<count * positions { frequency[(i % positions) * levels + symbols[i]] += 1 }
+        cumulative = (0..<positions).map { p in
+            var sums: [UInt32] = [0]
+            for f in frequency[(p * levels)..<((p + 1) * levels)] { sums.append(sums.last! + f) }
+            return sums
+        }
+    }
+
+    /// One message, arithmetic-coded.
+    public func encoded(_ symbols: [Int]) -> [UInt8] {
         var encoder = ArithmeticEncoder()
-        for d in 0..<dim {
-            let table = cumulative[d]
-            encoder.encode(start: table[symbols[d]], end: table[symbols[d] + 1], total: table[levels])
+        for p in 0..<positions {
+            let table = cumulative[p]
+            encoder.encode(start: table[symbols[p]], end: table[symbols[p] + 1], total: table[levels])
         }
         return encoder.finish()
     }
 
-    /// The symbols `entropyCoded` wrote.
-    public func entropyDecoded(_ bytes: [UInt8]) -> [Int] {
+    /// The message `encoded` wrote.
+    public func decoded(_ bytes: [UInt8]) -> [Int] {
         var decoder = ArithmeticDecoder(bytes)
-        return (0..<dim).map { d in
-            let table = cumulative[d], total = table[levels]
+        return (0..<positions).map { p in
+            let table = cumulative[p], total = table[levels]
             let target = decoder.target(total: total)
-            // The last level whose start is at or below the target.
+            // The last value whose start is at or below the target.
             var lo = 0, hi = levels - 1
             while lo < hi {
                 let mid = (lo + hi + 1) / 2
@@ -84,11 +110,11 @@ public struct LatentCodec: Sendable {
         }
     }
 
-    /// The ideal size of one image's symbols under the codec's frequencies, in bits: Σ −log2 p.
+    /// The ideal size of one message under the tables, in bits: Σ −log2 p.
     public func informationBits(_ symbols: [Int]) -> Double {
-        (0..<dim).map { d in
-            let table = cumulative[d]
-            return -log2(Double(table[symbols[d] + 1] - table[symbols[d]]) / Double(table[levels]))
+        (0..<positions).map { p in
+            let table = cumulative[p]
+            return -log2(Double(table[symbols[p] + 1] - table[symbols[p]]) / Double(table[levels]))
         }.reduce(0, +)
     }
 }

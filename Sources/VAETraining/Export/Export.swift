@@ -18,7 +18,9 @@ public enum Export {
         for layer in file.layers where part == .all || (part == .encoder) == (layer.stack == .encoder) {
             var record = layer
             let w = file.tensors[layer.weight]
-            let type = dtype == .int8 && !int8Everywhere && !int8Pays(layer) ? ElementType.f16 : weightType(dtype, layer.kind)
+            // A codebook stays f32: the format takes no other type for the vectors the distances compare.
+            let type = layer.kind == .codebook ? ElementType.f32
+                : dtype == .int8 && !int8Everywhere && !int8Pays(layer) ? .f16 : weightType(dtype, layer.kind)
             let values = floats(file, bytes, layer.weight)
             if type == .q8Panels && layer.stack == .decoder {
                 if calibration == nil { calibration = try decoderInputs(bytes) }

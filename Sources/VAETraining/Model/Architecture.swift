@@ -19,6 +19,9 @@ public struct Architecture: Codable, Equatable, Sendable {
     /// parameter: `vae-train --activation`. Nil: ReLU (as every run before the option).
     public var activation: String?
     public var activationParameter: Float?
+    /// A VQ-VAE's codebook size K; its vectors have the last convolution stage's channels D, and the
+    /// latent is that stage's D × H × W grid.
+    public var codebook: Int?
 
     public init(kind: ModelKind, likelihood: Likelihood, image: Shape3, hidden: [Int], latent: Int, conv: [Int] = [], classes: Int = 0) {
         self.classes = classes > 0 ? classes : nil
@@ -43,6 +46,14 @@ public struct Architecture: Codable, Equatable, Sendable {
     public var decoderInputs: Int { latent + classCount }
     /// The hidden layers' activation.
     public var hiddenActivation: Activation { activation.flatMap { Activation(name: $0, parameter: activationParameter) } ?? .relu }
+    /// A VQ-VAE of `codebook` vectors over the grid of the last of the `conv` stages.
+    public static func vectorQuantised(likelihood: Likelihood, image: Shape3, conv: [Int], codebook: Int) -> Architecture {
+        var a = Architecture(kind: .vqVAE, likelihood: likelihood, image: image, hidden: [], latent: 1, conv: conv)
+        a.codebook = codebook
+        a.latent = a.convShapes?.last?.count ?? 1
+        return a
+    }
+
     /// The code layer's activation: sigmoid units for the sparse and contractive AEs, linear otherwise.
     public var codeActivation: Activation { kind == .sparseAE || kind == .cae ? .sigmoid : .identity }
 
@@ -70,9 +81,16 @@ public struct Architecture: Codable, Equatable, Sendable {
         let p = Architecture.convParameters
         func add(_ stack: StackRole, _ kind: LayerKind, _ input: Shape3, _ output: Shape3, _ activation: Activation, _ parameters: ConvParameters? = nil) {
             out.append(LayerSpec(stack: stack, index: out.filter { $0.stack == stack }.count, kind: kind, input: input, output: output,
-                                 parameters: parameters, activation: activation))
+                                 parameters: parameters, activation: activation, codebookSize: kind == .codebook ? codebook ?? 0 : 0))
         }
         let hidden = hiddenActivation
+        if kind.isVectorQuantised {
+            // The grid is the last stage's linear output; the decoder starts by snapping it to the codebook.
+            for i in 1..<shapes.count { add(.encoder, .conv2d, shapes[i - 1], shapes[i], i == shapes.count - 1 ? .identity : hidden, p) }
+            add(.decoder, .codebook, shapes.last!, shapes.last!, .identity)
+            addTransposedStages(&out, shapes, hidden)
+            return out
+        }
         for i in 1..<shapes.count { add(.encoder, .conv2d, shapes[i - 1], shapes[i], hidden, p) }
         let encoderWidths = [shapes.last!.count + classCount] + self.hidden + [codeSize]
         for i in 0..<(encoderWidths.count - 1) {
@@ -83,12 +101,19 @@ public struct Architecture: Codable, Equatable, Sendable {
             let last = i == decoderWidths.count - 2
             add(.decoder, .dense, .vector(decoderWidths[i]), last ? shapes.last! : .vector(decoderWidths[i + 1]), last && shapes.count == 1 ? .sigmoid : hidden)
         }
+        addTransposedStages(&out, shapes, hidden)
+        return out
+    }
+
+    /// The decoder's transposed convolutions from the last stage's shape back to the image.
+    func addTransposedStages(_ out: inout [LayerSpec], _ shapes: [Shape3], _ hidden: Activation) {
+        let p = Architecture.convParameters
         for i in stride(from: shapes.count - 1, to: 0, by: -1) {
             var q = p
             q.outputPadding = shapes[i - 1].height - p.transposedOutput(shapes[i].height, kernel: p.kernelHeight)
-            add(.decoder, .convTranspose2d, shapes[i], shapes[i - 1], i == 1 ? .sigmoid : hidden, q)
+            out.append(LayerSpec(stack: .decoder, index: out.filter { $0.stack == .decoder }.count, kind: .convTranspose2d, input: shapes[i],
+                                 output: shapes[i - 1], parameters: q, activation: i == 1 ? .sigmoid : hidden))
         }
-        return out
     }
 
     /// Checks the options make a network: positive sizes, convolution stages that fit the image, an
@@ -108,6 +133,12 @@ public struct Architecture: Codable, Equatable, Sendable {
             throw VaertError(.invalidArgument, "cae has one sigmoid encoder layer (the closed-form contractive term): use --hidden \"\"")
         }
         if classCount > 0 && !(conv ?? []).isEmpty { throw VaertError(.invalidArgument, "a conditional model is an MLP") }
+        if kind.isVectorQuantised {
+            guard let k = codebook, (2...65536).contains(k) else { throw VaertError(.invalidArgument, "a vq-vae's codebook holds 2 to 65536 vectors") }
+            guard !(conv ?? []).isEmpty, hidden.isEmpty, latent == shapes.last!.count else {
+                throw VaertError(.invalidArgument, "a vq-vae is convolution stages to a grid (its latent), with no dense layers")
+            }
+        }
         let p = Architecture.convParameters
         for i in stride(from: shapes.count - 1, to: 0, by: -1) {
             let pad = shapes[i - 1].height - p.transposedOutput(shapes[i].height, kernel: p.kernelHeight)
@@ -120,6 +151,9 @@ public struct Architecture: Codable, Equatable, Sendable {
 
     public var summary: String {
         let convPart = (conv ?? []).map { "c\($0)" }
+        if let k = codebook, let grid = convShapes?.last {
+            return "\(kind.rawValue) \(([String(pixels)] + convPart).joined(separator: "-")) to a \(grid.height)x\(grid.width) grid of \(k) codes of \(grid.channels) (\(likelihood.rawValue))"
+        }
         return "\(kind.rawValue) \(([String(pixels)] + convPart + hidden.map(String.init)).joined(separator: "-"))-\(latent) (\(likelihood.rawValue))"
     }
 }
@@ -134,14 +168,23 @@ public struct LayerSpec: Equatable, Sendable {
     public var parameters: ConvParameters?
     /// The activation the runtime applies. The decoder's final sigmoid is folded into the loss in training.
     public var activation: Activation
+    /// A codebook's K (0 for the other kinds).
+    public var codebookSize = 0
+
+    public init(stack: StackRole, index: Int, kind: LayerKind, input: Shape3, output: Shape3, parameters: ConvParameters?, activation: Activation,
+                codebookSize: Int = 0) {
+        (self.stack, self.index, self.kind, self.input, self.output) = (stack, index, kind, input, output)
+        (self.parameters, self.activation, self.codebookSize) = (parameters, activation, codebookSize)
+    }
 
     public var prefix: String { "\(stack == .encoder ? "encoder" : "decoder").\(index)" }
     public var inputs: Int { input.count }
     public var outputs: Int { output.count }
 
     /// The file's record of this layer (tensor indices filled in by the caller).
-    public func record(weight: Int, bias: Int) -> LayerRecord {
-        LayerRecord(kind: kind, stack: stack, activation: activation, weight: weight, bias: bias, input: input, output: output, parameters: parameters)
+    public func record(weight: Int, bias: Int?) -> LayerRecord {
+        LayerRecord(kind: kind, stack: stack, activation: activation, weight: weight, bias: kind == .codebook ? nil : bias, input: input, output: output,
+                    parameters: parameters, codebookSize: codebookSize)
     }
 
     public var weightDims: [Int] { Array(record(weight: 0, bias: 0).weightDims) }

@@ -36,12 +36,17 @@ public final class Network: @unchecked Sendable {
 
     /// PyTorch's default `nn.Linear` / `nn.Conv2d` / `nn.ConvTranspose2d` initialisation: weights and biases
     /// uniform in ±1/√fan_in, fan_in being what PyTorch computes from the weight's dimension 1 × kernel size.
+    /// A codebook's K vectors are uniform in ±1/K (the VQ-VAE papers' reference code).
     public func initialize(seed: UInt64) {
         let stream = RandomStream(seed: seed, purpose: .initialization)
         for (l, s) in specs.enumerated() {
             let dims = s.weightDims
-            let fanIn = s.kind == .dense ? s.inputs : dims[1] * dims[2] * dims[3]
-            let bound = 1 / Float(fanIn).squareRoot()
+            let bound: Float
+            switch s.kind {
+            case .dense: bound = 1 / Float(s.inputs).squareRoot()
+            case .conv2d, .convTranspose2d: bound = 1 / Float(dims[1] * dims[2] * dims[3]).squareRoot()
+            case .codebook: bound = 1 / Float(s.codebookSize)
+            }
             let p = UnsafeMutableBufferPointer(start: weights(l), count: s.parameterCount)
             stream.uniforms(item: UInt64(l), into: p)
             for i in p.indices { p[i] = (2 * p[i] - 1) * bound }
@@ -53,7 +58,8 @@ public final class Network: @unchecked Sendable {
         var b = WeightsFileBuilder()
         for (l, s) in specs.enumerated() {
             let w = b.addTensor("\(s.prefix).weight", dims: s.weightDims, values: Array(UnsafeBufferPointer(start: weights(l), count: s.weightCount)))
-            let bias = b.addTensor("\(s.prefix).bias", dims: [s.biasCount], values: Array(UnsafeBufferPointer(start: self.bias(l), count: s.biasCount)))
+            let bias = s.biasCount == 0 ? nil
+                : b.addTensor("\(s.prefix).bias", dims: [s.biasCount], values: Array(UnsafeBufferPointer(start: self.bias(l), count: s.biasCount)))
             b.addLayer(s.record(weight: w, bias: bias))
         }
         let a = architecture
@@ -72,7 +78,7 @@ public final class Network: @unchecked Sendable {
     public func load(from file: WeightsFile, bytes: UnsafeRawBufferPointer) throws(VaertError) {
         for (l, s) in specs.enumerated() {
             try copyTensor("\(s.prefix).weight", count: s.weightCount, into: weights(l), file: file, bytes: bytes)
-            try copyTensor("\(s.prefix).bias", count: s.biasCount, into: bias(l), file: file, bytes: bytes)
+            if s.biasCount > 0 { try copyTensor("\(s.prefix).bias", count: s.biasCount, into: bias(l), file: file, bytes: bytes) }
         }
     }
 }

@@ -14,6 +14,10 @@ public enum Checkpoint {
         var b = trainer.net.weightsFile(extraMetadata: exportMetadata(trainer, datasetName: datasetName, evaluation: evaluation))
         b.addTensor("adam.m", dims: [trainer.net.parameterCount], values: trainer.adam.m.array)
         b.addTensor("adam.v", dims: [trainer.net.parameterCount], values: trainer.adam.v.array)
+        if let vq = trainer.codebookTraining {
+            b.addTensor("vq.ema_count", dims: [vq.codes], values: vq.emaCount.array)
+            b.addTensor("vq.window_usage", dims: [vq.codes], values: vq.windowUsage.map(Float.init))
+        }
         if !trainer.history.isEmpty {
             b.addTensor("train.history", dims: [trainer.history.count, 2], values: trainer.history.flatMap { [$0.reconstruction, $0.kl] })
         }
@@ -55,7 +59,7 @@ public enum Checkpoint {
         let specs = a.layers
         guard specs.count == file.layers.count, zip(specs, file.layers).allSatisfy({ spec, record in
             spec.stack == record.stack && spec.kind == record.kind && spec.input == record.input && spec.output == record.output
-                && spec.parameters == record.parameters
+                && spec.parameters == record.parameters && spec.codebookSize == record.codebookSize
         }) else { throw VaertError(.malformed, "the training options describe another network than the checkpoint's layers") }
         // One batch of the widest layer's activations must stay below 4 GB (2^30 floats).
         let widest = specs.map { max($0.input.count, $0.output.count) }.max() ?? 0
@@ -79,6 +83,14 @@ public enum Checkpoint {
                 try trainer.net.load(from: file, bytes: bytes)
                 try copyTensor("adam.m", count: trainer.net.parameterCount, into: trainer.adam.m.pointer, file: file, bytes: bytes)
                 try copyTensor("adam.v", count: trainer.net.parameterCount, into: trainer.adam.v.pointer, file: file, bytes: bytes)
+                if let vq = trainer.codebookTraining {
+                    try copyTensor("vq.ema_count", count: vq.codes, into: vq.emaCount.pointer, file: file, bytes: bytes)
+                    var usage = [Float](repeating: 0, count: vq.codes)
+                    try usage.withUnsafeMutableBufferPointer { (p) throws(VaertError) in
+                        try copyTensor("vq.window_usage", count: vq.codes, into: p.baseAddress!, file: file, bytes: bytes)
+                    }
+                    vq.windowUsage = usage.map { Int(exactly: $0) ?? 0 }
+                }
                 if let h = file.tensors.first(where: { $0.name == "train.history" }) {
                     var values = [Float](repeating: 0, count: h.elementCount)
                     try values.withUnsafeMutableBufferPointer { (p) throws(VaertError) in

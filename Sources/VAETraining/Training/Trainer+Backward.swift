@@ -78,6 +78,10 @@ extension Trainer {
             ConvBackward.convTranspose(convT, x: x, dY: dY, batch: rows, dW: dW, db: db, dX: dX, work: convWork)
         case .quantizedDense, .halfDense:
             preconditionFailure("the trainer runs its own f32 layers, never a loaded model's int8 or f16 ones")
+        case .codebook:
+            // Straight through: z_q's gradient is z_e's; the vectors' own gradient is the codebook term's.
+            dX?.update(from: dY, count: rows * net.specs[l].inputs)
+            codebookTraining!.codebookGradient(net, x, rows: rows, into: dW)
         }
     }
 }

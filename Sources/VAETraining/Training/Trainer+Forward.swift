@@ -71,6 +71,14 @@ extension Trainer {
     public func decodeForward(rows: Int) {
         panels.refreshForward(net, decoderLayers, threads: threads)
         for (i, l) in decoderLayers.enumerated() {
+            if i == 0, let vq = codebookTraining {
+                if let quantisationOverride {
+                    quantisationOverride(decoderActivations[0].pointer, decoderActivations[1].pointer, rows)
+                } else {
+                    vq.quantise(net, decoderActivations[0].pointer, rows: rows, into: decoderActivations[1].pointer, threads: threads)
+                }
+                continue
+            }
             // The output layer yields logits; its sigmoid is part of the loss.
             forwardLayer(l, decoderActivations[i].pointer, rows: rows, into: decoderActivations[i + 1].pointer,
                          activation: i == decoderLayers.count - 1 ? .identity : nil)

@@ -30,6 +30,8 @@ extension Trainer {
                 }
             }
             return total
+        case .vqVAE:
+            return codebookTraining!.loss(codeBatch, decoderActivations[1].pointer, rows: rows)
         default:
             return 0
         }
@@ -58,6 +60,8 @@ extension Trainer {
                     dCode[r * n + j] += weight * norms[j] * 2 * v * (1 - v) * (1 - 2 * v)
                 }
             }
+        case .vqVAE:
+            codebookTraining!.addCommitmentGradient(dCode.pointer, h, decoderActivations[1].pointer, rows: rows)
         default:
             return
         }

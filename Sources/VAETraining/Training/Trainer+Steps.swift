@@ -36,6 +36,7 @@ extension Trainer {
         guard objective(sums).isFinite else { throw .nonFiniteLoss(step: adam.step + 1, epoch: epochsDone + 1) }
         backward(rows: rows)
         adam.update(net.parameters, gradient: gradient, threads: threads)
+        codebookTraining?.afterStep(net, codeBatch, rows: rows, step: adam.step, seed: options.seed)
         history.append((Float(sums.reconstructionPerImage), Float(sums.klPerImage)))
         return sums
     }
@@ -58,6 +59,7 @@ extension Trainer {
     public func trainEpoch(_ data: Dataset, progress: (Int, LossSums) -> Void) throws(TrainingError) -> LossSums {
         stepsPerEpoch = (data.count + options.batchSize - 1) / options.batchSize
         let order = order(count: data.count, epoch: epochsDone)
+        codebookTraining?.startEpoch()
         var sums = LossSums()
         var first = 0
         while first < data.count {

@@ -38,6 +38,11 @@ public final class Trainer: @unchecked Sendable {
     let panels: TrainingPanels
     /// Per-row reconstruction losses of the last forward pass.
     let rowLosses: DoubleBuffer
+    /// A VQ-VAE's codebook: quantisation, its loss terms and updates.
+    let codebookTraining: CodebookTraining?
+    /// Tests: replaces a VQ-VAE's quantisation z_e → z_q (rows of z_e, z_q to write, rows), so that a
+    /// surrogate with the straight-through estimator's gradient can be checked by finite differences.
+    @_spi(Testing) public var quantisationOverride: ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)?
 
     public init(options: TrainingOptions, threads: Int) {
         self.options = options
@@ -67,6 +72,9 @@ public final class Trainer: @unchecked Sendable {
         transposeScratch = FloatBuffer(count: net.specs.map(\.weightCount).max() ?? 1)
         convWork = ConvWorkspace(layers: net.specs.indices.map(net.layer), batch: rows, threads: max(1, threads))
         rowLosses = DoubleBuffer(count: rows)
+        codebookTraining = net.specs.firstIndex { $0.kind == .codebook }.map {
+            CodebookTraining(net: net, layer: $0, options: options, rows: rows, threads: max(1, threads))
+        }
         let firstEncoderLayer = encoderLayers.first
         panels = TrainingPanels(net, needsInputGradient: { $0 != firstEncoderLayer })
     }
@@ -84,6 +92,14 @@ public final class Trainer: @unchecked Sendable {
     public var codeBatch: UnsafeMutablePointer<Float> { encoderActivations.last!.pointer }
     /// The decoder's output logits of the last forward pass (batch × pixels).
     public var logits: UnsafeMutablePointer<Float> { decoderActivations.last!.pointer }
+
+    /// The codes a VQ-VAE's last forward pass chose (batch × grid positions).
+    @_spi(Testing) public var chosenCodes: UnsafePointer<Int32>? { codebookTraining.map { UnsafePointer($0.indices.pointer) } }
+    /// A VQ-VAE's codebook vectors (K × D) and their place in `gradient`.
+    @_spi(Testing) public var codebookOffset: Int? { codebookTraining.map { net.offsets[$0.layer] } }
+
+    /// A VQ-VAE's codebook use in the epoch so far: the perplexity of the codes chosen and how many were.
+    public var codebookStatistics: (perplexity: Double, inUse: Int) { codebookTraining?.epochStatistics ?? (0, 0) }
 
     /// Total loss the optimizer minimises for these sums.
     public func objective(_ s: LossSums) -> Double {

@@ -22,6 +22,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var klSchedule: KLSchedule?
     /// Free bits: latent dimensions whose batch-mean KL is below this many nats get no KL gradient.
     public var freeBits: Float?
+    /// A VQ-VAE's commitment weight β (0.25 when nil), and whether EMA updates move its codebook.
+    public var commitment: Float?
+    public var ema: Bool?
 
     public enum KLSchedule: String, Codable, Sendable {
         case linear
@@ -33,6 +36,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         switch architecture.kind {
         case .sparseAE: return sparsityWeight ?? 0
         case .cae: return contractive ?? 0
+        case .vqVAE: return 1  // β is inside the term (`CodebookTraining.loss`)
         default: return 0
         }
     }

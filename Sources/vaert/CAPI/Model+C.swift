@@ -27,6 +27,7 @@ extension ModelKind {
         case .sparseAE: return 7
         case .cae: return 8
         case .cvae: return 9
+        case .vqVAE: return 10
         }
     }
 }
@@ -116,6 +117,16 @@ public func vaert_has_encoder(_ handle: OpaquePointer?, _ has: UnsafeMutablePoin
     cEntry { () throws(VaertError) in
         let m = try model(handle)
         try required(has, "has_encoder").pointee = m.hasEncoder ? 1 : 0
+    }
+}
+
+@_cdecl("vaert_get_codebook")
+public func vaert_get_codebook(_ handle: OpaquePointer?, _ codes: UnsafeMutablePointer<Int>?, _ positions: UnsafeMutablePointer<Int>?) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let m = try model(handle)
+        let (k, p) = (try required(codes, "codebook_size"), try required(positions, "codes_per_image"))
+        k.pointee = m.codebook?.codes ?? 0
+        p.pointee = m.codebook?.positions ?? 0
     }
 }
 

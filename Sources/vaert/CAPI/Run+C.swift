@@ -19,6 +19,22 @@ public func vae_decode(_ handle: OpaquePointer?, _ z: UnsafePointer<Float>?, _ b
     }
 }
 
+@_cdecl("vae_encode_codes")
+public func vae_encode_codes(_ handle: OpaquePointer?, _ images: UnsafePointer<Float>?, _ batch: Int, _ codes: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let m = try model(handle)
+        try m.encodeCodes(try required(images, "images"), batch: batch, codes: try required(codes, "codes"))
+    }
+}
+
+@_cdecl("vae_decode_codes")
+public func vae_decode_codes(_ handle: OpaquePointer?, _ codes: UnsafePointer<Int32>?, _ batch: Int, _ pixels: UnsafeMutablePointer<Float>?) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let m = try model(handle)
+        try m.decodeCodes(try required(codes, "codes"), batch: batch, pixels: try required(pixels, "pixels"))
+    }
+}
+
 @_cdecl("vaert_sample_latent")
 public func vaert_sample_latent(_ handle: OpaquePointer?, _ seed: UInt64, _ first: UInt64, _ count: Int, _ z: UnsafeMutablePointer<Float>?) -> Int32 {
     cEntry { () throws(VaertError) in
