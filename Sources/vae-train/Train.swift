@@ -297,11 +297,18 @@ final class EpochReport: TrainingObserver {
     }
 
     func stepDone(images: Int, sums: LossSums) {
-        bar?.update(images, String(format: "rec %.2f kl %.2f", sums.reconstructionPerImage, sums.klPerImage))
+        bar?.update(images, losses(sums))
     }
 
     func epochTrained(_ epoch: Int, sums: LossSums) {
-        if let bar { bar.finish(String(format: "rec %.2f kl %.2f  %.1f s", sums.reconstructionPerImage, sums.klPerImage, bar.elapsed)) }
+        if let bar { bar.finish(losses(sums) + String(format: "  %.1f s", bar.elapsed)) }
+    }
+
+    /// The running losses per image: reconstruction, and KL (a VQ-VAE: its codebook and commitment terms).
+    func losses(_ sums: LossSums) -> String {
+        let vq = trainer.options.architecture.kind.isVectorQuantised
+        return String(format: vq ? "rec %.2f vq %.2f" : "rec %.2f kl %.2f", sums.reconstructionPerImage,
+                      vq ? sums.penalty / Double(max(sums.count, 1)) : sums.klPerImage)
     }
 
     func epochEvaluated(_ epoch: Int, test: LossSums) {
