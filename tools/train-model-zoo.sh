@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains one model of each kind on Fashion-MNIST (10 epochs, seed 0) into tools/models/, the models the
-# README's figures and the model-zoo tests use. About 20 minutes on 2 cores (the conv-vae is most of it).
+# README's figures and the model-zoo tests use. About 28 minutes on 2 cores (the conv-vae and vq-vae most of it).
 # Usage: tools/train-model-zoo.sh [OUT_DIR]      (VAE_TRAIN=path runs another vae-train binary, EXPORT_WEIGHTS another export-weights)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,7 @@ train fashion-cvae --model cvae --beta 2   # beta 2 keeps class information out 
 train fashion-dae --model dae --noise saltpepper:0.3 --latent 64
 train fashion-sparse-ae --model sparse-ae --latent 64 --sparsity 0.05 --sparsity-weight 3
 train fashion-cae --model cae --latent 64 --contractive 10
+train fashion-vq-vae --model vq-vae   # a 7x7 grid of codes from 512 vectors of 64
 # Made for a microcontroller (tools/device): 16 -> 256 -> 784; its int8 form has every layer in int8 (the
 # integer path on every target, to the same bits), 206 KB of decoder weights.
 train fashion-micro-vae --latent 16 --hidden 256

@@ -59,6 +59,13 @@ struct Eval: ParsableCommand {
             extra = [("mean_code_activation", trainer.meanCodeActivation(testSet))]
         case .cae:
             extra = [("contractive_term", sums.penalty / Double(max(sums.count, 1)))]
+        case .vqVAE:
+            let model = try Model.open(path: weights), codebook = model.codebook!
+            var codes = [Int32](repeating: 0, count: testSet.count * codebook.positions), counts = [Int](repeating: 0, count: codebook.codes)
+            try model.encodeCodes(testSet.images, batch: testSet.count, codes: &codes)
+            for c in codes { counts[Int(c)] += 1 }
+            let (perplexity, inUse) = CodebookTraining.usageStatistics(counts)
+            extra = [("codebook_perplexity", perplexity), ("codes_in_use", Double(inUse))]
         default:
             break
         }

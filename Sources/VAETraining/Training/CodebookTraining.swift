@@ -11,7 +11,7 @@ import VAECore
 /// kept (each starts at 1, so an unused code stays where it is): m_k is e_k · n'_k. Every `restartSteps`
 /// steps, each code no vector chose since the last check restarts at an encoder output of the current
 /// batch, drawn from (seed, step), with a count of 1.
-final class CodebookTraining: @unchecked Sendable {
+public final class CodebookTraining: @unchecked Sendable {
     static let restartSteps = 100
     static let decay: Float = 0.99
     static let smoothing: Float = 1e-5
@@ -140,15 +140,18 @@ final class CodebookTraining: @unchecked Sendable {
         return (0..<codes).map { (emaCount[$0] + eps) / (total + Float(codes) * eps) * total }
     }
 
-    /// exp of the entropy of the codes chosen in the epoch (K when all are equally used), and how many were.
-    var epochStatistics: (perplexity: Double, inUse: Int) {
-        let total = Double(epochUsage.reduce(0, +))
+    /// The codes chosen in the epoch: `usageStatistics` of their counts.
+    var epochStatistics: (perplexity: Double, inUse: Int) { CodebookTraining.usageStatistics(epochUsage) }
+
+    /// exp of the entropy of the codes' shares of `counts` (K when all are equally used), and how many were used.
+    public static func usageStatistics(_ counts: [Int]) -> (perplexity: Double, inUse: Int) {
+        let total = Double(counts.reduce(0, +))
         guard total > 0 else { return (0, 0) }
         var entropy = 0.0
-        for n in epochUsage where n > 0 {
+        for n in counts where n > 0 {
             let p = Double(n) / total
             entropy -= p * Foundation.log(p)
         }
-        return (Foundation.exp(entropy), epochUsage.filter { $0 > 0 }.count)
+        return (Foundation.exp(entropy), counts.filter { $0 > 0 }.count)
     }
 }

@@ -13,8 +13,10 @@ public enum Evaluation {
                 guard model.hasEncoder else { throw VaertError(.unsupported, "the file holds no encoder: evaluation needs one") }
                 let conv = file.layers.filter { $0.stack == .encoder && $0.kind == .conv2d }.map(\.output.channels)
                 let hidden = file.layers.filter { $0.stack == .encoder && $0.kind == .dense }.dropLast().map(\.output.count)
-                let architecture = Architecture(kind: model.kind, likelihood: model.likelihood, image: model.imageShape,
-                                                hidden: hidden, latent: model.latentDim, conv: conv, classes: model.classCount)
+                let architecture = model.codebook.map {
+                    Architecture.vectorQuantised(likelihood: model.likelihood, image: model.imageShape, conv: conv, codebook: $0.codes)
+                } ?? Architecture(kind: model.kind, likelihood: model.likelihood, image: model.imageShape,
+                                  hidden: hidden, latent: model.latentDim, conv: conv, classes: model.classCount)
                 let options = TrainingOptions(architecture: architecture, batchSize: batchSize, seed: seed, noise: model.kind == .dae ? noise : nil)
                 let trainer = Trainer(options: options, threads: threads)
                 // Same layers in the same order; a dense layer's shapes only count by their sizes.
