@@ -44,7 +44,7 @@ extension Model {
     }
 
     /// Refuses to sample a VQ-VAE: its samples need a prior over code grids, not N(0, I).
-    func checkSamplesFromNormal() throws(VaertError) {
+    public func checkSamplesFromNormal() throws(VaertError) {
         if kind.isVectorQuantised {
             throw VaertError(.unsupported, "a vq-vae samples code grids from a prior, which this file does not hold; decode codes you have with vae_decode_codes")
         }

@@ -107,6 +107,8 @@ import TestSupport
             #expect(reconstruct.status == 0 && FileManager.default.fileExists(atPath: "\(folder)/r.jpg"), "\(reconstruct.stderr)")
             let sample = try TestSupport.run(decodeCLI, ["sample", "--weights", "\(folder)/vq.vaert", "--count", "4", "--grid", "\(folder)/s.jpg"])
             #expect(sample.status != 0 && sample.stderr.contains("prior") && !FileManager.default.fileExists(atPath: "\(folder)/s.jpg"), "\(sample.stderr)")
+            let job = try TestSupport.run(decodeCLI, ["sample", "--weights", "\(folder)/vq.vaert", "--count", "4", "--out", "\(folder)/job"])
+            #expect(job.status != 0 && job.stderr.contains("prior") && !FileManager.default.fileExists(atPath: "\(folder)/job"), "\(job.stderr)")
             let codec = try TestSupport.run(decodeCLI, ["codec", "--weights", "\(folder)/vq.vaert", "--count", "100", "--calibration", "300", "--qualities", "50"])
             #expect(codec.status == 0 && codec.stdout.contains("| VQ codes, 49 × 6 bits, raw | 37.0 |"), "\(codec.stdout)\(codec.stderr)")
             let coded = codec.stdout.firstMatch(of: /\| VQ codes, arithmetic-coded \| ([0-9.]+) \|/).flatMap { Double($0.1) }
