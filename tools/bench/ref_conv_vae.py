@@ -6,15 +6,10 @@ to logits; Bernoulli likelihood, batch 128, Adam 1e-3. Prints per-epoch wall tim
 (nats/image) in ref_vae.py's format.
 Usage: python ref_conv_vae.py [epochs] [threads] [train_limit]
 """
-import gzip, sys, time
+import sys, time
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 
-D = "/usr/share/datasets/fashion-mnist"
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        b = f.read()
-    nd = b[3]; dims = [int.from_bytes(b[4+4*i:8+4*i], "big") for i in range(nd)]
-    return np.frombuffer(b, np.uint8, offset=4+4*nd).reshape(dims)
+from idx_data import FOLDER as D, idx
 
 epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 threads = int(sys.argv[2]) if len(sys.argv) > 2 else 2

@@ -11,15 +11,11 @@ Prints per epoch: wall time, test reconstruction (BCE nats/image), and the perpl
 codes chosen over the epoch's training batches.
 Usage: python ref_vqvae.py [epochs] [threads] [--ema]
 """
-import gzip, sys, time
+import os, sys, time
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 
-D = "/usr/share/datasets/fashion-mnist"
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        b = f.read()
-    nd = b[3]; dims = [int.from_bytes(b[4+4*i:8+4*i], "big") for i in range(nd)]
-    return np.frombuffer(b, np.uint8, offset=4+4*nd).reshape(dims)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+from idx_data import FOLDER as D, idx
 
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 epochs = int(args[0]) if len(args) > 0 else 5
