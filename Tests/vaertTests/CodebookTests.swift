@@ -134,8 +134,11 @@ import vaert
 
     @Test("the file keeps the codebook's size; a codebook in the encoder, with a bias or in f16, and a vq-vae without one, are refused")
     func format() throws {
-        let parsed = try CodebookTests.file().withUnsafeBytes { try WeightsFile.parse($0) }
-        #expect(parsed.layers[1].kind == .codebook && parsed.layers[1].codebookSize == 6 && parsed.layers[1].weightDims == TensorDims(6, 4))
+        let bytes = CodebookTests.file()
+        try bytes.withUnsafeBytes { raw in  // a parsed file is a view of its bytes: read it while they live
+            let layer = try WeightsFile.parse(raw).layers[1]
+            #expect(layer.kind == .codebook && layer.codebookSize == 6 && layer.weightDims == TensorDims(6, 4))
+        }
         let refusals: [(Variant, String)] = [
             (.codebookInEncoder, "encoder layer 1 is a codebook"), (.codebookWithBias, "no activation and no bias"),
             (.halfCodebook, "a codebook's vectors are f32"), (.noCodebook, "a vq-vae's first decoder layer must be its codebook"),
