@@ -180,8 +180,9 @@ VAERT_API vaert_status vae_encode(const vaert_model *model, const float *images,
 VAERT_API vaert_status vae_decode(const vaert_model *model, const float *z, size_t batch, float *pixels);
 
 /* Writes the latent vectors of samples first_index ... first_index + count - 1 drawn from N(0, I).
- * A VQ-VAE's samples need a prior over its code grids, not N(0, I): both sampling calls return
- * VAERT_E_UNSUPPORTED for one.
+ * A VQ-VAE's samples come from the PixelCNN prior over code grids its file holds (`vae-train prior`):
+ * z is then the code vectors of the grids vaert_sample_codes draws, and vaert_sample decodes them.
+ * For a VQ-VAE without a prior both sampling calls return VAERT_E_UNSUPPORTED (nothing written).
  * Sample i depends only on (seed, i) (Philox4x32-10 counter-based generator, Box-Muller), so a job can
  * be split across calls, threads or machines and give the same samples.
  *   z  receives count x latent_dim floats.
@@ -209,6 +210,15 @@ VAERT_API vaert_status vae_encode_codes(const vaert_model *model, const float *i
  * or an index outside the codebook: nothing written); VAERT_E_UNSUPPORTED for a model that is not a
  * VQ-VAE; VAERT_E_OUT_OF_MEMORY. Thread-safe. */
 VAERT_API vaert_status vae_decode_codes(const vaert_model *model, const int32_t *codes, size_t batch, float *pixels);
+
+/* Draws the code grids of samples first_index ... first_index + count - 1 from a VQ-VAE's prior:
+ * position by position in raster order, each code from the prior's softmax given the codes before it.
+ * Grid i depends only on (seed, i), as vaert_sample_latent's samples do.
+ *   codes  receives count x codes_per_image indices; vae_decode_codes(codes) equals vaert_sample's pixels.
+ * Returns VAERT_OK; VAERT_E_NULL_ARGUMENT; VAERT_E_INVALID_ARGUMENT (count 0 or above VAERT_MAX_BATCH,
+ * or indices past 2^64); VAERT_E_UNSUPPORTED for a model that is not a VQ-VAE or whose file holds no
+ * prior; VAERT_E_OUT_OF_MEMORY. Thread-safe. */
+VAERT_API vaert_status vaert_sample_codes(const vaert_model *model, uint64_t seed, uint64_t first_index, size_t count, int32_t *codes);
 
 /* ---- Conditional models and anomaly scores --------------------------------------------------- */
 

@@ -19,11 +19,23 @@ extension Model {
         try ChunkedCall.run(.decode, on: self, input: z, labels: labels, batch: batch, output: pixels, logVariance: nil)
     }
 
-    /// The latent vectors of samples `first ..< first + count` under `seed`: N(0, I), each depending only on (seed, index).
+    /// The latent vectors of samples `first ..< first + count` under `seed`, each depending only on (seed,
+    /// index): N(0, I), or for a VQ-VAE the code vectors of grids drawn from its prior.
     public func sampleLatents(seed: UInt64, first: UInt64, count: Int, into z: UnsafeMutablePointer<Float>) throws(VaertError) {
-        try checkSamplesFromNormal()
+        try sampleLatents(seed: seed, first: first, count: count, into: z, priorScratch: nil)
+    }
+
+    /// As `sampleLatents`, a prior's passes in `priorScratch` when given (`priorPassFloats`), else in the thread's.
+    func sampleLatents(seed: UInt64, first: UInt64, count: Int, into z: UnsafeMutablePointer<Float>,
+                       priorScratch: UnsafeMutablePointer<Float>?) throws(VaertError) {
+        try checkCanSample()
         try ScratchPlan.check(batch: count, rowFloats: widestCallerRow)
         guard first <= UInt64.max - UInt64(count) else { throw VaertError(.invalidArgument, "sample indices overflow 64 bits") }
+        if hasPrior {
+            var scratch = priorScratch
+            if scratch == nil { scratch = try threadScratch(.inner, floats: priorPassFloats(rows: min(count, Model.priorRowsPerPass))) }
+            return samplePriorLatents(seed: seed, first: first, count: count, into: z, scratch: scratch!)
+        }
         let stream = RandomStream(seed: seed, purpose: .latentSample)
         for j in 0..<count {
             stream.normals(item: first + UInt64(j), into: UnsafeMutableBufferPointer(start: z + j * latentDim, count: latentDim))
@@ -32,7 +44,7 @@ extension Model {
 
     /// Decoded samples `first ..< first + count` under `seed` (of class `labels[i]` for a conditional model).
     public func sample(seed: UInt64, first: UInt64, count: Int, labels: UnsafePointer<Int32>? = nil, pixels: UnsafeMutablePointer<Float>) throws(VaertError) {
-        try checkSamplesFromNormal()
+        try checkCanSample()
         try ScratchPlan.check(batch: count, rowFloats: widestCallerRow)
         try checkLabels(labels, batch: count)
         let plan = ScratchPlan(.sample, on: self, batch: count), rows = plan.rows

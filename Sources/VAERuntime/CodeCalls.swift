@@ -42,11 +42,4 @@ extension Model {
         guard let codebook else { throw VaertError(.unsupported, "only a vq-vae can \(what); this is a \(kind.name) model") }
         return codebook
     }
-
-    /// Refuses to sample a VQ-VAE: its samples need a prior over code grids, not N(0, I).
-    public func checkSamplesFromNormal() throws(VaertError) {
-        if kind.isVectorQuantised {
-            throw VaertError(.unsupported, "a vq-vae samples code grids from a prior, which this file does not hold; decode codes you have with vae_decode_codes")
-        }
-    }
 }

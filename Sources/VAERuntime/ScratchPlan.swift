@@ -20,7 +20,7 @@ struct ScratchPlan {
     /// The encode or decode pass a call runs.
     struct Pass {
         let rows: Int
-        let layerFloats: Int
+        var layerFloats: Int
         let codeFloats: Int
         let joinedFloats: Int
 
@@ -62,7 +62,11 @@ struct ScratchPlan {
         switch operation {
         case .encode: (callFloats, pass) = (0, Pass(encoderOf: model, rows: rows))
         case .decode: (callFloats, pass) = (0, Pass(decoderOf: model, rows: rows))
-        case .sample: (callFloats, pass) = (rows * model.latentDim, Pass(decoderOf: model, rows: rows))
+        case .sample:
+            // A prior's sampling runs in the pass's space before the decode does (`priorPassFloats`).
+            var decode = Pass(decoderOf: model, rows: rows)
+            if model.hasPrior { decode.layerFloats = max(decode.layerFloats, model.priorPassFloats(rows: min(rows, Model.priorRowsPerPass))) }
+            (callFloats, pass) = (rows * model.latentDim, decode)
         case .score: (callFloats, pass) = (2 * rows * model.latentDim + rows * model.pixelCount, nil)
         }
     }

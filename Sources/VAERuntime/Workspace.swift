@@ -55,7 +55,7 @@ extension Model {
         var done = 0
         while done < count {
             let n = min(rows, count - done)
-            try sampleLatents(seed: seed, first: first + UInt64(done), count: n, into: z)
+            try sampleLatents(seed: seed, first: first + UInt64(done), count: n, into: z, priorScratch: decodeScratch)
             ChunkedCall.onCallingThread(.decode, on: self, input: z, labels: labels.map { $0 + done }, batch: n,
                                         output: pixels + done * pixelCount, logVariance: nil, pass: plan.pass!, scratch: decodeScratch)
             done += n

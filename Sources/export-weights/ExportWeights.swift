@@ -150,10 +150,11 @@ struct Inspect: ParsableCommand {
                 print("\(file): vaert weights file version \(WeightsFormat.version), \(bytes.count) bytes, CRC-32 0x\(String(UInt32(littleEndian: crc), radix: 16)) (valid)")
                 print("layers:")
                 for (i, l) in f.layers.enumerated() {
-                    let kind = ["", "dense", "conv2d", "conv_transpose2d"][Int(l.kind.rawValue)]
                     var extra = ""
                     if let p = l.parameters { extra = " kernel \(p.kernelHeight)x\(p.kernelWidth) stride \(p.stride) padding \(p.padding) output_padding \(p.outputPadding)" }
-                    print("  \(i) \(l.stack == .encoder ? "encoder" : "decoder") \(kind) \(l.input) -> \(l.output) \(l.activation.name)\(l.activation.parameter.map { "(\($0))" } ?? "")\(extra)")
+                    if let m = l.mask { extra += " mask \(m == .a ? "A" : "B")" }
+                    if l.kind == .codebook { extra = " \(l.codebookSize) codes" }
+                    print("  \(i) \(l.stack.name) \(l.kind.name) \(l.input) -> \(l.output) \(l.activation.name)\(l.activation.parameter.map { "(\($0))" } ?? "")\(extra)")
                 }
                 print("tensors:")
                 var parameters = 0

@@ -10,7 +10,7 @@ struct VAETrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vae-train",
         abstract: "Train autoencoders and variational autoencoders on IDX image data or JPEG folders, and evaluate them.",
-        subcommands: [Train.self, Eval.self, InspectData.self],
+        subcommands: [Train.self, Eval.self, Prior.self, InspectData.self],
         defaultSubcommand: Train.self)
 
     /// `vae-train --help` shows the training options, which are what a user wants first (training is the
@@ -24,6 +24,7 @@ struct VAETrain: ParsableCommand {
                 SUBCOMMANDS:
                   train (default)   train a model and export it: vae-train [options] is vae-train train [options]
                   eval              negative ELBO, importance-weighted NLL, PSNR gain, code statistics of a weights file
+                  prior             train a vq-vae's PixelCNN prior over its codes, stored in its weights file
                   inspect-data      a grid of training images as the trainer sees them
 
                   See 'vae-train help <subcommand>' for detailed help.

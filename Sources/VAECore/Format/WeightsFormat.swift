@@ -23,6 +23,34 @@ public enum LayerKind: UInt32, Sendable {
     /// A VQ-VAE's codebook: weights [K, D] (f32); parameters K, 0, 0, 0, 0; input and output the same
     /// D × H × W grid, no bias, no activation. Each position's vector becomes its nearest code vector.
     case codebook = 4
+    /// A PixelCNN prior's masked Conv2d: weights [outC, inC, k, k] (f32), k odd; parameters k, k, 1, k / 2,
+    /// mask (1 = type A, 2 = type B). Output the input's grid; the masked taps must hold 0.
+    case maskedConv2d = 5
+
+    /// The kind's name in WEIGHTS_FORMAT.md.
+    public var name: StaticString {
+        switch self {
+        case .dense: return "dense"
+        case .conv2d: return "conv2d"
+        case .convTranspose2d: return "conv_transpose2d"
+        case .codebook: return "codebook"
+        case .maskedConv2d: return "masked_conv2d"
+        }
+    }
+}
+
+/// Which kernel taps a masked convolution keeps (PixelCNN, van den Oord et al. 2016): those before the
+/// centre in raster order, and for type B the centre too. A type A layer's output at a position depends
+/// only on the inputs at earlier positions; type B layers after it keep that.
+public enum ConvMask: UInt32, Sendable {
+    case a = 1
+    case b = 2
+
+    /// Whether tap (ky, kx) of a k × k kernel is kept.
+    public func keeps(_ ky: Int, _ kx: Int, kernel k: Int) -> Bool {
+        let c = k / 2
+        return ky < c || (ky == c && (kx < c || (kx == c && self == .b)))
+    }
 }
 
 /// The format's codes for the activations (layer record field `activation`); never reused. Leaky ReLU's
@@ -66,6 +94,16 @@ extension Activation {
 public enum StackRole: UInt32, Sendable {
     case encoder = 0
     case decoder = 1
+    /// A VQ-VAE's prior over its code grids (masked convolutions from the grid's code vectors to K logits a position).
+    case prior = 2
+
+    public var name: StaticString {
+        switch self {
+        case .encoder: return "encoder"
+        case .decoder: return "decoder"
+        case .prior: return "prior"
+        }
+    }
 }
 
 /// Element types of tensor data. Raw values are the file's codes and are never reused.
@@ -148,10 +186,13 @@ public struct LayerRecord: Equatable, Sendable {
     public var parameters: ConvParameters?
     /// A codebook's K code vectors (0 for the other kinds).
     public var codebookSize: Int
+    /// A masked convolution's mask (nil for the other kinds).
+    public var mask: ConvMask?
 
     public init(kind: LayerKind, stack: StackRole, activation: Activation, weight: Int, bias: Int?, input: Shape3, output: Shape3,
-                parameters: ConvParameters? = nil, codebookSize: Int = 0) {
+                parameters: ConvParameters? = nil, codebookSize: Int = 0, mask: ConvMask? = nil) {
         self.codebookSize = codebookSize
+        self.mask = mask
         self.kind = kind
         self.stack = stack
         self.activation = activation
@@ -166,7 +207,7 @@ public struct LayerRecord: Equatable, Sendable {
     public var weightDims: TensorDims {
         switch kind {
         case .dense: return TensorDims(input.count, output.count)
-        case .conv2d: return TensorDims(output.channels, input.channels, parameters?.kernelHeight ?? 0, parameters?.kernelWidth ?? 0)
+        case .conv2d, .maskedConv2d: return TensorDims(output.channels, input.channels, parameters?.kernelHeight ?? 0, parameters?.kernelWidth ?? 0)
         case .convTranspose2d: return TensorDims(input.channels, output.channels, parameters?.kernelHeight ?? 0, parameters?.kernelWidth ?? 0)
         case .codebook: return TensorDims(codebookSize, input.channels)
         }
@@ -176,7 +217,7 @@ public struct LayerRecord: Equatable, Sendable {
     public var biasCount: Int {
         switch kind {
         case .dense: return output.count
-        case .conv2d, .convTranspose2d: return output.channels
+        case .conv2d, .convTranspose2d, .maskedConv2d: return output.channels
         case .codebook: return 0
         }
     }

@@ -245,6 +245,7 @@ public struct WeightsFile: @unchecked Sendable {
         func value(_ i: Int) -> Int { Int(r.u32(o + LayerField.parameters + 4 * i)) }
         var parameters: ConvParameters? = nil
         var codebookSize = 0
+        var mask: ConvMask? = nil
         switch kind {
         case .dense:
             for i in 0..<LayerField.parameterCount where value(i) != 0 {
@@ -275,9 +276,24 @@ public struct WeightsFile: @unchecked Sendable {
                 throw VaertError(.malformed, "layer \(index): a codebook's output is its input's grid, with no activation and no bias")
             }
             guard tensors[weight].type == .f32 else { throw VaertError(.malformed, "layer \(index): a codebook's vectors are f32") }
+        case .maskedConv2d:
+            let k = value(0)
+            guard let m = ConvMask(rawValue: UInt32(value(4))) else { throw VaertError(.malformed, "layer \(index): mask \(value(4)) is neither 1 (type A) nor 2 (type B)") }
+            guard (1...63).contains(k), k % 2 == 1, value(1) == k, value(2) == 1, value(3) == k / 2 else {
+                throw VaertError(.malformed, "layer \(index): a masked convolution has an odd square kernel up to 63, stride 1 and padding k / 2")
+            }
+            guard output.height == input.height, output.width == input.width else {
+                throw VaertError(.malformed, "layer \(index): a masked convolution keeps its input's \(input.height)x\(input.width) grid")
+            }
+            guard tensors[weight].type == .f32 else { throw VaertError(.malformed, "layer \(index): a masked convolution's weights are f32") }
+            parameters = ConvParameters(kernelHeight: k, kernelWidth: k, stride: 1, padding: k / 2)
+            mask = m
+        }
+        guard (stack == .prior) == (kind == .maskedConv2d) else {
+            throw VaertError(.malformed, "layer \(index): the prior stack holds masked convolutions, and only it does")
         }
         let record = LayerRecord(kind: kind, stack: stack, activation: activation, weight: weight, bias: bias, input: input, output: output,
-                                 parameters: parameters, codebookSize: codebookSize)
+                                 parameters: parameters, codebookSize: codebookSize, mask: mask)
         let w = tensors[weight]
         guard w.type != .q8Panels || kind == .dense else {
             throw VaertError(.malformed, "layer \(index): weight '\(w.name)' is int8 panels, which only a dense layer takes")

@@ -102,7 +102,8 @@ public struct WeightsFileBuilder: Sendable {
             out.storeShape(layer.output, at: o + LayerField.outputShape)
             let p = layer.parameters
             let first = layer.kind == .codebook ? layer.codebookSize : p?.kernelHeight
-            for (j, v) in [first, p?.kernelWidth, p?.stride, p?.padding, p?.outputPadding].enumerated() {
+            let last = layer.kind == .maskedConv2d ? layer.mask.map { Int($0.rawValue) } : p?.outputPadding
+            for (j, v) in [first, p?.kernelWidth, p?.stride, p?.padding, last].enumerated() {
                 out.storeLE(UInt32(v ?? 0), at: o + LayerField.parameters + 4 * j)
             }
         }

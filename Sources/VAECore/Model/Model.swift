@@ -105,6 +105,8 @@ public struct Model: @unchecked Sendable {
     /// Empty when the file holds only a decoder.
     public let encoder: UnsafeBufferPointer<Layer>
     public let decoder: UnsafeBufferPointer<Layer>
+    /// A VQ-VAE's PixelCNN prior over its code grids (masked convolutions); empty when the file has none.
+    public let prior: UnsafeBufferPointer<Layer>
     /// Bytes of f32 copies of f16 and int8 tensors that are not computed on as stored: 0 for a dense
     /// model of f32, f16 or int8 panels used in place.
     public let widenedWeightBytes: Int
@@ -191,8 +193,9 @@ public struct Model: @unchecked Sendable {
             defer { next += t.elementCount }
             return UnsafePointer(widened + next)
         }
-        var (encoderCount, decoderCount) = (0, 0)
+        var (encoderCount, decoderCount, priorCount) = (0, 0, 0)
         for record in file.layers {
+            if record.kind == .maskedConv2d { try Model.checkMaskedTaps(record, floats(record.weight)) }
             let weight = file.tensors[record.weight]
             let start = data + weight.offset
             let bias = record.bias.map(floats)
@@ -216,22 +219,29 @@ public struct Model: @unchecked Sendable {
                 if case .halfDense(let half) = layer { layer = .halfDense(memory.packing.pack(half)) }
                 #endif
             }
-            if record.stack == .encoder {
+            switch record.stack {
+            case .encoder:
                 (layers + encoderCount).initialize(to: layer)
                 encoderCount += 1
-            } else {
+            case .decoder:
                 (layers + layout.encoderCount + decoderCount).initialize(to: layer)
                 decoderCount += 1
+            case .prior:
+                (layers + layout.encoderCount + layout.decoderCount + priorCount).initialize(to: layer)
+                priorCount += 1
             }
         }
         encoder = UnsafeBufferPointer(start: layers, count: encoderCount)
         decoder = UnsafeBufferPointer(start: layers + encoderCount, count: decoderCount)
+        prior = UnsafeBufferPointer(start: layers + encoderCount + decoderCount, count: priorCount)
         let codeSize = kind.isVariational ? 2 * latentDim : latentDim
         try Model.checkChain(encoder, from: imageShape.count + classCount, to: codeSize, what: "encoder", optional: true)
         try Model.checkChain(decoder, from: latentDim + classCount, to: imageShape.count, what: "decoder", optional: false)
         try Model.checkCodebook(kind, encoder: encoder, decoder: decoder)
+        try Model.checkPrior(file, prior, codebook: Model.codebook(decoder))
         try Model.checkPassSizes(encoder, what: "encoder")
         try Model.checkPassSizes(decoder, what: "decoder")
+        try Model.checkPassSizes(prior, what: "prior")
         self.file = file
         self.widenedWeightBytes = 4 * layout.widenedFloats
         self.memory = memory
@@ -261,7 +271,7 @@ public struct Model: @unchecked Sendable {
         case .dense:
             guard let weights = weights.floats else { preconditionFailure("a dense layer's weights are f32 here") }
             return .dense(DenseLayer(inputCount: r.input.count, outputCount: r.output.count, weights: weights, bias: bias, activation: r.activation))
-        case .conv2d:
+        case .conv2d, .maskedConv2d:
             return .conv(ConvLayer(input: r.input, output: r.output, parameters: r.parameters!, weights: weights, bias: bias, activation: r.activation))
         case .convTranspose2d:
             return .convTranspose(ConvTransposeLayer(input: r.input, output: r.output, parameters: r.parameters!, weights: weights, bias: bias,

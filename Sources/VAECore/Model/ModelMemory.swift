@@ -1,23 +1,28 @@
 /// Where a model's layer list and its f32 copies of tensors not computed as stored lie in the block of
-/// memory it runs from: the encoder's layers, the decoder's, then (64-byte aligned) the floats, in
+/// memory it runs from: the encoder's layers, the decoder's, the prior's, then (64-byte aligned) the floats, in
 /// layer order (weight, then bias). The same layout serves memory the library allocates and the caller's.
 struct ModelLayout {
     let encoderCount: Int
     let decoderCount: Int
+    let priorCount: Int
     let widenedFloats: Int
 
     init(_ file: WeightsFile, inPlace: Bool) {
-        var (encoders, decoders, floats) = (0, 0, 0)
+        var (encoders, decoders, priors, floats) = (0, 0, 0, 0)
         for record in file.layers {
-            if record.stack == .encoder { encoders += 1 } else { decoders += 1 }
+            switch record.stack {
+            case .encoder: encoders += 1
+            case .decoder: decoders += 1
+            case .prior: priors += 1
+            }
             let weight = file.tensors[record.weight]
             if weight.type != .f32 && !Model.runsAsStored(record, file, inPlace: inPlace) { floats += weight.elementCount }
             if let bias = record.bias, file.tensors[bias].type != .f32 { floats += file.tensors[bias].elementCount }
         }
-        (encoderCount, decoderCount, widenedFloats) = (encoders, decoders, floats)
+        (encoderCount, decoderCount, priorCount, widenedFloats) = (encoders, decoders, priors, floats)
     }
 
-    var layerCount: Int { encoderCount + decoderCount }
+    var layerCount: Int { encoderCount + decoderCount + priorCount }
     var floatsOffset: Int { alignUp(layerCount * MemoryLayout<Layer>.stride, WeightsFormat.alignment) }
     var bytes: Int { floatsOffset + 4 * widenedFloats }
 }

@@ -14,6 +14,7 @@ public struct RandomStream: Sendable {
         case evaluationCorruption = 6  // denoising eval: noise for test image i
         case embeddingInitialization = 7  // t-SNE's random start: the 2-d point of row i
         case codeRestart = 8  // VQ-VAE training: the encoder output a dead code restarts at, per (step, code)
+        case priorSample = 9  // a VQ-VAE prior's sampling: the uniforms that draw grid i's codes
     }
 
     public let seed: UInt64

@@ -10,16 +10,17 @@ public enum Export {
     public enum DType: String, Sendable, CaseIterable { case f32, f16, int8 }
 
     public static func rebuild(_ file: WeightsFile, bytes: UnsafeRawBufferPointer, part: Part, dtype: DType,
-                               int8Everywhere: Bool = false) throws(VaertError) -> WeightsFileBuilder {
+                               int8Everywhere: Bool = false, keepPrior: Bool = true) throws(VaertError) -> WeightsFileBuilder {
         var b = WeightsFileBuilder()
         // The rows each decoder layer sees, for output-aware int8 (made when a decoder layer needs them).
         var calibration: [[Float]]? = nil
         var decoderIndex = 0
-        for layer in file.layers where part == .all || (part == .encoder) == (layer.stack == .encoder) {
+        for layer in file.layers where (part == .all || (part == .encoder) == (layer.stack == .encoder)) && (keepPrior || layer.stack != .prior) {
             var record = layer
             let w = file.tensors[layer.weight]
-            // A codebook stays f32: the format takes no other type for the vectors the distances compare.
-            let type = layer.kind == .codebook ? ElementType.f32
+            // A codebook stays f32: the format takes no other type for the vectors the distances compare;
+            // so does a prior's masked convolution, whose masked taps the loader checks are exactly 0.
+            let type = layer.kind == .codebook || layer.kind == .maskedConv2d ? ElementType.f32
                 : dtype == .int8 && !int8Everywhere && !int8Pays(layer) ? .f16 : weightType(dtype, layer.kind)
             let values = floats(file, bytes, layer.weight)
             if type == .q8Panels && layer.stack == .decoder {

@@ -77,7 +77,7 @@ public final class SampleJob: @unchecked Sendable {
             throw VaertError(.invalidArgument, "a job needs a count above 0 and a shard k/n with 0 <= k < n")
         }
         guard options.format == .jpeg || options.shardSize > 0 else { throw VaertError(.invalidArgument, "--shard-size must be positive") }
-        try model.checkSamplesFromNormal()  // before any folder or manifest is made
+        try model.checkCanSample()  // before any folder or manifest is made
         if let label = options.classLabel, !(0..<Int32(model.classCount)).contains(label) {
             throw VaertError(.invalidArgument, "class \(label): the model has classes 0 to \(model.classCount - 1)")
         }

@@ -170,21 +170,29 @@ public struct LayerSpec: Equatable, Sendable {
     public var activation: Activation
     /// A codebook's K (0 for the other kinds).
     public var codebookSize = 0
+    /// A masked convolution's mask (nil for the other kinds).
+    public var mask: ConvMask?
 
     public init(stack: StackRole, index: Int, kind: LayerKind, input: Shape3, output: Shape3, parameters: ConvParameters?, activation: Activation,
-                codebookSize: Int = 0) {
+                codebookSize: Int = 0, mask: ConvMask? = nil) {
         (self.stack, self.index, self.kind, self.input, self.output) = (stack, index, kind, input, output)
-        (self.parameters, self.activation, self.codebookSize) = (parameters, activation, codebookSize)
+        (self.parameters, self.activation, self.codebookSize, self.mask) = (parameters, activation, codebookSize, mask)
     }
 
-    public var prefix: String { "\(stack == .encoder ? "encoder" : "decoder").\(index)" }
+    public var prefix: String {
+        switch stack {
+        case .encoder: return "encoder.\(index)"
+        case .decoder: return "decoder.\(index)"
+        case .prior: return "prior.\(index)"
+        }
+    }
     public var inputs: Int { input.count }
     public var outputs: Int { output.count }
 
     /// The file's record of this layer (tensor indices filled in by the caller).
     public func record(weight: Int, bias: Int?) -> LayerRecord {
         LayerRecord(kind: kind, stack: stack, activation: activation, weight: weight, bias: kind == .codebook ? nil : bias, input: input, output: output,
-                    parameters: parameters, codebookSize: codebookSize)
+                    parameters: parameters, codebookSize: codebookSize, mask: mask)
     }
 
     public var weightDims: [Int] { Array(record(weight: 0, bias: 0).weightDims) }

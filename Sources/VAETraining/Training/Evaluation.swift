@@ -23,7 +23,8 @@ public enum Evaluation {
                 func structure(_ r: LayerRecord) -> [Int] {
                     [Int(r.kind.rawValue), Int(r.stack.rawValue), Int(r.activation.formatCode), r.input.count, r.output.count] + r.weightDims
                 }
-                guard trainer.net.specs.map({ structure($0.record(weight: 0, bias: 0)) }) == file.layers.map(structure) else {
+                // (A VQ-VAE's prior is trained and evaluated on its own: `vae-train prior`.)
+                guard trainer.net.specs.map({ structure($0.record(weight: 0, bias: 0)) }) == file.layers.filter({ $0.stack != .prior }).map(structure) else {
                     throw VaertError(.unsupported, "the network is not one of the architectures vae-train makes")
                 }
                 try trainer.net.load(from: file, bytes: bytes)

@@ -42,9 +42,12 @@ extension Trainer {
     }
 
     /// The order of the training images in epoch `epoch` (0-based): a Fisher–Yates shuffle from (seed, epoch).
-    public func order(count: Int, epoch: Int) -> [Int] {
+    public func order(count: Int, epoch: Int) -> [Int] { Trainer.order(seed: options.seed, count: count, epoch: epoch) }
+
+    /// The order of `count` items in epoch `epoch` under `seed` (every trainer's shuffle).
+    public static func order(seed: UInt64, count: Int, epoch: Int) -> [Int] {
         var order = Array(0..<count)
-        let stream = RandomStream(seed: options.seed, purpose: .shuffle)
+        let stream = RandomStream(seed: seed, purpose: .shuffle)
         var i = count - 1
         while i > 0 {
             let words = stream.bits(item: UInt64(epoch), block: UInt32(i / 4))

@@ -35,6 +35,14 @@ public func vae_decode_codes(_ handle: OpaquePointer?, _ codes: UnsafePointer<In
     }
 }
 
+@_cdecl("vaert_sample_codes")
+public func vaert_sample_codes(_ handle: OpaquePointer?, _ seed: UInt64, _ first: UInt64, _ count: Int, _ codes: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cEntry { () throws(VaertError) in
+        let m = try model(handle)
+        try m.sampleCodes(seed: seed, first: first, count: count, codes: try required(codes, "codes"))
+    }
+}
+
 @_cdecl("vaert_sample_latent")
 public func vaert_sample_latent(_ handle: OpaquePointer?, _ seed: UInt64, _ first: UInt64, _ count: Int, _ z: UnsafeMutablePointer<Float>?) -> Int32 {
     cEntry { () throws(VaertError) in
