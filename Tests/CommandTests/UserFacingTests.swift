@@ -113,6 +113,24 @@ import TestSupport
             #expect(codec.status == 0 && codec.stdout.contains("| VQ codes, 49 × 6 bits, raw | 37.0 |"), "\(codec.stdout)\(codec.stderr)")
             let coded = codec.stdout.firstMatch(of: /\| VQ codes, arithmetic-coded \| ([0-9.]+) \|/).flatMap { Double($0.1) }
             #expect(coded.map { $0 > 5 && $0 < 37 } == true, "\(codec.stdout)")
+            // The prior: trained into a copy of the file; then sample draws from it, grid i by (seed, i).
+            let prior = try TestSupport.run(vaeTrain, ["prior", "--weights", "\(folder)/vq.vaert", "--out", "\(folder)/vqp.vaert", "--epochs", "2",
+                                                       "--channels", "8", "--layers", "1", "--train-limit", "512", "--test-limit", "128"])
+            #expect(prior.status == 0 && prior.stdout.contains("a uniform prior costs 203.8 nats (294 bits) a grid"), "\(prior.stdout)\(prior.stderr)")
+            let nll = prior.stdout.matches(of: /test ([0-9.]+) nats/).compactMap { Double($0.1) }
+            #expect(nll.count == 2 && nll[1] < nll[0] && nll[1] < 203.8, "\(prior.stdout)")
+            let notVQ = try TestSupport.run(vaeTrain, ["prior", "--weights", TestSupport.readyModel, "--out", "\(folder)/x.vaert"])
+            #expect(notVQ.status != 0 && notVQ.stderr.contains("only a vq-vae has a prior"), "\(notVQ.stderr)")
+            for (count, name) in [(4, "a"), (2, "b")] {
+                let s = try TestSupport.run(decodeCLI, ["sample", "--weights", "\(folder)/vqp.vaert", "--count", "\(count)", "--seed", "5", "--out", "\(folder)/\(name)"])
+                #expect(s.status == 0, "\(s.stderr)")
+            }
+            let first = ["a", "b"].map { FileManager.default.contents(atPath: "\(folder)/\($0)/sample-000001.jpg") }
+            #expect(first[0] != nil && first[0] == first[1], "sample 1 is the same in a job of 4 and of 2")
+            let inspect = try TestSupport.run(exportWeights, ["inspect", "\(folder)/vqp.vaert"])
+            #expect(inspect.stdout.contains("prior masked_conv2d 16x7x7 -> 8x7x7 relu kernel 5x5 stride 1 padding 2 output_padding 0 mask A"), "\(inspect.stdout)")
+            let eval = try TestSupport.run(vaeTrain, ["eval", "--weights", "\(folder)/vqp.vaert", "--test-limit", "64"])
+            #expect(eval.status == 0, "a file with a prior still evaluates: \(eval.stderr)")
         }
     }
 
