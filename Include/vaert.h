@@ -180,9 +180,9 @@ VAERT_API vaert_status vae_encode(const vaert_model *model, const float *images,
 VAERT_API vaert_status vae_decode(const vaert_model *model, const float *z, size_t batch, float *pixels);
 
 /* Writes the latent vectors of samples first_index ... first_index + count - 1 drawn from N(0, I).
- * A VQ-VAE's samples come from the PixelCNN prior over code grids its file holds (`vae-train prior`):
- * z is then the code vectors of the grids vaert_sample_codes draws, and vaert_sample decodes them.
- * For a VQ-VAE without a prior both sampling calls return VAERT_E_UNSUPPORTED (nothing written).
+ * A VQ-VAE's samples are code grids drawn from the PixelCNN prior its file holds (`vae-train prior`):
+ * vaert_sample_codes draws them and vaert_sample (and vaert_sample_ws) decode them; vaert_sample_latent,
+ * which needs no memory, returns VAERT_E_UNSUPPORTED for a VQ-VAE, and without a prior so does vaert_sample.
  * Sample i depends only on (seed, i) (Philox4x32-10 counter-based generator, Box-Muller), so a job can
  * be split across calls, threads or machines and give the same samples.
  *   z  receives count x latent_dim floats.

@@ -16,6 +16,7 @@ train fashion-dae --model dae --noise saltpepper:0.3 --latent 64
 train fashion-sparse-ae --model sparse-ae --latent 64 --sparsity 0.05 --sparsity-weight 3
 train fashion-cae --model cae --latent 64 --contractive 10
 train fashion-vq-vae --model vq-vae   # a 7x7 grid of codes from 512 vectors of 64
+"$vae_train" prior --weights "$out/fashion-vq-vae.vaert" --epochs 10 --seed 0   # its PixelCNN prior, stored in the same file
 # Made for a microcontroller (tools/device): 16 -> 256 -> 784; its int8 form has every layer in int8 (the
 # integer path on every target, to the same bits), 206 KB of decoder weights.
 train fashion-micro-vae --latent 16 --hidden 256

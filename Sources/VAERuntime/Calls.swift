@@ -19,23 +19,16 @@ extension Model {
         try ChunkedCall.run(.decode, on: self, input: z, labels: labels, batch: batch, output: pixels, logVariance: nil)
     }
 
-    /// The latent vectors of samples `first ..< first + count` under `seed`, each depending only on (seed,
-    /// index): N(0, I), or for a VQ-VAE the code vectors of grids drawn from its prior.
+    /// The latent vectors of samples `first ..< first + count` under `seed`: N(0, I), each depending only on
+    /// (seed, index). Needs no memory, so a VQ-VAE is refused: its samples are code grids drawn from its
+    /// prior (`sampleCodes`, `sampleCodeVectors`).
     public func sampleLatents(seed: UInt64, first: UInt64, count: Int, into z: UnsafeMutablePointer<Float>) throws(VaertError) {
-        try sampleLatents(seed: seed, first: first, count: count, into: z, priorScratch: nil)
-    }
-
-    /// As `sampleLatents`, a prior's passes in `priorScratch` when given (`priorPassFloats`), else in the thread's.
-    func sampleLatents(seed: UInt64, first: UInt64, count: Int, into z: UnsafeMutablePointer<Float>,
-                       priorScratch: UnsafeMutablePointer<Float>?) throws(VaertError) {
         try checkCanSample()
+        if kind.isVectorQuantised {
+            throw VaertError(.unsupported, "a vq-vae's samples are code grids from its prior, not N(0, I) vectors: vaert_sample_codes draws them, vaert_sample decodes them")
+        }
         try ScratchPlan.check(batch: count, rowFloats: widestCallerRow)
         guard first <= UInt64.max - UInt64(count) else { throw VaertError(.invalidArgument, "sample indices overflow 64 bits") }
-        if hasPrior {
-            var scratch = priorScratch
-            if scratch == nil { scratch = try threadScratch(.inner, floats: priorPassFloats(rows: min(count, Model.priorRowsPerPass))) }
-            return samplePriorLatents(seed: seed, first: first, count: count, into: z, scratch: scratch!)
-        }
         let stream = RandomStream(seed: seed, purpose: .latentSample)
         for j in 0..<count {
             stream.normals(item: first + UInt64(j), into: UnsafeMutableBufferPointer(start: z + j * latentDim, count: latentDim))
@@ -52,7 +45,11 @@ extension Model {
         var done = 0
         while done < count {
             let n = min(rows, count - done)
-            try sampleLatents(seed: seed, first: first + UInt64(done), count: n, into: z)
+            if hasPrior {
+                try sampleCodeVectors(seed: seed, first: first + UInt64(done), count: n, into: z)
+            } else {
+                try sampleLatents(seed: seed, first: first + UInt64(done), count: n, into: z)
+            }
             try decode(z, labels: labels.map { $0 + done }, batch: n, pixels: pixels + done * pixelCount)
             done += n
         }

@@ -1,4 +1,5 @@
 import VAECore
+import _VaertSupport
 
 /// Sampling a VQ-VAE's code grids from its PixelCNN prior (the file's `prior` stack): position by
 /// position in raster order, each code drawn from the softmax of the prior's logits there given the codes
@@ -25,40 +26,26 @@ extension Model {
         }
     }
 
-    /// Code grids `first ..< first + count` under `seed` (count × positions indices).
+    /// Code grids `first ..< first + count` under `seed` (count × positions indices), across the worker pool.
     public func sampleCodes(seed: UInt64, first: UInt64, count: Int, codes: UnsafeMutablePointer<Int32>) throws(VaertError) {
-        let codebook = try requireCodebook("sample codes")
+        _ = try requireCodebook("sample codes")
         try checkCanSample()
         try ScratchPlan.check(batch: count, rowFloats: widestCallerRow)
         guard first <= UInt64.max - UInt64(count) else { throw VaertError(.invalidArgument, "sample indices overflow 64 bits") }
-        let rows = min(count, Model.priorRowsPerPass)
-        let scratch = try threadScratch(.inner, floats: priorPassFloats(rows: rows))
-        var done = 0
-        while done < count {
-            let n = min(rows, count - done)
-            samplePriorPass(seed: seed, first: first + UInt64(done), rows: n, codes: codes + done * codebook.positions, scratch: scratch)
-            done += n
-        }
+        try PriorCall.onPool(self, seed: seed, first: first, count: count, codes: codes, vectors: nil)
     }
 
-    /// The code vectors of grids `first ..< first + count` (count × latent floats), a pass of grids at a
-    /// time in `scratch` (`priorPassFloats` of up to `priorRowsPerPass` rows). Arguments already checked.
-    func samplePriorLatents(seed: UInt64, first: UInt64, count: Int, into z: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
-        let codebook = self.codebook!
-        let rows = min(count, Model.priorRowsPerPass)
-        let hw = codebook.positions
-        let codes = UnsafeMutableRawPointer(scratch + priorPassFloats(rows: rows) - rows * hw).assumingMemoryBound(to: Int32.self)
-        var done = 0
-        while done < count {
-            let n = min(rows, count - done)
-            samplePriorPass(seed: seed, first: first + UInt64(done), rows: n, codes: codes, scratch: scratch)
-            codebook.lookup(codes, batch: n, into: z + done * latentDim)
-            done += n
-        }
+    /// The code vectors of the grids `sampleCodes` draws (count × latent floats: what `decode` takes).
+    public func sampleCodeVectors(seed: UInt64, first: UInt64, count: Int, into z: UnsafeMutablePointer<Float>) throws(VaertError) {
+        _ = try requireCodebook("sample codes")
+        try checkCanSample()
+        try ScratchPlan.check(batch: count, rowFloats: widestCallerRow)
+        guard first <= UInt64.max - UInt64(count) else { throw VaertError(.invalidArgument, "sample indices overflow 64 bits") }
+        try PriorCall.onPool(self, seed: seed, first: first, count: count, codes: nil, vectors: z)
     }
 
-    /// Draws `rows` grids into `codes` (rows × positions). `scratch`'s last rows × positions floats are not
-    /// touched (`samplePriorLatents` keeps the codes there).
+    /// Draws `rows` grids into `codes` (rows × positions), in `scratch` (`priorPassFloats(rows:)`), whose
+    /// last rows × positions floats it leaves alone (`PriorCall` may keep the codes there).
     func samplePriorPass(seed: UInt64, first: UInt64, rows: Int, codes: UnsafeMutablePointer<Int32>, scratch: UnsafeMutablePointer<Float>) {
         let codebook = self.codebook!
         let (d, k, hw) = (codebook.dimension, codebook.codes, codebook.positions)
@@ -93,5 +80,54 @@ extension Model {
             if target < sum { return c }
         }
         return last
+    }
+}
+
+/// Prior sampling split across the worker pool: worker w draws passes w, w + workers, ... of
+/// `Model.priorRowsPerPass` grids, each in its own scratch. A grid's codes do not depend on its pass, so
+/// the results do not depend on the thread count. Plain data run through a context pointer, as `ChunkedCall`.
+struct PriorCall {
+    let model: Model
+    let seed: UInt64
+    let first: UInt64
+    let count: Int
+    /// Where the codes go (count × positions), or nil to keep each pass's in its scratch.
+    let codes: UnsafeMutablePointer<Int32>?
+    /// Where the grids' code vectors go (count × latent), or nil.
+    let vectors: UnsafeMutablePointer<Float>?
+    let workers: Int
+    let scratch: UnsafeMutablePointer<Float>
+    /// Floats of one worker's scratch: a pass's, rounded to whole 64-byte lines.
+    let workerFloats: Int
+
+    static func workerFloats(_ model: Model, rows: Int) -> Int { (model.priorPassFloats(rows: min(rows, Model.priorRowsPerPass)) + 15) / 16 * 16 }
+
+    static func onPool(_ model: Model, seed: UInt64, first: UInt64, count: Int, codes: UnsafeMutablePointer<Int32>?,
+                       vectors: UnsafeMutablePointer<Float>?) throws(VaertError) {
+        let passes = (count + Model.priorRowsPerPass - 1) / Model.priorRowsPerPass
+        let workers = min(vaert_support_threads(), passes), floats = workerFloats(model, rows: count)
+        var call = PriorCall(model: model, seed: seed, first: first, count: count, codes: codes, vectors: vectors, workers: workers,
+                             scratch: try threadScratch(.inner, floats: workers * floats), workerFloats: floats)
+        if workers == 1 { return call.run(worker: 0) }
+        withUnsafeMutablePointer(to: &call) { context in
+            vaert_support_parallel_for(workers, { context, worker in
+                context!.assumingMemoryBound(to: PriorCall.self).pointee.run(worker: worker)
+            }, context)
+        }
+    }
+
+    func run(worker: Int) {
+        let codebook = model.codebook!
+        let (hw, rows) = (codebook.positions, Model.priorRowsPerPass)
+        let mine = scratch + worker * workerFloats
+        let kept = UnsafeMutableRawPointer(mine + model.priorPassFloats(rows: min(rows, count)) - min(rows, count) * hw).assumingMemoryBound(to: Int32.self)
+        var start = worker * rows
+        while start < count {
+            let n = min(rows, count - start)
+            let out = codes.map { $0 + start * hw } ?? kept
+            model.samplePriorPass(seed: seed, first: first + UInt64(start), rows: n, codes: out, scratch: mine)
+            if let vectors { codebook.lookup(out, batch: n, into: vectors + start * model.latentDim) }
+            start += workers * rows
+        }
     }
 }

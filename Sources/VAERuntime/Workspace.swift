@@ -49,13 +49,20 @@ extension Model {
                        workspace: UnsafeMutableRawPointer, workspaceBytes: Int) throws(VaertError) {
         let plan = try plan(.sample, batch: count)
         let scratch = try workspaceFloats(workspace, bytes: workspaceBytes, plan: plan)
+        try checkCanSample()
         try checkLabels(labels, batch: count)
+        guard first <= UInt64.max - UInt64(count) else { throw VaertError(.invalidArgument, "sample indices overflow 64 bits") }
         let rows = plan.rows
         let z = scratch, decodeScratch = scratch + plan.callFloats
         var done = 0
         while done < count {
             let n = min(rows, count - done)
-            try sampleLatents(seed: seed, first: first + UInt64(done), count: n, into: z, priorScratch: decodeScratch)
+            if hasPrior {  // the prior's passes run in the decode's space, before it
+                PriorCall(model: self, seed: seed, first: first + UInt64(done), count: n, codes: nil, vectors: z, workers: 1, scratch: decodeScratch,
+                          workerFloats: 0).run(worker: 0)
+            } else {
+                try sampleLatents(seed: seed, first: first + UInt64(done), count: n, into: z)
+            }
             ChunkedCall.onCallingThread(.decode, on: self, input: z, labels: labels.map { $0 + done }, batch: n,
                                         output: pixels + done * pixelCount, logVariance: nil, pass: plan.pass!, scratch: decodeScratch)
             done += n

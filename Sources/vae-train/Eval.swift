@@ -25,6 +25,8 @@ struct Eval: ParsableCommand {
     var noise = "saltpepper:0.3"
     @Flag(help: "Conditional models: train a classifier on the real training images (2 epochs) and report the share of 100 samples per class it labels with their class.")
     var classAccuracy = false
+    @Flag(help: "Models that sample (VAEs, a vq-vae with a prior): train the classifier on the real training images (2 epochs) and report how it labels 1000 samples: the spread over classes (entropy in bits) and its mean confidence, against the real test images'.")
+    var sampleClasses = false
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
     @Option(help: "Worker threads.")
@@ -73,6 +75,15 @@ struct Eval: ParsableCommand {
             let train = try Dataset.open(folder: folder, split: .train, shape: a.image)
             let result = try ClassAccuracy.measure(try Model.open(path: weights), train: train, test: testSet)
             extra += [("classifier_accuracy_real", result.real), ("class_accuracy_samples", result.samples)]
+        }
+        if sampleClasses {
+            let train = try Dataset.open(folder: folder, split: .train, shape: a.image)
+            let result = try SampleClasses.measure(try Model.open(path: weights), train: train, test: testSet)
+            extra += [("classifier_accuracy_real", result.classifierAccuracy),
+                      ("sample_class_entropy_bits", result.samples.entropyBits), ("sample_largest_class_share", result.samples.largestShare),
+                      ("sample_mean_confidence", result.samples.meanConfidence),
+                      ("real_class_entropy_bits", result.real.entropyBits), ("real_mean_confidence", result.real.meanConfidence)]
+            if !json { say("sample classes (of 1000, as the classifier labels them): \(result.samples.counts.map(String.init).joined(separator: " "))") }
         }
         if json {
             var fields = ["\"weights\": \(jsonString(weights))", "\"kind\": \(jsonString(a.kind.rawValue))", "\"test_images\": \(sums.count)",

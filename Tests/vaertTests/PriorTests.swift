@@ -130,7 +130,7 @@ import vaert
         }
     }
 
-    @Test("sampled grid i depends only on (seed, i) at any batch; vaert_sample decodes vaert_sample_codes' grids, vaert_sample_latent gives their vectors, the workspace call the same pixels")
+    @Test("sampled grid i depends only on (seed, i) at any batch and thread count; vaert_sample decodes vaert_sample_codes' grids (sampleCodeVectors gives their vectors; vaert_sample_latent refuses), the workspace call the same pixels")
     func cAPI() throws {
         let bytes = try PriorTests.file(with: PriorTests.trainer(seed: 4))
         var handle: OpaquePointer? = nil
@@ -144,14 +144,23 @@ import vaert
             #expect(vaert_sample_codes(handle, 9, 100 + UInt64(i), 1, &one) == 0)
             #expect(one == Array(all[(i * hw)..<((i + 1) * hw)]), "grid \(i) alone")
         }
+        var pooled = all
+        let threads = vaert_get_threads()
+        #expect(vaert_set_threads(threads == 1 ? 2 : 1) == 0)
+        #expect(vaert_sample_codes(handle, 9, 100, n, &pooled) == 0)
+        #expect(vaert_set_threads(threads) == 0)
+        #expect(pooled == all, "another thread count draws the same grids")
         var sampled = [Float](repeating: 0, count: n * pixels), decoded = sampled
         #expect(vaert_sample(handle, 9, 100, n, &sampled) == 0)
         #expect(vae_decode_codes(handle, all, n, &decoded) == 0)
         #expect(sampled == decoded)
         var z = [Float](repeating: 0, count: n * PriorTests.shape.grid.count), vectors = z
-        #expect(vaert_sample_latent(handle, 9, 100, n, &z) == 0)
-        try PriorTests.open(bytes).codebook!.lookup(all, batch: n, into: &vectors)
+        let model = try PriorTests.open(bytes)
+        try model.sampleCodeVectors(seed: 9, first: 100, count: n, into: &z)
+        model.codebook!.lookup(all, batch: n, into: &vectors)
         #expect(z == vectors)
+        #expect(vaert_sample_latent(handle, 9, 100, n, &z) == Status.unsupported.rawValue)
+        #expect(String(cString: vaert_last_error()).contains("vaert_sample_codes draws them"))
         var size = 0
         #expect(vaert_workspace_size(handle, 3, n, &size) == 0)
         var workspace = [UInt8](repeating: 0, count: size), inWorkspace = [Float](repeating: 0, count: n * pixels)

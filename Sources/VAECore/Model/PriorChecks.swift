@@ -22,9 +22,8 @@ extension Model {
         var i = 0
         var shape = codebook.grid
         for record in file.layers where record.stack == .prior {
-            guard record.mask == (i == 0 ? .a : .b) else {
-                throw VaertError(.malformed, "prior layer \(i) must be masked type \(i == 0 ? "A" : "B"): type A first, then type B")
-            }
+            if i == 0 && record.mask != .a { throw VaertError(.malformed, "prior layer 0 must be masked type A: type A first, then type B") }
+            if i > 0 && record.mask != .b { throw VaertError(.malformed, "prior layer \(i) must be masked type B: type A first, then type B") }
             guard record.input == shape else { throw VaertError(.malformed, "prior layer \(i) takes a \(record.input) grid but receives \(shape)") }
             shape = record.output
             i += 1

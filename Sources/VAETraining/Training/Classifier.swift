@@ -62,10 +62,15 @@ public final class Classifier {
 
     /// The most likely class of each of `count` images.
     public func predict(_ images: [Float], count: Int) -> [Int] {
+        probabilities(images, count: count).map { p in p.indices.max { p[$0] < p[$1] }! }
+    }
+
+    /// The class probabilities (softmax) of each of `count` images.
+    public func probabilities(_ images: [Float], count: Int) -> [[Float]] {
         let h = FloatBuffer(count: count * hidden), logits = FloatBuffer(count: count * classes)
         images.withUnsafeBufferPointer { first.forward($0.baseAddress!, batch: count, into: h.pointer) }
         second.forward(h.pointer, batch: count, into: logits.pointer)
-        return (0..<count).map { r in (0..<classes).max { logits[r * classes + $0] < logits[r * classes + $1] }! }
+        return (0..<count).map { softmax(logits.pointer + $0 * classes) }
     }
 
     func softmax(_ z: UnsafePointer<Float>) -> [Float] {
