@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains one model of each kind on Fashion-MNIST (10 epochs, seed 0) into tools/models/, the models the
-# README's figures and the model-zoo tests use. About 28 minutes on 2 cores (the conv-vae and vq-vae most of it).
+# README's figures and the model-zoo tests use. About 60 minutes on 2 cores (the conv-vae, the vq-vae and its prior most of it).
 # Usage: tools/train-model-zoo.sh [OUT_DIR]      (VAE_TRAIN=path runs another vae-train binary, EXPORT_WEIGHTS another export-weights)
 set -euo pipefail
 cd "$(dirname "$0")/.."

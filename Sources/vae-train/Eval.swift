@@ -82,7 +82,8 @@ struct Eval: ParsableCommand {
             extra += [("classifier_accuracy_real", result.classifierAccuracy),
                       ("sample_class_entropy_bits", result.samples.entropyBits), ("sample_largest_class_share", result.samples.largestShare),
                       ("sample_mean_confidence", result.samples.meanConfidence),
-                      ("real_class_entropy_bits", result.real.entropyBits), ("real_mean_confidence", result.real.meanConfidence)]
+                      ("real_class_entropy_bits", result.real.entropyBits), ("real_largest_class_share", result.real.largestShare),
+                      ("real_mean_confidence", result.real.meanConfidence)]
             if !json { say("sample classes (of 1000, as the classifier labels them): \(result.samples.counts.map(String.init).joined(separator: " "))") }
         }
         if json {
