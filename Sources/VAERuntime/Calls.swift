@@ -27,12 +27,24 @@ extension Model {
         if kind.isVectorQuantised {
             throw VaertError(.unsupported, "a vq-vae's samples are code grids from its prior, not N(0, I) vectors: vaert_sample_codes draws them, vaert_sample decodes them")
         }
-        try ScratchPlan.check(batch: count, rowFloats: widestCallerRow)
-        guard first <= UInt64.max - UInt64(count) else { throw VaertError(.invalidArgument, "sample indices overflow 64 bits") }
+        try checkSampleRange(first: first, count: count)
         let stream = RandomStream(seed: seed, purpose: .latentSample)
         for j in 0..<count {
             stream.normals(item: first + UInt64(j), into: UnsafeMutableBufferPointer(start: z + j * latentDim, count: latentDim))
         }
+    }
+
+    /// The decoder inputs of samples `first ..< first + count`: N(0, I) latents, or a VQ-VAE's code
+    /// vectors drawn from its prior.
+    public func sampleDecoderInputs(seed: UInt64, first: UInt64, count: Int, into z: UnsafeMutablePointer<Float>) throws(VaertError) {
+        if hasPrior { return try sampleCodeVectors(seed: seed, first: first, count: count, into: z) }
+        try sampleLatents(seed: seed, first: first, count: count, into: z)
+    }
+
+    /// A sample count of 1 to `maxBatch` whose indices from `first` fit 64 bits.
+    func checkSampleRange(first: UInt64, count: Int) throws(VaertError) {
+        try ScratchPlan.check(batch: count, rowFloats: widestCallerRow)
+        guard first <= UInt64.max - UInt64(count) else { throw VaertError(.invalidArgument, "sample indices overflow 64 bits") }
     }
 
     /// Decoded samples `first ..< first + count` under `seed` (of class `labels[i]` for a conditional model).
@@ -45,11 +57,7 @@ extension Model {
         var done = 0
         while done < count {
             let n = min(rows, count - done)
-            if hasPrior {
-                try sampleCodeVectors(seed: seed, first: first + UInt64(done), count: n, into: z)
-            } else {
-                try sampleLatents(seed: seed, first: first + UInt64(done), count: n, into: z)
-            }
+            try sampleDecoderInputs(seed: seed, first: first + UInt64(done), count: n, into: z)
             try decode(z, labels: labels.map { $0 + done }, batch: n, pixels: pixels + done * pixelCount)
             done += n
         }

@@ -28,20 +28,20 @@ extension Model {
 
     /// Code grids `first ..< first + count` under `seed` (count × positions indices), across the worker pool.
     public func sampleCodes(seed: UInt64, first: UInt64, count: Int, codes: UnsafeMutablePointer<Int32>) throws(VaertError) {
-        _ = try requireCodebook("sample codes")
-        try checkCanSample()
-        try ScratchPlan.check(batch: count, rowFloats: widestCallerRow)
-        guard first <= UInt64.max - UInt64(count) else { throw VaertError(.invalidArgument, "sample indices overflow 64 bits") }
+        try checkPriorSampling(first: first, count: count)
         try PriorCall.onPool(self, seed: seed, first: first, count: count, codes: codes, vectors: nil)
     }
 
     /// The code vectors of the grids `sampleCodes` draws (count × latent floats: what `decode` takes).
     public func sampleCodeVectors(seed: UInt64, first: UInt64, count: Int, into z: UnsafeMutablePointer<Float>) throws(VaertError) {
+        try checkPriorSampling(first: first, count: count)
+        try PriorCall.onPool(self, seed: seed, first: first, count: count, codes: nil, vectors: z)
+    }
+
+    func checkPriorSampling(first: UInt64, count: Int) throws(VaertError) {
         _ = try requireCodebook("sample codes")
         try checkCanSample()
-        try ScratchPlan.check(batch: count, rowFloats: widestCallerRow)
-        guard first <= UInt64.max - UInt64(count) else { throw VaertError(.invalidArgument, "sample indices overflow 64 bits") }
-        try PriorCall.onPool(self, seed: seed, first: first, count: count, codes: nil, vectors: z)
+        try checkSampleRange(first: first, count: count)
     }
 
     /// Draws `rows` grids into `codes` (rows × positions), in `scratch` (`priorPassFloats(rows:)`), whose

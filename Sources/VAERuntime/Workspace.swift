@@ -51,7 +51,7 @@ extension Model {
         let scratch = try workspaceFloats(workspace, bytes: workspaceBytes, plan: plan)
         try checkCanSample()
         try checkLabels(labels, batch: count)
-        guard first <= UInt64.max - UInt64(count) else { throw VaertError(.invalidArgument, "sample indices overflow 64 bits") }
+        try checkSampleRange(first: first, count: count)
         let rows = plan.rows
         let z = scratch, decodeScratch = scratch + plan.callFloats
         var done = 0

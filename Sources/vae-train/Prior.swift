@@ -53,6 +53,7 @@ struct Prior: ParsableCommand {
         let model = try Model.open(path: weights)
         guard let codebook = model.codebook else { throw VaertError(.unsupported, "\(weights) is a \(model.kind.name) model: only a vq-vae has a prior over codes") }
         guard model.hasEncoder else { throw VaertError(.unsupported, "\(weights) holds no encoder: the prior trains on the training images' codes") }
+        do throws(VaertError) { try PriorFile.checkAttachable(model.file) } catch { throw VaertError(error.status, "\(weights): \(error.message)") }
         let folder = try Provenance.dataFolder(given: data, weights: weights)
         let (trainSet, testSet) = try Dataset.openSplits(folder: folder, trainLimit: trainLimit, testLimit: testLimit, shape: model.imageShape,
                                                          skipBadImages: false)

@@ -151,11 +151,7 @@ public final class SampleJob: @unchecked Sendable {
             }
             let n = end - first
             var z = [Float](repeating: 0, count: n * model.latentDim)
-            if model.hasPrior {
-                try model.sampleCodeVectors(seed: options.seed, first: UInt64(first), count: n, into: &z)
-            } else {
-                try model.sampleLatents(seed: options.seed, first: UInt64(first), count: n, into: &z)
-            }
+            try model.sampleDecoderInputs(seed: options.seed, first: UInt64(first), count: n, into: &z)
             try z.withUnsafeBytes { (b) throws(VaertError) in try latentsFile?.append(b) }
             let todo = (first..<end).map { needsWriting($0, tar: tar) }
             if todo.contains(true) || options.keepPixels {
