@@ -63,9 +63,10 @@ let package = Package(
         .executableTarget(name: "vae-train", dependencies: [
             "VAETraining", "VAECommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Explorer/: the page `decode-cli explorer` writes (HTML, CSS and script, filled in with the model).
         .executableTarget(name: "decode-cli", dependencies: [
             "VAETraining", "VAECommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], resources: [.copy("Explorer")]),
         .executableTarget(name: "export-weights", dependencies: [
             "VAETraining", "VAECommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -16,9 +16,11 @@
 #                                    --gc-sections from the entry points a device uses: in-place model,
 #                                    workspace, decode and sample).
 #                                    For wasm32 it also links vaert.wasm, runnable under node with
-#                                    tools/wasm/decode.mjs; for AArch64, decode-linux, a static Linux
+#                                    tools/wasm/decode.mjs and the module `decode-cli explorer` puts in its
+#                                    page (the decode-only API plus vaert_get_image_range); for AArch64, decode-linux, a static Linux
 #                                    program without a C library, runnable under qemu-aarch64
 #                                    (tools/freestanding/decode_linux.c).
+#   tools/build-embedded.sh wasm     only the wasm32 target of cross (what `decode-cli explorer` needs).
 #   tools/build-embedded.sh          both.
 # With --check-budgets, exits 1 when a cross target's decode-only code or data grows past its budget in
 # tools/embedded-budgets.txt.
@@ -72,9 +74,10 @@ section_sizes() {
     echo "$text $data"
 }
 
+# build_cross TARGET...
 build_cross() {
     printf '%-26s %10s %8s\n' target decode-text data
-    for target in armv7em-none-none-eabi aarch64-none-none-elf riscv32-none-none-eabi wasm32-unknown-none-wasm; do
+    for target in "$@"; do
         local dir=$out/$target
         rm -rf "$dir"; mkdir -p "$dir"
         embedded_modules "$dir" $target
@@ -86,7 +89,7 @@ build_cross() {
             # A runnable module for node (tools/wasm/decode.mjs): the same code plus a freestanding
             # allocator, mem* functions and the message buffer.
             "$tools/clang" --target=wasm32-unknown-unknown -ffreestanding -nostdlib -O2 -c tools/freestanding/support.c -o "$dir/support.c.o"
-            "$tools/wasm-ld" --no-entry --gc-sections $exports --export=malloc "$dir"/*.o -o "$dir/vaert.wasm"
+            "$tools/wasm-ld" --no-entry --gc-sections $exports --export=vaert_get_image_range --export=malloc "$dir"/*.o -o "$dir/vaert.wasm"
         else
             local roots=""; for f in $decode_api; do roots="$roots -u $f"; done
             "$tools/ld.lld" --gc-sections --unresolved-symbols=ignore-all -e vae_decode_ws $roots "$dir"/*.o -o "$dir/decode.elf"
@@ -139,11 +142,13 @@ check() {
     return $failed
 }
 
+cross_targets="armv7em-none-none-eabi aarch64-none-none-elf riscv32-none-none-eabi wasm32-unknown-none-wasm"
 rm -f "$out/sizes.txt"
 case $what in
     host) build_host ;;
-    cross) build_cross ;;
-    all) build_host; build_cross ;;
-    *) echo "usage: tools/build-embedded.sh [host|cross] [--check-budgets]" >&2; exit 2 ;;
+    cross) build_cross $cross_targets ;;
+    wasm) build_cross wasm32-unknown-none-wasm ;;
+    all) build_host; build_cross $cross_targets ;;
+    *) echo "usage: tools/build-embedded.sh [host|cross|wasm] [--check-budgets]" >&2; exit 2 ;;
 esac
 if [ $check_budgets -eq 1 ] && [ -f "$out/sizes.txt" ]; then check; fi

@@ -9,8 +9,8 @@ import VAERuntime
 struct DecodeCLI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decode-cli",
-        abstract: "Generate and look at images with a vaert model: samples, reconstructions, class grids, interpolations, latent traversals and maps, denoising, the model as a codec.",
-        subcommands: [Sample.self, Reconstruct.self, Classes.self, Interpolate.self, Traverse.self, LatentMap.self, Denoise.self, CodecCommand.self])
+        abstract: "Generate and look at images with a vaert model: samples, reconstructions, class grids, interpolations, latent traversals and maps, denoising, the model as a codec, and a page that decodes in the browser.",
+        subcommands: [Sample.self, Reconstruct.self, Classes.self, Interpolate.self, Traverse.self, LatentMap.self, Denoise.self, CodecCommand.self, ExplorerCommand.self])
 }
 
 func fail(_ message: String) -> Never { CommandErrors.fail("decode-cli", message) }

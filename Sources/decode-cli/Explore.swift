@@ -196,17 +196,7 @@ struct LatentMap: ParsableCommand {
             let d = model.latentDim
             var mu = [Float](repeating: 0, count: test.count * d)
             try model.encode(inModelRange(test.images, model), labels: labelsIfConditional(model, test.labels32), batch: test.count, mu: &mu, logVariance: nil)
-            let projection = d == 2 ? "z" : method == .pca ? "PCA of z" : "t-SNE of z, perplexity \(perplexity.formatted())"
-            var points: [(x: Float, y: Float)]
-            if d == 2 || method == .pca {
-                points = PCA.project(mu, count: test.count, dim: d)
-            } else {
-                if let problem = tsneOptions.problem(count: test.count) { fail(problem) }
-                let start = Date()
-                let embedding = TSNE.embed(mu, count: test.count, dim: d, options: tsneOptions, threads: threading.threads)
-                points = embedding.points
-                print(String(format: "t-SNE of %d points: %.2f s, KL divergence %.4f", test.count, Date().timeIntervalSince(start), embedding.klDivergence))
-            }
+            let (points, projection) = projectLatents(mu, count: test.count, dim: d, method: method, tsne: tsneOptions, threads: threading.threads)
             let classes = Int(test.labels.max() ?? 0) + 1
             let svg = ScatterPlot.svg(points: points, labels: test.labels.map(Int.init), classNames: classNames(model, count: classes),
                                       title: "latent means of \(test.count) test images (\(projection), \(model.kind.rawValue))",
@@ -226,6 +216,20 @@ struct LatentMap: ParsableCommand {
 }
 
 extension TSNE.Initialization: ExpressibleByArgument {}
+
+/// `count` latent means of `dim` dimensions in 2-d: the means themselves for a 2-d latent, else their PCA or
+/// t-SNE (which prints its time and KL divergence); with the projection's name.
+func projectLatents(_ mu: [Float], count: Int, dim: Int, method: ProjectionMethod, tsne: TSNE.Options,
+                    threads: Int) -> (points: [(x: Float, y: Float)], name: String) {
+    if dim == 2 || method == .pca {
+        return (PCA.project(mu, count: count, dim: dim), dim == 2 ? "z" : "PCA of z")
+    }
+    if let problem = tsne.problem(count: count) { fail(problem) }
+    let start = Date()
+    let embedding = TSNE.embed(mu, count: count, dim: dim, options: tsne, threads: threads)
+    print(String(format: "t-SNE of %d points: %.2f s, KL divergence %.4f", count, Date().timeIntervalSince(start), embedding.klDivergence))
+    return (embedding.points, "t-SNE of z, perplexity \(tsne.perplexity.formatted())")
+}
 
 struct Denoise: ParsableCommand {
     static let configuration = CommandConfiguration(
