@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import unittest
+import zlib
 
 import numpy as np
 from selenium import webdriver
@@ -224,11 +225,12 @@ class ExplorerTests(unittest.TestCase):
         with open(self.pages["vae"]) as f:
             html = f.read()
         data = json.loads(re.search(r'<script type="application/json" id="vaert-data">(.*?)</script>', html, re.S).group(1))
-        model = bytearray(base64.b64decode(data["model"]))
+        model = bytearray(zlib.decompress(base64.b64decode(data["model"])))
         model[len(model) // 2] ^= 0x5A  # inside the weights: the checksum no longer matches
         expected = self.native.open(bytes(model))
         self.assertIsInstance(expected, str)
-        damaged = html.replace(data["model"], base64.b64encode(bytes(model)).decode())
+        damaged = html.replace(data["model"], base64.b64encode(zlib.compress(bytes(model))).decode())
+        self.assertNotEqual(damaged, html)
         path = os.path.join(WORK, "damaged.html")
         with open(path, "w") as f:
             f.write(damaged)

@@ -21,6 +21,12 @@ function bytesOf(base64) {
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
 }
+/** A binary field of the data block: base64 of zlib-format deflate. */
+async function unpack(base64) {
+  const stream = new Blob([bytesOf(base64)]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+const BINARY_FIELDS = ["wasm", "model", "images", "latents", "codes", "codebook"];
 
 class LibraryError extends Error {}
 
@@ -131,20 +137,20 @@ function drawTiles(canvas, pixels, count, columns, decoder, low = decoder.low, h
 
 /** The test images of the map: 2-d points, labels, real pixels and the latent each one decodes from. */
 class MapData {
-  constructor(data, decoder) {
+  constructor(data, binary, decoder) {
     const map = data.map;
     [this.x, this.y, this.labels, this.names, this.projection] = [map.x, map.y, map.labels, map.classNames, map.projection];
     this.count = this.x.length;
-    this.images = bytesOf(data.images);
+    this.images = binary.images;
     this.d = decoder.latentDim;
-    if (data.codes) {
+    if (binary.codes) {
       // A VQ-VAE's test images as code grids: each one's decoder input is its codes' vectors, channel-major.
-      this.codes = new Uint16Array(bytesOf(data.codes).buffer);
-      this.codebook = new Float32Array(bytesOf(data.codebook).buffer);
+      this.codes = new Uint16Array(binary.codes.buffer);
+      this.codebook = new Float32Array(binary.codebook.buffer);
       this.positions = this.codes.length / this.count;
       this.dimension = this.d / this.positions;
     } else {
-      this.latents = new Float32Array(bytesOf(data.latents).buffer);
+      this.latents = new Float32Array(binary.latents.buffer);
     }
   }
   latent(i) {
@@ -172,13 +178,15 @@ window.addEventListener("unhandledrejection", (event) => fail(`explorer: ${event
 
 async function main() {
   const data = JSON.parse($("vaert-data").textContent);
-  const lib = await Library.load(bytesOf(data.wasm));
+  const binary = {};
+  for (const key of BINARY_FIELDS) if (data[key]) binary[key] = await unpack(data[key]);
+  const lib = await Library.load(binary.wasm);
   let lastTiming = "";
-  const decoder = new Decoder(lib, bytesOf(data.model), (ms, batch) => {
+  const decoder = new Decoder(lib, binary.model, (ms, batch) => {
     lastTiming = `decode ${(ms / batch).toFixed(3)} ms/image (batch ${batch}, wasm32)`;
   });
-  const map = new MapData(data, decoder);
-  const app = new Explorer(decoder, map, data);
+  const map = new MapData(data, binary, decoder);
+  const app = new Explorer(decoder, map, data, binary.model);
   app.start();
   Object.assign(hook, app.testHooks(), { ready: true });
   const showTiming = () => { $("timing").textContent = lastTiming; requestAnimationFrame(showTiming); };
@@ -186,8 +194,9 @@ async function main() {
 }
 
 class Explorer {
-  constructor(decoder, map, data) {
+  constructor(decoder, map, data, modelBytes) {
     this.decoder = decoder;
+    this.modelBytes = modelBytes;
     this.map = map;
     this.data = data;
     this.d = decoder.latentDim;
@@ -521,7 +530,7 @@ class Explorer {
       sampleLatent: (seed, index) => Array.from(dec.sampleLatent(BigInt(seed), BigInt(index), 1)),
       render: () => { if (this.pending.size) this.render(); },
       grid: () => ({ n: +$("grid-n").value, width: $("grid").width, height: $("grid").height, tile: [dec.width, dec.height] }),
-      modelBase64: () => this.data.model,
+      modelBase64: () => { let text = ""; for (const b of this.modelBytes) text += String.fromCharCode(b); return btoa(text); },
       /** Milliseconds per batch-1 decode of z, over `iterations` calls. */
       benchmark: (iterations) => {
         const labels = this.labelsFor(1), start = performance.now();
