@@ -134,6 +134,45 @@ import TestSupport
         }
     }
 
+    @Test("explorer: one HTML page with its style, script and data filled in (the module as given, a decoder-only model); bad names and files refused in one line")
+    func explorerPage() throws {
+        try TestSupport.withTemporaryFolder { folder in
+            let module: [UInt8] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]  // an empty wasm module: the page's tests run the real one
+            FileManager.default.createFile(atPath: "\(folder)/m.wasm", contents: Data(module))
+            let r = try TestSupport.run(decodeCLI, ["explorer", "--weights", TestSupport.readyModel, "--wasm", "\(folder)/m.wasm", "--points", "50",
+                                                    "--method", "pca", "--out", "\(folder)/e.html"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("model int8 decoder") && r.stdout.contains("50 map points"), "\(r.stdout)")
+            let html = String(decoding: contents("\(folder)/e.html") ?? Data(), as: UTF8.self)
+            #expect(!html.contains("/*vaert:") && !html.contains("<!--vaert:"))
+            #expect(html.contains("window.vaertExplorer") && html.contains("image-rendering: pixelated"))
+            let json = html.components(separatedBy: "<script type=\"application/json\" id=\"vaert-data\">").last!.components(separatedBy: "</script>")[0]
+            let data = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+            #expect(Set(data.keys) == ["wasm", "model", "images", "latents", "map", "dtype", "modelBytes", "wasmBytes"])
+            #expect(data["dtype"] as? String == "int8" && data["wasmBytes"] as? Int == module.count)
+            let map = data["map"] as! [String: Any]
+            #expect((map["x"] as! [Double]).count == 50 && (map["labels"] as! [Int]).count == 50)
+            #expect((map["classNames"] as! [String]).first == "T-shirt/top")
+
+            // Option errors come first on their line (ArgumentParser adds the usage); a missing file is one line.
+            let cases: [([String], String, Bool)] = [
+                (["--out", "\(folder)/e.txt"], "must end in .html or .htm", false),
+                (["--points", "1", "--out", "\(folder)/f.html"], "--points must be 2 to 5000", false),
+                (["--wasm", "\(folder)/none.wasm", "--out", "\(folder)/f.html"], "none.wasm", true),
+            ]
+            for (arguments, message, oneLine) in cases {
+                let bad = try TestSupport.run(decodeCLI, ["explorer", "--weights", TestSupport.readyModel, "--wasm", "\(folder)/m.wasm"] + arguments)
+                let lines = bad.stderr.split(separator: "\n")
+                #expect(bad.status != 0 && lines.first?.contains(message) == true && (!oneLine || lines.count == 1), "\(arguments): \(bad.stderr)")
+            }
+            let decoderOnly = try TestSupport.run(exportWeights, [TestSupport.readyModel, "--decoder-only", "--out", "\(folder)/d.vaert"])
+            #expect(decoderOnly.status == 0, "\(decoderOnly.stderr)")
+            let noEncoder = try TestSupport.run(decodeCLI, ["explorer", "--weights", "\(folder)/d.vaert", "--wasm", "\(folder)/m.wasm", "--out", "\(folder)/g.html"])
+            #expect(noEncoder.status != 0 && noEncoder.stderr.contains("needs the encoder"), "\(noEncoder.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: "\(folder)/f.html") && !FileManager.default.fileExists(atPath: "\(folder)/g.html"))
+        }
+    }
+
     @Test("a grid named .png is refused before any work, and latent-map wants .svg")
     func outputNames() throws {
         try TestSupport.withTemporaryFolder { folder in

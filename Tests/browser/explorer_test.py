@@ -11,12 +11,15 @@ With --bench, also prints batch-1 decode times in wasm (in the page) and native,
 """
 import base64
 import ctypes
+import functools
+import http.server
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import zlib
@@ -148,6 +151,24 @@ class ExplorerTests(unittest.TestCase):
                 self.assertLessEqual(float(np.abs(page - native).max()), 1e-6)
                 self.assertGreater(float(native.std()), 0.01)  # a real image, not a constant
 
+    def test_page_works_when_served(self):
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=WORK))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            self.driver.get_log("browser")
+            self.driver.get(f"http://127.0.0.1:{server.server_address[1]}/vae.html")
+            for _ in range(300):
+                if self.js("return window.vaertExplorer && (window.vaertExplorer.ready || window.vaertExplorer.error)"):
+                    break
+                time.sleep(0.05)
+            self.assertEqual(self.js("return [vaertExplorer.ready, vaertExplorer.error]"), [True, None])
+            self.assertEqual(self.driver.get_log("browser"), [])
+        finally:
+            server.shutdown()
+
     def test_slider_changes_the_image_and_moving_back_restores_it(self):
         self.load(self.pages["vae"])
         before = self.canvas("decoded")
@@ -251,8 +272,15 @@ class ExplorerTests(unittest.TestCase):
                 self.js("vaertExplorer.render()")
                 # Nothing wider than the screen: no sideways scrolling at phone width.
                 self.assertLessEqual(self.js("return document.documentElement.scrollWidth"), width)
-                shot = os.path.join(SHOTS, f"explorer-{kind}-{width}x{height}.png")
-                self.driver.save_screenshot(shot)
+                self.driver.save_screenshot(os.path.join(SHOTS, f"explorer-{kind}-{width}x{height}.png"))
+        # The whole page at 1280 px, for the README (docs/explorer.png).
+        self.load(self.pages["vae"])
+        height = self.js("return document.documentElement.scrollHeight")
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        self.driver.find_element(By.ID, "sample").click()  # seed 0, sample 0
+        self.js("vaertExplorer.render()")
+        self.assertEqual(self.js("return document.documentElement.scrollHeight"), height)  # no layout jump once drawn
+        self.driver.save_screenshot(os.path.join(SHOTS, "explorer-vae-1280-full.png"))
         print(f"\nscreenshots in {SHOTS}", file=sys.stderr)
 
 
@@ -260,7 +288,9 @@ def bench():
     """Batch-1 decode in the page (wasm32) and natively (one thread), for the README."""
     native = Native()
     driver = browser()
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    fields = dict(l.split(":", 1) for l in open("/proc/cpuinfo").read().split("\n\n")[0].splitlines() if ":" in l)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    cpu = f"{fields.get('model name', '?')} family {fields.get('cpu family', '?')} model {fields.get('model', '?')}"
     print(f"batch-1 decode, {cpu}; Chromium {driver.capabilities.get('browserVersion')}")
     for kind in ("vae", "conv-vae", "cvae", "vq-vae"):
         page = make_page(KINDS[kind], os.path.join(WORK, kind + ".html"), "--method", "pca")

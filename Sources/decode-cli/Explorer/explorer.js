@@ -236,7 +236,8 @@ class Explorer {
     const dec = this.decoder;
     const kind = KIND_NAMES[dec.kind] ?? `kind ${dec.kind}`;
     const title = document.title.replace(/^vaert explorer: /, "");
-    $("model-line").textContent = `${title}: ${kind}, latent ${this.d}, images ${dec.channels}×${dec.height}×${dec.width}; ` +
+    const latent = this.isVQ ? `codes: a grid of ${this.map.positions} from ${this.map.codebook.length / this.map.dimension}` : `latent ${this.d}`;
+    $("model-line").textContent = `${title}: ${kind}, ${latent}, images ${dec.channels}×${dec.height}×${dec.width}; ` +
       `decoder in ${this.data.dtype} (${Math.round(this.data.modelBytes / 1024)} KB), libvaert wasm32 ${this.data.wasmBytes ? Math.round(this.data.wasmBytes / 1024) + " KB" : ""}`;
     for (const id of ["decoded", "map-real", "map-decoded", "interp-real-a", "interp-real-b"]) {
       $(id).width = dec.width; $(id).height = dec.height;
@@ -248,7 +249,7 @@ class Explorer {
     this.setUpInterpolation();
     this.setUpMap();
     $("reset").addEventListener("click", () => this.setZ(this.origin()));
-    $("z-note").textContent = this.hasNormalPrior ? "z = 0, the prior's mean" : this.isVQ ? "" : "to the test latents' mean";
+    if (!this.isVQ) $("z-note").textContent = this.hasNormalPrior ? "z = 0, the prior's mean" : "to the test latents' mean";
     $("reset").hidden = this.isVQ;
     $("app").hidden = false;
     if (this.isVQ) this.loadPoint(0); else this.setZ(this.z);
