@@ -27,6 +27,7 @@ import zlib
 import numpy as np
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -181,6 +182,28 @@ class ExplorerTests(unittest.TestCase):
         self.assertEqual(self.canvas("decoded"), before)
         self.assertEqual(self.js("return vaertExplorer.current().z[0]"), 0)
 
+    def hover_map_point(self, i):
+        self.js("document.getElementById('map').scrollIntoView({block: 'center'})")
+        x, y = self.js("return vaertExplorer.mapPointOffset(arguments[0])", i)
+        ActionChains(self.driver).move_to_element_with_offset(self.driver.find_element(By.ID, "map"), round(x), round(y)).perform()
+
+    def test_hovering_a_map_point_shows_it_decoded_beside_the_real_image(self):
+        self.load(self.pages["vae"])
+        real, decoded = self.canvas("map-real"), self.canvas("map-decoded")
+        self.hover_map_point(17)
+        # Point 17 or a neighbour within the pointer's rounding to whole pixels; not point 0, shown at the start.
+        shown = re.match(r"test image (\d+): ", self.driver.find_element(By.ID, "map-point").text)
+        self.assertTrue(shown and shown.group(1) != "0", self.driver.find_element(By.ID, "map-point").text)
+        self.assertNotEqual(self.canvas("map-real"), real)
+        self.assertNotEqual(self.canvas("map-decoded"), decoded)
+        # A click loads it into the decoder: z becomes the point's latent mean.
+        ActionChains(self.driver).click().perform()
+        self.driver.find_element(By.ID, "map-use").click()
+        self.js("vaertExplorer.render()")
+        z = np.array(self.js("return vaertExplorer.current().z"), dtype=np.float32)
+        self.assertGreater(float(np.abs(z).max()), 0.1)
+        self.assertEqual(self.canvas("decoded"), self.canvas("map-decoded"))
+
     def test_grid_shows_n_by_n_tiles(self):
         self.load(self.pages["vae"])
         for n in ("5", "9"):
@@ -277,9 +300,13 @@ class ExplorerTests(unittest.TestCase):
         self.load(self.pages["vae"])
         height = self.js("return document.documentElement.scrollHeight")
         self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        tops = "return ['sliders-card', 'interp-card', 'grid-card', 'map-card', 'legend'].map((id) => document.getElementById(id).getBoundingClientRect().top)"
+        before = self.js(tops)
         self.driver.find_element(By.ID, "sample").click()  # seed 0, sample 0
+        self.hover_map_point(17)
+        self.js("const s = document.getElementById('interp-b'); s.value = '5'; s.dispatchEvent(new Event('input'))")
         self.js("vaertExplorer.render()")
-        self.assertEqual(self.js("return document.documentElement.scrollHeight"), height)  # no layout jump once drawn
+        self.assertEqual(self.js(tops), before)  # no layout jump: notes keep their room as their text changes
         self.driver.save_screenshot(os.path.join(SHOTS, "explorer-vae-1280-full.png"))
         print(f"\nscreenshots in {SHOTS}", file=sys.stderr)
 

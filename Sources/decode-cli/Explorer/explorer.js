@@ -531,6 +531,11 @@ class Explorer {
       sampleLatent: (seed, index) => Array.from(dec.sampleLatent(BigInt(seed), BigInt(index), 1)),
       render: () => { if (this.pending.size) this.render(); },
       grid: () => ({ n: +$("grid-n").value, width: $("grid").width, height: $("grid").height, tile: [dec.width, dec.height] }),
+      /** Where map point i is drawn, in CSS pixels from the map canvas's centre (for pointer tests). */
+      mapPointOffset: (i) => {
+        const rect = $("map").getBoundingClientRect(), [px, py] = this.mapPoints[i], scale = rect.width / $("map").width;
+        return [px * scale - rect.width / 2, py * scale - rect.height / 2];
+      },
       modelBase64: () => { let text = ""; for (const b of this.modelBytes) text += String.fromCharCode(b); return btoa(text); },
       /** Milliseconds per batch-1 decode of z, over `iterations` calls. */
       benchmark: (iterations) => {
