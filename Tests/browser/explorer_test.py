@@ -172,15 +172,17 @@ class ExplorerTests(unittest.TestCase):
 
     def test_slider_changes_the_image_and_moving_back_restores_it(self):
         self.load(self.pages["vae"])
-        before = self.canvas("decoded")
-        slider = self.driver.find_element(By.ID, "slider-0")
-        slider.send_keys(*[Keys.ARROW_RIGHT] * 30)
-        moved = self.canvas("decoded")
-        self.assertNotEqual(moved, before)
-        self.assertNotEqual(self.js("return vaertExplorer.current().z[0]"), 0)
-        slider.send_keys(*[Keys.ARROW_LEFT] * 30)
-        self.assertEqual(self.canvas("decoded"), before)
-        self.assertEqual(self.js("return vaertExplorer.current().z[0]"), 0)
+        for start in ("sample 0 of seed 0, where the page opens", "z = 0"):
+            before, z0 = self.canvas("decoded"), self.js("return vaertExplorer.current().z[0]")
+            slider = self.driver.find_element(By.ID, "slider-0")
+            slider.send_keys(*[Keys.ARROW_RIGHT] * 30)
+            self.assertNotEqual(self.canvas("decoded"), before, start)
+            self.assertNotEqual(self.js("return vaertExplorer.current().z[0]"), z0, start)
+            slider.send_keys(*[Keys.ARROW_LEFT] * 30)
+            self.assertEqual(self.canvas("decoded"), before, start)
+            self.assertEqual(self.js("return vaertExplorer.current().z[0]"), z0, start)  # the exact z, not the slider's step
+            self.driver.find_element(By.ID, "reset").click()
+        self.assertEqual(self.js("return vaertExplorer.current().z"), [0] * self.js("return vaertExplorer.info.latentDim"))
 
     def hover_map_point(self, i):
         self.js("document.getElementById('map').scrollIntoView({block: 'center'})")

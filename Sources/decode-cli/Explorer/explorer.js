@@ -252,7 +252,8 @@ class Explorer {
     if (!this.isVQ) $("z-note").textContent = this.hasNormalPrior ? "z = 0, the prior's mean" : "to the test latents' mean";
     $("reset").hidden = this.isVQ;
     $("app").hidden = false;
-    if (this.isVQ) this.loadPoint(0); else this.setZ(this.z);
+    // Start on something worth looking at: sample 0 of seed 0 where there is a prior, else test image 0.
+    if (this.canSample()) this.sampleTyped(); else this.loadPoint(0);
     this.schedule("interp");
   }
 
@@ -277,19 +278,22 @@ class Explorer {
       note.textContent = reason;
       return;
     }
-    note.textContent = this.isVQ ? "Codes drawn from the model's PixelCNN prior; sample i depends only on (seed, i), as in decode-cli sample."
-      : "z from vaert_sample_latent: sample i of a seed is decode-cli sample's image i.";
     $("sample").addEventListener("click", () => this.sampleTyped());
     $("next-sample").addEventListener("click", () => { $("sample-index").value = String(+$("sample-index").value + 1); this.sampleTyped(); });
     $("seed").addEventListener("keydown", (e) => { if (e.key === "Enter") this.sampleTyped(); });
   }
+  canSample() { return !$("sample").disabled; }
   sampleTyped() {
     const text = $("seed").value.trim();
     const index = $("sample-index").value.trim();
     if (!/^\d+$/.test(text) || BigInt(text) >= 1n << 64n) { $("sample-note").textContent = `seed must be an integer from 0 to 2^64 − 1, not "${text}"`; return; }
     if (!/^\d+$/.test(index)) { $("sample-note").textContent = `index must be a whole number, not "${index}"`; return; }
     this.sample(BigInt(text), BigInt(index));
-    $("sample-note").textContent = `sample ${index} of seed ${text}` + (this.decoder.conditional ? `, class ${this.label}` : "");
+    const command = document.createElement("code");
+    command.textContent = `decode-cli sample --seed ${text}`;
+    const how = this.isVQ ? "codes from the PixelCNN prior" : "z from vaert_sample_latent";
+    $("sample-note").replaceChildren(`sample ${index} of seed ${text}` + (this.decoder.conditional ? `, class ${this.label}` : "") +
+      ` (${how}): image ${index} of `, command);
   }
   sample(seed, index) {
     if (this.isVQ) {
@@ -525,7 +529,7 @@ class Explorer {
   testHooks() {
     const dec = this.decoder;
     return {
-      info: { kind: dec.kind, latentDim: this.d, shape: [dec.channels, dec.height, dec.width], classes: dec.classes, canSample: !$("sample").disabled },
+      info: { kind: dec.kind, latentDim: this.d, shape: [dec.channels, dec.height, dec.width], classes: dec.classes, canSample: this.canSample() },
       decode: (z, label = 0) => Array.from(dec.decode(Float32Array.from(z), this.labelsFor(1, label), 1)),
       current: () => ({ z: Array.from(this.z), pixels: Array.from(this.pixels ?? []) }),
       sampleLatent: (seed, index) => Array.from(dec.sampleLatent(BigInt(seed), BigInt(index), 1)),
