@@ -6,8 +6,9 @@ import VAECommandSupport
 import VAERuntime
 
 /// `decode-cli explorer`: one HTML file that runs the model in the browser through libvaert's wasm32
-/// build. The page (Explorer/explorer.html, .css, .js) gets the module, a decoder-only copy of the model
-/// and the test images of its latent map as one JSON block, so it opens from disk with no server.
+/// build. The page (Explorer/: explorer.html, .css, libvaert.js and explorer.js) gets the module, a
+/// decoder-only copy of the model and the test images of its latent map as one JSON block, so it opens
+/// from disk with no server.
 struct ExplorerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explorer",

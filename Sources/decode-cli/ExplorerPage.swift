@@ -44,12 +44,13 @@ struct ExplorerPage {
         }
     }
 
-    /// The page: explorer.html with its style, script and this data put in.
+    /// The page: explorer.html with its style, its script (libvaert.js, the wasm module's C API, then
+    /// explorer.js, the controls) and this data put in.
     func html(title: String) throws -> String {
         var page = try resource("explorer.html")
         let json = String(decoding: try JSONSerialization.data(withJSONObject: data, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
             .replacingOccurrences(of: "<", with: "\\u003c")  // no "</script>" can end the block early
-        for (marker, text) in [("/*vaert:style*/", try resource("explorer.css")), ("/*vaert:script*/", try resource("explorer.js")),
+        for (marker, text) in [("/*vaert:style*/", try resource("explorer.css")), ("/*vaert:script*/", try resource("libvaert.js") + "\n" + resource("explorer.js")),
                                ("/*vaert:data*/", json), ("<!--vaert:title-->", escapeHTML(title))] {
             guard let range = page.range(of: marker) else { fail("explorer.html lacks \(marker)") }
             page.replaceSubrange(range, with: text)

@@ -1,13 +1,10 @@
-"use strict";
-// The vaert latent explorer: libvaert's wasm32 build decodes in the page, through the C API
-// (vaert_open_memory_in_place, vae_decode_ws, vaert_sample_latent, vaert_sample_ws), from the data
-// block decode-cli explorer wrote. window.vaertExplorer is the hook the browser tests use.
+// The vaert latent explorer: the page's controls over a Decoder (libvaert.js, before this file in the
+// page's script), from the data block decode-cli explorer wrote. window.vaertExplorer is the hook the
+// browser tests use.
 
 const KIND_NAMES = { 1: "vae", 2: "ae", 3: "beta-vae", 4: "conv-vae", 5: "conv-ae", 6: "dae", 7: "sparse-ae", 8: "cae", 9: "cvae", 10: "vq-vae" };
 const NORMAL_PRIOR_KINDS = new Set([1, 3, 4, 9]);
-const KIND_CVAE = 9, KIND_VQ_VAE = 10;
-const OP_DECODE = 2, OP_SAMPLE = 3;
-const MAX_BATCH = 256;          // the largest call the page makes: a 15 x 15 grid
+const KIND_VQ_VAE = 10;
 const SLIDERS_PER_PAGE = 16;
 const CLASS_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
@@ -27,89 +24,6 @@ async function unpack(base64) {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 const BINARY_FIELDS = ["wasm", "model", "images", "latents", "codes", "codebook"];
-
-class LibraryError extends Error {}
-
-/** libvaert's wasm32 module: its exports, memory and error message. */
-class Library {
-  static async load(wasm) {
-    const unexpected = { get: (_, name) => () => { throw new Error(`libvaert called an import it should not need: ${String(name)}`); } };
-    const { instance } = await WebAssembly.instantiate(wasm, { env: new Proxy({}, unexpected) });
-    return new Library(instance.exports);
-  }
-  constructor(api) { this.api = api; }
-  bytes() { return new Uint8Array(this.api.memory.buffer); }
-  floats(at, count) { return new Float32Array(this.api.memory.buffer, at, count); }
-  u32(at) { return new DataView(this.api.memory.buffer).getUint32(at, true); }
-  f32(at) { return new DataView(this.api.memory.buffer).getFloat32(at, true); }
-  alloc(bytes, alignment = 64) {
-    const p = this.api.malloc(bytes + alignment);
-    if (!p) throw new LibraryError(`the page could not get ${bytes} bytes of wasm memory`);
-    return p + ((alignment - (p % alignment)) % alignment);
-  }
-  string(at) { const m = this.bytes(); return new TextDecoder().decode(m.subarray(at, m.indexOf(0, at))); }
-  check(status) {
-    if (status !== 0) throw new LibraryError(this.string(this.api.vaert_last_error()) || this.string(this.api.vaert_status_string(status)));
-  }
-}
-
-/** One model opened in place in wasm memory, with buffers and a workspace for MAX_BATCH images. */
-class Decoder {
-  constructor(lib, modelBytes, onTiming) {
-    this.lib = lib;
-    this.onTiming = onTiming;
-    const api = lib.api;
-    const at = lib.alloc(modelBytes.length);
-    lib.bytes().set(modelBytes, at);
-    const out = lib.alloc(16);
-    lib.check(api.vaert_open_memory_in_place(at, modelBytes.length, out));
-    this.handle = lib.u32(out);
-    lib.check(api.vaert_get_kind(this.handle, out)); this.kind = lib.u32(out);
-    lib.check(api.vaert_get_latent_dim(this.handle, out)); this.latentDim = lib.u32(out);
-    lib.check(api.vaert_get_image_shape(this.handle, out, out + 4, out + 8));
-    [this.channels, this.height, this.width] = [lib.u32(out), lib.u32(out + 4), lib.u32(out + 8)];
-    lib.check(api.vaert_get_image_range(this.handle, out, out + 4)); [this.low, this.high] = [lib.f32(out), lib.f32(out + 4)];
-    lib.check(api.vaert_get_class_count(this.handle, out)); this.classes = lib.u32(out);
-    this.pixelsPerImage = this.channels * this.height * this.width;
-    lib.check(api.vaert_workspace_size(this.handle, OP_DECODE, MAX_BATCH, out));
-    let workspace = lib.u32(out);
-    this.canSample = api.vaert_workspace_size(this.handle, OP_SAMPLE, MAX_BATCH, out) === 0;
-    if (this.canSample) workspace = Math.max(workspace, lib.u32(out));
-    [this.workspaceBytes, this.workspaceAt] = [workspace, lib.alloc(workspace)];
-    this.zAt = lib.alloc(MAX_BATCH * this.latentDim * 4);
-    this.labelsAt = lib.alloc(MAX_BATCH * 4);
-    this.pixelsAt = lib.alloc(MAX_BATCH * this.pixelsPerImage * 4);
-  }
-  get conditional() { return this.kind === KIND_CVAE; }
-
-  /** Pixels of `batch` latent vectors (and labels for a conditional model). */
-  decode(z, labels, batch) {
-    this.lib.floats(this.zAt, batch * this.latentDim).set(z.subarray(0, batch * this.latentDim));
-    this.setLabels(labels, batch);
-    const start = performance.now();
-    this.lib.check(this.lib.api.vae_decode_ws(this.handle, this.zAt, this.conditional ? this.labelsAt : 0, batch, this.pixelsAt,
-                                              this.workspaceAt, this.workspaceBytes));
-    this.onTiming(performance.now() - start, batch);
-    return this.lib.floats(this.pixelsAt, batch * this.pixelsPerImage).slice();
-  }
-  /** vaert_sample_latent: latent vectors first..first+count-1 of `seed` (BigInts). */
-  sampleLatent(seed, first, count) {
-    this.lib.check(this.lib.api.vaert_sample_latent(this.handle, seed, first, count, this.zAt));
-    return this.lib.floats(this.zAt, count * this.latentDim).slice();
-  }
-  /** vaert_sample_ws: decoded samples (a VQ-VAE's from its prior). */
-  samplePixels(seed, first, count, labels) {
-    this.setLabels(labels, count);
-    const start = performance.now();
-    this.lib.check(this.lib.api.vaert_sample_ws(this.handle, seed, first, count, this.conditional ? this.labelsAt : 0, this.pixelsAt,
-                                                this.workspaceAt, this.workspaceBytes));
-    this.onTiming(performance.now() - start, count);
-    return this.lib.floats(this.pixelsAt, count * this.pixelsPerImage).slice();
-  }
-  setLabels(labels, batch) {
-    if (this.conditional) new Int32Array(this.lib.api.memory.buffer, this.labelsAt, batch).set(labels.subarray(0, batch));
-  }
-}
 
 /** Draws `count` CHW images of `pixels` into `canvas` as tiles, `columns` to a row. */
 function drawTiles(canvas, pixels, count, columns, decoder, low = decoder.low, high = decoder.high) {
@@ -238,7 +152,7 @@ class Explorer {
     const title = document.title.replace(/^vaert explorer: /, "");
     const latent = this.isVQ ? `codes: a grid of ${this.map.positions} from ${this.map.codebook.length / this.map.dimension}` : `latent ${this.d}`;
     $("model-line").textContent = `${title}: ${kind}, ${latent}, images ${dec.channels}×${dec.height}×${dec.width}; ` +
-      `decoder in ${this.data.dtype} (${Math.round(this.data.modelBytes / 1024)} KB), libvaert wasm32 ${this.data.wasmBytes ? Math.round(this.data.wasmBytes / 1024) + " KB" : ""}`;
+      `decoder in ${this.data.dtype} (${Math.round(this.data.modelBytes / 1024)} KB), libvaert wasm32 (${Math.round(this.data.wasmBytes / 1024)} KB)`;
     for (const id of ["decoded", "map-real", "map-decoded", "interp-real-a", "interp-real-b"]) {
       $(id).width = dec.width; $(id).height = dec.height;
     }
