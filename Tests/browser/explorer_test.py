@@ -116,10 +116,11 @@ class ExplorerTests(unittest.TestCase):
         cls.driver.quit()
 
     def load(self, page, width=1280, height=800):
+        """Opens `page` (a file, or a URL) and waits for the explorer to be ready or to fail."""
         d = self.driver
         d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500})
         d.get_log("browser")  # drop what an earlier page logged
-        d.get("file://" + page)
+        d.get(page if page.startswith("http") else "file://" + page)
         for _ in range(300):
             state = d.execute_script("return window.vaertExplorer && [window.vaertExplorer.ready, window.vaertExplorer.error]")
             if state and (state[0] or state[1]):
@@ -159,13 +160,7 @@ class ExplorerTests(unittest.TestCase):
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=WORK))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
-            self.driver.get_log("browser")
-            self.driver.get(f"http://127.0.0.1:{server.server_address[1]}/vae.html")
-            for _ in range(300):
-                if self.js("return window.vaertExplorer && (window.vaertExplorer.ready || window.vaertExplorer.error)"):
-                    break
-                time.sleep(0.05)
-            self.assertEqual(self.js("return [vaertExplorer.ready, vaertExplorer.error]"), [True, None])
+            self.assertEqual(self.load(f"http://127.0.0.1:{server.server_address[1]}/vae.html"), [True, None])
             self.assertEqual(self.driver.get_log("browser"), [])
         finally:
             server.shutdown()
